@@ -1,0 +1,1 @@
+"""Default configuration and phrase banks shipped with the unit (TOML data)."""

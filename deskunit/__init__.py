@@ -1,0 +1,1 @@
+"""deskunit: the desk unit daemon and its command line."""

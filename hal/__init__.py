@@ -1,0 +1,1 @@
+"""Hardware abstraction: small interfaces and thin adapters over the real drivers, imported lazily."""

@@ -1,0 +1,1 @@
+"""The hardware simulator: real drivers (RPLCD, gpiozero, pyserial) run against emulated devices."""
