@@ -1,0 +1,99 @@
+"""Command line of the central server: ``serve``, ``add-unit`` and ``set-config``.
+
+The management token is read from ``--admin-token`` or, better (argv is visible to other users of
+the machine), from the environment variable ``DESKUNIT_CENTRAL_ADMIN_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from central.server import CentralServer
+from central.store import open_store
+
+ADMIN_TOKEN_ENV = "DESKUNIT_CENTRAL_ADMIN_TOKEN"
+DB_ENV = "DESKUNIT_CENTRAL_DB"
+DEFAULT_DB = "central.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deskunit-central", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = f"SQLite path, sqlite:///path or postgresql://... (default: ${DB_ENV} or {DEFAULT_DB})"
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--db", default=os.environ.get(DB_ENV, DEFAULT_DB), help=db_help)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--admin-token", default=os.environ.get(ADMIN_TOKEN_ENV), help=f"or ${ADMIN_TOKEN_ENV}")
+    serve.add_argument("--tz", default="Europe/Kyiv", help="time zone of the time endpoint and deadlines")
+    serve.add_argument("--cert", help="TLS certificate (PEM); with --key serves HTTPS")
+    serve.add_argument("--key", help="TLS private key (PEM)")
+    serve.add_argument("--log-level", default="INFO")
+
+    add = sub.add_parser("add-unit", help="register a unit and its bearer token")
+    add.add_argument("unit")
+    add.add_argument("token")
+    add.add_argument("--name")
+    add.add_argument("--db", default=os.environ.get(DB_ENV, DEFAULT_DB), help=db_help)
+
+    config = sub.add_parser("set-config", help="replace the fleet (or one unit's) config document")
+    config.add_argument("file", help="JSON file, or - for stdin")
+    config.add_argument("--unit", help="store it for this unit only")
+    config.add_argument("--db", default=os.environ.get(DB_ENV, DEFAULT_DB), help=db_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        if not args.admin_token:
+            print(f"error: --admin-token or ${ADMIN_TOKEN_ENV} is required", file=sys.stderr)
+            return 2
+        if bool(args.cert) != bool(args.key):
+            print("error: --cert and --key go together", file=sys.stderr)
+            return 2
+        if not args.cert and args.host not in ("127.0.0.1", "::1", "localhost"):
+            logging.getLogger("central").warning("serving plain HTTP on %s: units expect HTTPS", args.host)
+        server = CentralServer(
+            args.db,
+            host=args.host,
+            port=args.port,
+            admin_token=args.admin_token,
+            tz=args.tz,
+            certfile=args.cert,
+            keyfile=args.key,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+        return 0
+    store = open_store(args.db)
+    try:
+        if args.command == "add-unit":
+            store.add_unit(args.unit, args.token, args.name)
+            print(f"unit {args.unit} registered")
+        else:
+            if args.file == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.file, encoding="utf-8") as fh:
+                    text = fh.read()
+            try:
+                doc = json.loads(text)
+            except ValueError as exc:
+                print(f"error: {args.file} is not valid JSON: {exc}", file=sys.stderr)
+                return 2
+            if not isinstance(doc, dict):
+                print("error: the config document must be a JSON object", file=sys.stderr)
+                return 2
+            print(store.put_config(doc, args.unit))
+    finally:
+        store.close()
+    return 0
