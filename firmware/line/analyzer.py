@@ -1,0 +1,406 @@
+"""Streaming judgement of a telephone line from the caller's audio (numpy only).
+
+The analyzer cuts the signal into 20 ms frames (one G.711 packet), measures every complete frame of
+a chunk at once, and every `HOP_S` seconds of audio emits a `LineReport` about the last `SPAN_S`
+seconds.  What it measures is the physics of a telephone line:
+
+* band energies in 1/3-octave bands (250 Hz - 4 kHz) from a 40 ms Hann FFT with 50 % overlap;
+* the noise floor of every band by minimum statistics over the last `FLOOR_S` seconds;
+* speech activity: frames whose bands rise clearly above their floors;
+* an intelligibility index from the per-band speech-to-noise ratios (articulation-index style),
+  lowered by dropouts (zeroed packets), packet-loss concealment (repeated attenuated packets) and
+  clipping, and capped by the active speech level (a caller at -55 dBFS cannot be heard);
+* dead-line evidence: digital silence, or a bare mains hum with no broadband line noise under it.
+
+Verdicts change with hysteresis so the LINE LED does not flap.  `analyze()` runs the very same
+streaming analyzer over a whole signal and aggregates its reports into one verdict for a file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
+
+FRAME_S = 0.02
+HOP_FRAMES = 10  # one report every 0.2 s of audio
+HOP_S = HOP_FRAMES * FRAME_S
+SPAN_BLOCKS = 10  # a report speaks about the last 2 s
+FLOOR_BLOCKS = 10  # noise floor: minimum over the last 2 s
+DEAD_BLOCKS = 3  # 0.6 s of dead frames make a dead line
+SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19: long pauses are normal)
+
+# 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
+_CENTRES = 250.0 * 2.0 ** (np.arange(13) / 3.0)
+_EDGES_LO = _CENTRES * 2 ** (-1 / 6)
+_EDGES_HI = np.minimum(_CENTRES * 2 ** (1 / 6), 4000.0)
+HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speech bands
+
+ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
+SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
+UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
+DEGRADED_BELOW = 0.72
+HYST = 0.03
+LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
+
+
+@dataclass(frozen=True)
+class LineReport:
+    """What the analyzer says about the line at the end of one decision window."""
+
+    t: float  # seconds of audio since start/reset, at the end of the window
+    verdict: str  # after hysteresis
+    score: float  # 0..1, higher = better line (0 when nobody speaks)
+    speech: bool  # speech present in the window
+    raw: str  # instantaneous verdict before hysteresis
+    speech_dbfs: float  # active speech level (full band), -120 without speech
+    noise_dbfs: float  # in-band noise floor
+    snr_db: float  # speech-to-noise ratio in the speech bands
+    intelligibility: float  # band-SNR index before dropout/clipping/level corrections
+    dropout: float  # fraction of zeroed 20 ms frames
+    concealed: float  # fraction of repeated (concealment) frames
+    clipping: float  # fraction of speech samples sitting on a clipping plateau
+    bandwidth_hz: float  # highest band centre still carrying speech above the noise
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """The verdict for a whole signal, aggregated from the streaming reports."""
+
+    verdict: str
+    score: float
+    reports: list[LineReport] = field(default_factory=list, repr=False, compare=False)
+
+
+_BIAS_CACHE: dict[int, np.ndarray] = {}
+
+
+class LineAnalyzer:
+    """Streaming line analyzer; feed it chunks of any length, read `LineReport`s and `verdict`."""
+
+    def __init__(self, sample_rate: int = 8000) -> None:
+        if sample_rate not in (8000, 16000):
+            raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
+        self.sample_rate = sample_rate
+        self.n = int(round(sample_rate * FRAME_S))
+        nfft = 2 * self.n
+        self._win = np.hanning(nfft + 2)[1:-1]
+        freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
+        scale = np.full(len(freqs), 2.0)
+        scale[0] = 1.0
+        scale[-1] = 1.0
+        scale /= nfft * float(np.sum(self._win**2))
+        bands = ((freqs[:, None] >= _EDGES_LO[None, :]) & (freqs[:, None] < _EDGES_HI[None, :])).astype(float)
+        hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
+        inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
+        # one matrix turns a power spectrum into [bands..., hum, in-band] energies (mean-square units)
+        self._proj = np.column_stack([bands, hum, inband]) * scale[:, None]
+        self.nb = bands.shape[1]
+        self._bias = _BIAS_CACHE.get(sample_rate)
+        if self._bias is None:
+            self._bias = np.ones(self.nb)
+            self._bias = _BIAS_CACHE[sample_rate] = self._calibrate_bias()
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+
+    def reset(self) -> None:
+        """Forget everything: a new call starts."""
+        self._pending = np.zeros(0)
+        self._tail = np.zeros(self.n)  # previous frame, for the 50 % overlap and repeat detection
+        self._smooth_tail = np.full((2, self.nb), np.nan)  # last two frames' band energies
+        self._frames_in_block = 0
+        self._block_acc = self._empty_block()
+        self._blocks: list[np.ndarray] = []  # per-block aggregates of the last SPAN_BLOCKS blocks
+        self._floor_hist: list[np.ndarray] = []  # per-block band minima
+        self._blocks_done = 0
+        self._last_speech_t: float | None = None
+        self._verdict = "silent"
+        self._pending_verdict: str | None = None
+        self._pending_count = 0
+        self._dead_run = 0
+
+    @property
+    def verdict(self) -> str:
+        """The current verdict after hysteresis."""
+        return self._verdict
+
+    # ------------------------------------------------------------------ feeding
+
+    def feed(self, samples: np.ndarray) -> list[LineReport]:
+        """Add audio (mono floats in [-1, 1]); return a report for every window completed by it."""
+        x = np.asarray(samples, dtype=np.float64).ravel()
+        if self._pending.size:
+            x = np.concatenate([self._pending, x])
+        nfr = x.size // self.n
+        self._pending = x[nfr * self.n :].copy()
+        if nfr == 0:
+            return []
+        feats = self._frame_features(x[: nfr * self.n], nfr)
+        return self._consume(feats, nfr)
+
+    def _frame_features(self, x: np.ndarray, nfr: int) -> dict[str, np.ndarray]:
+        n = self.n
+        cur = x.reshape(nfr, n)
+        prev = np.empty_like(cur)
+        prev[0] = self._tail
+        prev[1:] = cur[:-1]
+        self._tail = cur[-1].copy()
+        spec = np.fft.rfft(np.concatenate([prev, cur], axis=1) * self._win, axis=1)
+        pw = spec.real**2 + spec.imag**2
+        e = pw @ self._proj
+        band = e[:, : self.nb]
+        hum = e[:, self.nb]
+        inband = e[:, self.nb + 1]
+        ecur = np.einsum("ij,ij->i", cur, cur)
+        eprev = np.einsum("ij,ij->i", prev, prev)
+        cross = np.einsum("ij,ij->i", cur, prev)
+        zeros = np.count_nonzero(cur == 0.0, axis=1)
+        absx = np.abs(cur)
+        peak = absx.max(axis=1)
+        near = np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1)
+        return {
+            "band": band, "hum": hum, "inband": inband, "etot": ecur / n, "zeros": zeros,
+            "rho": cross / np.sqrt(ecur * eprev + 1e-30), "ecur": ecur, "eprev": eprev,
+            "peak": peak, "near": near,
+        }
+
+    def _consume(self, f: dict[str, np.ndarray], nfr: int) -> list[LineReport]:
+        n = self.n
+        band = f["band"]
+        zero_fr = f["zeros"] >= n // 2
+        quiet = f["inband"] < 10 ** (-8.5)  # below about -85 dBFS in the speech band: nothing there
+        # a packet-loss concealment frame is the previous packet again, scaled down: exact correlation
+        conc = (f["rho"] > 0.9995) & (f["ecur"] <= f["eprev"] * 1.001) & ~zero_fr & (f["ecur"] > 1e-9 * n)
+        # 3-frame moving average of band energies for the floor tracker (carried across chunks)
+        ext = np.concatenate([self._smooth_tail, band], axis=0)
+        self._smooth_tail = ext[-2:].copy()
+        sm = (ext[2:] + ext[1:-1] + ext[:-2]) / 3.0
+        sm = np.where(np.isnan(sm), band, sm)
+        sm_for_floor = np.where((zero_fr | quiet)[:, None], np.inf, sm)
+        clip = np.where(f["peak"] >= 0.03, np.maximum(f["near"] - 2, 0), 0)
+
+        reports: list[LineReport] = []
+        i = 0
+        while i < nfr:
+            take = min(HOP_FRAMES - self._frames_in_block, nfr - i)
+            sl = slice(i, i + take)
+            self._accumulate(band[sl], sm_for_floor[sl], f, sl, zero_fr[sl], quiet[sl], conc[sl], clip[sl])
+            self._frames_in_block += take
+            i += take
+            if self._frames_in_block == HOP_FRAMES:
+                reports.append(self._close_block())
+        return reports
+
+    # per-block aggregate layout
+    _A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_HUMLIVE = range(8)
+
+    def _empty_block(self) -> dict:
+        return {
+            "agg": np.zeros(8), "eact": np.zeros(self.nb), "fmin": np.full(self.nb, np.inf),
+            "sact": np.zeros(self.nb),
+        }
+
+    def _accumulate(self, band, smf, f, sl, zero_fr, quiet, conc, clip) -> None:
+        acc = self._block_acc
+        floor = self._current_floor(smf)
+        # a-posteriori band rise over the floor, averaged over bands (dB, only rises count)
+        rise = 10.0 * np.log10(np.maximum(band / floor[None, :], 1.0))
+        act = (rise.mean(axis=1) > ACT_DB) & ~zero_fr & ~quiet & ~conc
+        hum_dom = f["hum"][sl] > 30.0 * f["inband"][sl]  # tones 15 dB above all broadband energy
+        dead = zero_fr | quiet | (hum_dom & ~act)
+        a = acc["agg"]
+        a[self._A_NACT] += np.count_nonzero(act)
+        a[self._A_LVL] += float(np.sum(f["etot"][sl][act]))
+        a[self._A_NZERO] += np.count_nonzero(zero_fr)
+        a[self._A_NCONC] += np.count_nonzero(conc)
+        a[self._A_CLIP] += float(np.sum(clip[act]))
+        a[self._A_NDEAD] += np.count_nonzero(dead)
+        a[self._A_NFR] += band.shape[0]
+        acc["eact"] += band[act].sum(axis=0)
+        acc["fmin"] = np.minimum(acc["fmin"], smf.min(axis=0))
+
+    def _current_floor(self, smf: np.ndarray) -> np.ndarray:
+        mins = [*self._floor_hist[-(FLOOR_BLOCKS - 1) :], self._block_acc["fmin"], smf.min(axis=0)]
+        fl = np.min(np.vstack(mins), axis=0)
+        fl = np.where(np.isfinite(fl), fl * self._bias, 1e-11)
+        return np.maximum(fl, 1e-11)
+
+    def _close_block(self) -> LineReport:
+        acc = self._block_acc
+        self._block_acc = self._empty_block()
+        self._frames_in_block = 0
+        self._blocks_done += 1
+        self._floor_hist.append(acc["fmin"])
+        del self._floor_hist[:-FLOOR_BLOCKS]
+        self._blocks.append(np.concatenate([acc["agg"], acc["eact"]]))
+        del self._blocks[:-SPAN_BLOCKS]
+        fl = np.min(np.vstack(self._floor_hist), axis=0)
+        floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)
+        return self._report(floor, acc)
+
+    # ------------------------------------------------------------------ judging
+
+    def _report(self, floor: np.ndarray, last: dict) -> LineReport:
+        t = self._blocks_done * HOP_S
+        span = np.sum(np.vstack(self._blocks), axis=0)
+        agg, eact = span[:8], span[8:]
+        nact = agg[self._A_NACT]
+        nfr = agg[self._A_NFR]
+        last_agg = last["agg"]
+        noise_dbfs = _db(float(floor.sum()))
+        if last_agg[self._A_NACT] >= 2:
+            self._last_speech_t = t
+        self._dead_run = self._dead_run + 1 if last_agg[self._A_NDEAD] >= HOP_FRAMES - 1 else 0
+
+        speech = nact >= 8
+        dropout = float(agg[self._A_NZERO] / nfr)
+        concealed = float(agg[self._A_NCONC] / nfr)
+        if speech:
+            s = eact / nact
+            snr_b = 10.0 * np.log10(np.maximum(s - floor, 1e-14) / floor)
+            a_b = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0)
+            intel = float(a_b.mean())
+            carrying = np.nonzero(snr_b > 3.0)[0]
+            bw = float(_CENTRES[carrying[-1]]) if carrying.size else 0.0
+            snr = 10.0 * np.log10(max(float(s.sum() - floor.sum()), 1e-14) / float(floor.sum()))
+            level = _db(float(agg[self._A_LVL] / nact))
+            clipping = float(agg[self._A_CLIP] / (nact * self.n))
+            score = _score(intel, dropout, concealed, clipping, level)
+        else:
+            intel = bw = clipping = 0.0
+            snr = 0.0
+            level = -120.0
+            score = 0.0
+
+        if self._dead_run >= DEAD_BLOCKS:
+            raw = "no_signal"
+        elif speech:
+            raw = _band(score)
+        elif noise_dbfs > LOUD_NOISE_DBFS:
+            raw = "unintelligible"
+        else:
+            raw = "silent"
+        self._update_verdict(raw, score, t)
+        return LineReport(
+            t=round(t, 6), verdict=self._verdict, score=score, speech=bool(speech), raw=raw,
+            speech_dbfs=level, noise_dbfs=noise_dbfs, snr_db=float(snr), intelligibility=intel,
+            dropout=dropout, concealed=concealed, clipping=clipping, bandwidth_hz=bw,
+        )
+
+    def _update_verdict(self, raw: str, score: float, t: float) -> None:
+        cur = self._verdict
+        if raw == "no_signal":
+            self._verdict = raw  # the evidence (0.6 s of nothing) is already conclusive
+            self._pending_verdict = None
+            return
+        if raw in ("silent", "unintelligible") and not self._speech_recent(t):
+            # nobody speaks: only after a long pause (R19) is the caller called silent
+            if cur == "no_signal" or self._last_speech_t is None or raw == "silent":
+                target = raw if (cur == "no_signal" or self._silent_long(t)) else cur
+            else:
+                target = raw
+            if target == "silent" and self._last_speech_t is not None and not self._silent_long(t):
+                target = cur
+        elif raw in ("good", "degraded", "unintelligible"):
+            target = raw
+            # hysteresis: keep the current speech verdict while the score is near its border
+            if cur in ("good", "degraded", "unintelligible") and raw != cur:
+                lo, hi = _limits(cur)
+                if lo - HYST <= score < hi + HYST:
+                    target = cur
+        else:
+            target = cur
+        if target == cur:
+            self._pending_verdict = None
+            return
+        if cur == "no_signal" or cur == "silent" and target in ("good", "degraded"):
+            self._verdict = target  # leaving a dead or quiet line: the caller is back at once
+            self._pending_verdict = None
+            return
+        if self._pending_verdict == target:
+            self._pending_count += 1
+        else:
+            self._pending_verdict, self._pending_count = target, 1
+        if self._pending_count >= 2:
+            self._verdict = target
+            self._pending_verdict = None
+
+    def _speech_recent(self, t: float) -> bool:
+        return self._last_speech_t is not None and t - self._last_speech_t < SPAN_BLOCKS * HOP_S
+
+    def _silent_long(self, t: float) -> bool:
+        return self._last_speech_t is None or t - self._last_speech_t >= SILENT_AFTER_S
+
+    # ------------------------------------------------------------------ calibration
+
+    def _calibrate_bias(self) -> np.ndarray:
+        """Minimum statistics under-read a stationary noise: measure by how much, per band, once."""
+        rng = np.random.default_rng(1)
+        probe = LineAnalyzer.__new__(LineAnalyzer)
+        probe.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in (
+            "_win", "_proj", "_bias")})
+        probe.reset()
+        x = rng.normal(0.0, 0.01, self.n * HOP_FRAMES * FLOOR_BLOCKS * 3)
+        probe.feed(x)
+        truth = np.mean(probe._frame_features(x[-self.n * 200 :], 200)["band"], axis=0)
+        fl = np.min(np.vstack(probe._floor_hist), axis=0)
+        return truth / fl
+
+
+def _db(p: float) -> float:
+    return 10.0 * float(np.log10(max(p, 1e-12)))
+
+
+def _limits(verdict: str) -> tuple[float, float]:
+    return {
+        "good": (DEGRADED_BELOW, 2.0),
+        "degraded": (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
+        "unintelligible": (-1.0, UNINTELLIGIBLE_BELOW),
+    }[verdict]
+
+
+def _band(score: float) -> str:
+    if score < UNINTELLIGIBLE_BELOW:
+        return "unintelligible"
+    if score < DEGRADED_BELOW:
+        return "degraded"
+    return "good"
+
+
+def _score(intel: float, dropout: float, concealed: float, clipping: float, level_dbfs: float) -> float:
+    """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
+    s = intel
+    s *= max(0.0, 1.0 - 0.8 * dropout - 0.4 * concealed)
+    s *= 1.0 - 0.45 * min(1.0, clipping / 0.15)
+    cap = 0.75 + (level_dbfs + 40.0) * 0.025  # -40 dBFS -> degraded border, -50 -> unintelligible
+    return float(min(s, max(cap, 0.0)))
+
+
+def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
+    """Judge a whole signal by streaming it through `LineAnalyzer` and aggregating the reports."""
+    an = LineAnalyzer(sample_rate)
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    reports: list[LineReport] = []
+    for i in range(0, max(len(x), 1), chunk):
+        reports.extend(an.feed(x[i : i + chunk]))
+    return aggregate(reports)
+
+
+def aggregate(reports: list[LineReport]) -> FileVerdict:
+    """One verdict for a stretch of reports: speech windows decide; otherwise dead vs live."""
+    if not reports:
+        return FileVerdict("no_signal", 0.0, reports)
+    sp = [r.score for r in reports if r.speech]
+    if len(sp) >= 2:
+        score = float(np.mean(sp))
+        return FileVerdict(_band(score), score, reports)
+    raws = [r.raw for r in reports]
+    dead = raws.count("no_signal")
+    loud = raws.count("unintelligible")
+    if dead >= len(raws) / 2:
+        return FileVerdict("no_signal", 0.0, reports)
+    if loud >= len(raws) / 2:
+        return FileVerdict("unintelligible", 0.0, reports)
+    return FileVerdict("silent", 0.0, reports)

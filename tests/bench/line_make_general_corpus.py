@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Build a generalisation corpus for the line analyzer: other seed, languages, codecs and impairments.
+
+Uses linebench's own generator (make_corpus.build) with a plan that mixes what the public set lacks:
+babble, echo, hum, concealment by repeated frames, codecs g723/speex/opus-6k, ru/en voices.
+
+    python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen --seed 7
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, "/work/shared/linebench")
+import make_corpus as mc  # noqa: E402
+
+
+def plan() -> list[tuple[str, dict]]:
+    p: list[tuple[str, dict]] = []
+    p += [("clean", {})] * 8
+    for style in ("slow", "fast", "low_pitch", "high_pitch", "stutter", "long_pauses"):
+        p += [("atypical", {"style": style})] * 3
+    for snr in (20, 10, 5, 0, -5):
+        p += [("babble", {"snr": snr})] * 2
+    for ms, gain in ((60, 0.5), (150, 0.6), (300, 0.7), (500, 0.9)):
+        p += [("echo", {"ms": ms, "gain": gain})] * 2
+    for snr in (10, 0, -10, -20):
+        p += [("hum", {"snr": snr})] * 2
+    for name in ("g723", "speex", "opus-6k"):
+        p += [("codec", {"codec": name})] * 3
+    p += [("codec", {"codec": "gsm", "loss": 0.1})] * 2
+    for loss in (0.05, 0.15, 0.3, 0.5):
+        p += [("loss", {"loss": loss, "burst": 2.0, "conceal": "repeat"})] * 2
+    for kind in ("white", "pink"):
+        for snr in (25, 12, 6, 2, -3, -8):
+            p += [("noise", {"kind": kind, "snr": snr})]
+    for c in (0.5, 0.1, 0.03):
+        p += [("clip", {"frac": c})] * 2
+    for lvl in (-35, -42, -46, -52, -58):
+        p += [("level", {"dbfs": lvl})] * 2
+    for hz in (3000, 1800, 1000, 550):
+        p += [("lowpass", {"hz": hz})] * 2
+    p += [("dead", {"how": "zero"})] * 4 + [("dead", {"how": "hum"})] * 4
+    p += [("silent", {"floor": f}) for f in (-64, -58, -52, -47, -60, -50)]
+    return p
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=7)
+    a = ap.parse_args()
+    n = mc.build(a.out, plan(), a.seed, ["ru", "en"], None)
+    print(f"wrote {n} clips to {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
