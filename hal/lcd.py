@@ -1,0 +1,160 @@
+"""The character LCD adapter: ``firmware.lcd.Frame`` -> RPLCD -> PCF8574 -> HD44780.
+
+RPLCD is imported when a display is constructed, so importing this module needs no I2C library.
+
+>>> from hal.lcd import RplcdDisplay                          # doctest: +SKIP
+>>> from firmware.lcd import encode_screen                    # doctest: +SKIP
+>>> lcd = RplcdDisplay(cols=20, rows=4, address=0x27, port=1) # doctest: +SKIP
+>>> lcd.show(encode_screen(["Доброго ранку"], "cyrillic", cols=20, height=4))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from firmware.lcd.codec import CGRAM_SLOTS, Frame
+from firmware.lcd.glyphs import Bitmap
+
+BusFactory = Callable[[int], Any]
+"""Makes an ``smbus2.SMBus``-like object for an I2C port number."""
+
+_FORGOTTEN = -1  # a cell value no display holds: forces a rewrite after an I/O error
+
+
+def _charlcd_class() -> type:
+    """RPLCD's I2C ``CharLCD`` with the bus taken from a factory when one is given."""
+    from RPLCD import common
+    from RPLCD.i2c import CharLCD
+
+    class FactoryBusCharLCD(CharLCD):
+        """``CharLCD`` whose SMBus comes from ``bus_factory`` and is closed on ``close()``."""
+
+        def __init__(self, *args: Any, bus_factory: BusFactory | None = None, **kwargs: Any) -> None:
+            self._bus_factory = bus_factory  # needed by _init_connection, which __init__ calls
+            super().__init__(*args, **kwargs)
+
+        def _init_connection(self) -> None:
+            if self._bus_factory is None:
+                super()._init_connection()
+                return
+            # What CharLCD does for a PCF8574, with our bus instead of SMBus(port).
+            self.bus = self._bus_factory(self._port)
+            common.msleep(50)
+
+        def _close_connection(self) -> None:
+            close = getattr(self.bus, "close", None)
+            if close is not None:
+                close()
+
+    return FactoryBusCharLCD
+
+
+class RplcdDisplay:
+    """A 20x4 or 16x2 HD44780 on a PCF8574 backpack, driven by RPLCD, showing ``Frame`` objects.
+
+    ``show`` sends only what changed since the last frame: each run of changed cells in a row costs
+    one set-DDRAM-address and one data byte per cell (8 bus writes per byte on a PCF8574), so a
+    countdown tick that changes two digits is 24 bus writes.  CGRAM slots are uploaded only when
+    their bitmap changes; cells already showing that slot need no rewrite, since the controller
+    draws them from CGRAM continuously.
+
+    On an I2C error the adapter forgets what the glass shows, so the next ``show`` redraws it all.
+
+    ``bus_factory`` replaces ``smbus2.SMBus(port)`` (the simulator passes a fake bus); everything
+    else is RPLCD's own code.
+
+    >>> display = RplcdDisplay(cols=16, rows=2, bus_factory=my_bus_factory)  # doctest: +SKIP
+    >>> display.show(frame)                                                 # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        cols: int = 20,
+        rows: int = 4,
+        address: int = 0x27,
+        port: int = 1,
+        *,
+        backlight: bool = True,
+        bus_factory: BusFactory | None = None,
+    ) -> None:
+        self.cols = cols
+        self.rows = rows
+        # auto_linebreaks=False: with it, RPLCD re-addresses the next row after the last column.
+        # charmap is irrelevant: frames are already codes and RPLCD's text codec is never used.
+        self._lcd = _charlcd_class()(
+            i2c_expander="PCF8574",
+            address=address,
+            port=port,
+            cols=cols,
+            rows=rows,
+            charmap="A02",
+            auto_linebreaks=False,
+            backlight_enabled=backlight,
+            bus_factory=bus_factory,
+        )
+        self._shown: list[list[int]] = [[0x20] * cols for _ in range(rows)]
+        self._cgram: list[Bitmap | None] = [None] * CGRAM_SLOTS
+
+    @property
+    def backlight(self) -> bool:
+        return bool(self._lcd.backlight_enabled)
+
+    @backlight.setter
+    def backlight(self, on: bool) -> None:
+        self._lcd.backlight_enabled = on
+
+    def show(self, frame: Frame) -> None:
+        """Make the glass show ``frame`` (rows beyond the frame's are blanked)."""
+        if frame.rows > self.rows or (frame.rows and frame.cols != self.cols):
+            raise ValueError(f"a {frame.cols}x{frame.rows} frame does not fit a {self.cols}x{self.rows} display")
+        blank = (0x20,) * self.cols
+        target = [frame.codes[r] if r < frame.rows else blank for r in range(self.rows)]
+        try:
+            for slot, bitmap in enumerate(frame.cgram):
+                if bitmap is not None and bitmap != self._cgram[slot]:
+                    self._lcd.create_char(slot, bitmap)
+                    self._cgram[slot] = bitmap
+            for row, codes in enumerate(target):
+                self._write_row(row, codes)
+        except OSError:
+            self._forget()
+            raise
+
+    def _write_row(self, row: int, codes: tuple[int, ...]) -> None:
+        shown = self._shown[row]
+        col = 0
+        while col < self.cols:
+            if shown[col] == codes[col]:
+                col += 1
+                continue
+            self._lcd.cursor_pos = (row, col)
+            while col < self.cols and shown[col] != codes[col]:
+                # RPLCD's write() sends the byte only when its own cache differs, so keep both equal.
+                self._lcd.write(codes[col])
+                shown[col] = codes[col]
+                col += 1
+
+    def _forget(self) -> None:
+        self._shown = [[_FORGOTTEN] * self.cols for _ in range(self.rows)]
+        self._lcd._content = [[_FORGOTTEN] * self.cols for _ in range(self.rows)]
+        self._cgram = [None] * CGRAM_SLOTS
+
+    def clear(self) -> None:
+        """Blank the glass (CGRAM keeps its glyphs)."""
+        try:
+            self._lcd.clear()
+        except OSError:
+            self._forget()
+            raise
+        self._shown = [[0x20] * self.cols for _ in range(self.rows)]
+
+    def close(self, clear: bool = False) -> None:
+        """Release the I2C bus, optionally blanking the glass first."""
+        self._lcd.close(clear=clear)
+
+    def __enter__(self) -> RplcdDisplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
