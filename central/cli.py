@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             certfile=args.cert,
             keyfile=args.key,
         )
+        # systemd stops services with SIGTERM: stop listening and close the store cleanly.
+        signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
         return 0

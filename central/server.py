@@ -241,6 +241,10 @@ class CentralServer:
         finally:
             self.stop()
 
+    def request_stop(self) -> None:
+        """Make `serve_forever` return (safe from a signal handler)."""
+        self._stopping.set()
+
     def stop(self) -> None:
         self._stopping.set()
         if self.faults is not None:
