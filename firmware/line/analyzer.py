@@ -43,6 +43,9 @@ UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0
 DEGRADED_BELOW = 0.72
 HYST = 0.03
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
+# the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
+_LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
+_LEVEL_CAP = (0.0, UNINTELLIGIBLE_BELOW, DEGRADED_BELOW + 0.01, 1.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class LineReport:
     dropout: float  # fraction of zeroed 20 ms frames
     concealed: float  # fraction of repeated (concealment) frames
     clipping: float  # fraction of speech samples sitting on a clipping plateau
+    modulation_db: float  # spread (std) of band energies over time: speech is deeply modulated
     bandwidth_hz: float  # highest band centre still carrying speech above the noise
 
 
@@ -111,6 +115,7 @@ class LineAnalyzer:
         self._tail = np.zeros(self.n)  # previous frame, for the 50 % overlap and repeat detection
         self._smooth_tail = np.full((2, self.nb), np.nan)  # last two frames' band energies
         self._frames_in_block = 0
+        self._zero_tail = False
         self._block_acc = self._empty_block()
         self._blocks: list[np.ndarray] = []  # per-block aggregates of the last SPAN_BLOCKS blocks
         self._floor_hist: list[np.ndarray] = []  # per-block band minima
@@ -180,13 +185,17 @@ class LineAnalyzer:
         sm = np.where(np.isnan(sm), band, sm)
         sm_for_floor = np.where((zero_fr | quiet)[:, None], np.inf, sm)
         clip = np.where(f["peak"] >= 0.03, np.maximum(f["near"] - 2, 0), 0)
+        zprev = np.concatenate([[self._zero_tail], zero_fr[:-1]])
+        self._zero_tail = bool(zero_fr[-1])
 
         reports: list[LineReport] = []
         i = 0
         while i < nfr:
             take = min(HOP_FRAMES - self._frames_in_block, nfr - i)
             sl = slice(i, i + take)
-            self._accumulate(band[sl], sm_for_floor[sl], f, sl, zero_fr[sl], quiet[sl], conc[sl], clip[sl])
+            self._accumulate(
+                band[sl], sm_for_floor[sl], sm[sl], f, sl, zero_fr[sl], zprev[sl], quiet[sl], conc[sl], clip[sl]
+            )
             self._frames_in_block += take
             i += take
             if self._frames_in_block == HOP_FRAMES:
@@ -194,15 +203,16 @@ class LineAnalyzer:
         return reports
 
     # per-block aggregate layout
-    _A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_HUMLIVE = range(8)
+    _A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
+    _NAGG = 9
 
     def _empty_block(self) -> dict:
         return {
-            "agg": np.zeros(8), "eact": np.zeros(self.nb), "fmin": np.full(self.nb, np.inf),
-            "sact": np.zeros(self.nb),
+            "agg": np.zeros(self._NAGG), "eact": np.zeros(self.nb), "fmin": np.full(self.nb, np.inf),
+            "l1": np.zeros(self.nb), "l2": np.zeros(self.nb),
         }
 
-    def _accumulate(self, band, smf, f, sl, zero_fr, quiet, conc, clip) -> None:
+    def _accumulate(self, band, smf, smooth, f, sl, zero_fr, zrun_prev, quiet, conc, clip) -> None:
         acc = self._block_acc
         floor = self._current_floor(smf)
         # a-posteriori band rise over the floor, averaged over bands (dB, only rises count)
@@ -219,6 +229,12 @@ class LineAnalyzer:
         a[self._A_NDEAD] += np.count_nonzero(dead)
         a[self._A_NFR] += band.shape[0]
         acc["eact"] += band[act].sum(axis=0)
+        a[self._A_ZRUNS] += np.count_nonzero(zero_fr & ~zrun_prev)
+        live = ~dead
+        a[self._A_NLIVE] += np.count_nonzero(live)
+        lg = 10.0 * np.log10(smooth[live] + 1e-13)
+        acc["l1"] += lg.sum(axis=0)
+        acc["l2"] += (lg * lg).sum(axis=0)
         acc["fmin"] = np.minimum(acc["fmin"], smf.min(axis=0))
 
     def _current_floor(self, smf: np.ndarray) -> np.ndarray:
@@ -234,7 +250,7 @@ class LineAnalyzer:
         self._blocks_done += 1
         self._floor_hist.append(acc["fmin"])
         del self._floor_hist[:-FLOOR_BLOCKS]
-        self._blocks.append(np.concatenate([acc["agg"], acc["eact"]]))
+        self._blocks.append(np.concatenate([acc["agg"], acc["eact"], acc["l1"], acc["l2"]]))
         del self._blocks[:-SPAN_BLOCKS]
         fl = np.min(np.vstack(self._floor_hist), axis=0)
         floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)
@@ -245,7 +261,12 @@ class LineAnalyzer:
     def _report(self, floor: np.ndarray, last: dict) -> LineReport:
         t = self._blocks_done * HOP_S
         span = np.sum(np.vstack(self._blocks), axis=0)
-        agg, eact = span[:8], span[8:]
+        k, nb = self._NAGG, self.nb
+        agg, eact = span[:k], span[k : k + nb]
+        l1, l2 = span[k + nb : k + 2 * nb], span[k + 2 * nb :]
+        nlive = max(agg[self._A_NLIVE], 1.0)
+        mod_b = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0))
+        modulation = float(mod_b.mean())
         nact = agg[self._A_NACT]
         nfr = agg[self._A_NFR]
         last_agg = last["agg"]
@@ -267,7 +288,8 @@ class LineAnalyzer:
             snr = 10.0 * np.log10(max(float(s.sum() - floor.sum()), 1e-14) / float(floor.sum()))
             level = _db(float(agg[self._A_LVL] / nact))
             clipping = float(agg[self._A_CLIP] / (nact * self.n))
-            score = _score(intel, dropout, concealed, clipping, level)
+            burst = float(agg[self._A_NZERO] / max(agg[self._A_ZRUNS], 1.0))
+            score = _score(intel, dropout, burst, concealed, clipping, level)
         else:
             intel = bw = clipping = 0.0
             snr = 0.0
@@ -286,7 +308,7 @@ class LineAnalyzer:
         return LineReport(
             t=round(t, 6), verdict=self._verdict, score=score, speech=bool(speech), raw=raw,
             speech_dbfs=level, noise_dbfs=noise_dbfs, snr_db=float(snr), intelligibility=intel,
-            dropout=dropout, concealed=concealed, clipping=clipping, bandwidth_hz=bw,
+            dropout=dropout, concealed=concealed, clipping=clipping, modulation_db=modulation, bandwidth_hz=bw,
         )
 
     def _update_verdict(self, raw: str, score: float, t: float) -> None:
@@ -369,13 +391,17 @@ def _band(score: float) -> str:
     return "good"
 
 
-def _score(intel: float, dropout: float, concealed: float, clipping: float, level_dbfs: float) -> float:
+def _score(
+    intel: float, dropout: float, burst: float, concealed: float, clipping: float, level_dbfs: float
+) -> float:
     """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
-    s = intel
-    s *= max(0.0, 1.0 - 0.8 * dropout - 0.4 * concealed)
-    s *= 1.0 - 0.45 * min(1.0, clipping / 0.15)
-    cap = 0.75 + (level_dbfs + 40.0) * 0.025  # -40 dBFS -> degraded border, -50 -> unintelligible
-    return float(min(s, max(cap, 0.0)))
+    s = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
+    # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
+    s *= max(0.0, 1.0 - dropout * (0.7 + 0.1 * min(burst, 4.0)) - 0.4 * concealed)
+    # even infinitely clipped speech stays fairly intelligible (zero crossings survive)
+    s *= 1.0 - 0.4 * min(1.0, clipping / 0.35) ** 0.7
+    cap = float(np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
+    return float(min(s, cap))
 
 
 def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
