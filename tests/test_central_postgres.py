@@ -1,0 +1,128 @@
+"""The central server on PostgreSQL: runs only when ``DESKUNIT_TEST_PG_URL`` names a server.
+
+Each test works in a schema of its own (dropped afterwards), so any database the URL names will do,
+e.g. ``DESKUNIT_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/postgres``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import uuid
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+if importlib.util.find_spec("central") is None:  # until pyproject lists the `central` package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from central import CentralServer  # noqa: E402
+from central.testing import call, make_appeal, make_record  # noqa: E402
+
+PG_URL = os.environ.get("DESKUNIT_TEST_PG_URL")
+ADMIN = "admin-secret-token"
+NOON = datetime.fromisoformat("2025-03-05T12:00:00+02:00").timestamp()
+
+pytestmark = pytest.mark.skipif(
+    not PG_URL, reason="set DESKUNIT_TEST_PG_URL=postgresql://... to test the PostgreSQL backend"
+)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]' for the PostgreSQL backend")
+    schema = f"deskunit_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def server(pg_url: str):
+    clock = {"now": NOON}
+    with CentralServer(pg_url, admin_token=ADMIN, clock=lambda: clock["now"]) as srv:
+        srv.add_unit("unit-1", "tok-1")
+        srv.add_unit("unit-2", "tok-2")
+        srv.clock = clock  # type: ignore[attr-defined]
+        yield srv
+
+
+def post(srv: CentralServer, record: dict, token: str = "tok-1"):
+    return call(srv.url, "POST", "/api/v1/records", token, record)
+
+
+def test_health_names_postgresql(server: CentralServer) -> None:
+    assert call(server.url, "GET", "/api/v1/health").body == {"status": "ok", "storage": "postgresql"}
+
+
+def test_idempotency_conflict_and_auth(server: CentralServer) -> None:
+    record = make_record("unit-1")
+    assert post(server, record).status == 201
+    assert post(server, record).body["status"] == "duplicate"
+    assert post(server, {**record, "outcome": "transfer"}).status == 409
+    assert post(server, make_record("unit-2")).status == 403
+    assert post(server, make_record("unit-1"), token="bad").status == 401
+    rows = call(server.url, "GET", "/api/v1/records?unit=unit-1", ADMIN).body["records"]
+    assert [r["body"] for r in rows] == [record]
+
+
+def test_batch_notifications_and_forwards(server: CentralServer) -> None:
+    court = "Київський апеляційний суд"
+    forwarded = make_record("unit-1", appeal=make_appeal(forward_to=court), ended_at="2025-03-05T23:30:00+02:00")
+    plain_appeal = make_record("unit-1", appeal=make_appeal())
+    batch = [forwarded, plain_appeal, make_record("unit-1"), forwarded]
+    reply = call(server.url, "POST", "/api/v1/records/batch", "tok-1", {"records": batch})
+    assert [r["status"] for r in reply.body["results"]] == ["created", "created", "created", "duplicate"]
+    feed = call(server.url, "GET", "/api/v1/notifications", ADMIN).body["notifications"]
+    assert [n["record_id"] for n in feed] == [forwarded["id"], plain_appeal["id"]]
+    queued = call(server.url, "GET", f"/api/v1/forwards?status=queued&body={quote(court)}", ADMIN).body
+    [item] = queued["forwards"]
+    assert (item["due"], item["overdue"]) == ("2025-03-05", False)
+    assert datetime.fromisoformat(item["due_at"]) == datetime.fromisoformat("2025-03-06T00:00:00+02:00")
+    server.clock["now"] = datetime.fromisoformat("2025-03-06T00:00:01+02:00").timestamp()  # type: ignore[attr-defined]
+    assert call(server.url, "GET", "/api/v1/forwards", ADMIN).body["forwards"][0]["overdue"] is True
+    sent = call(server.url, "POST", f"/api/v1/forwards/{forwarded['id']}/sent", ADMIN).body
+    assert (sent["status"], sent["sent_late"]) == ("sent", True)
+
+
+def test_invalid_batch_stores_nothing(server: CentralServer) -> None:
+    batch = [make_record("unit-1"), make_record("unit-1", outcome="lost")]
+    assert call(server.url, "POST", "/api/v1/records/batch", "tok-1", {"records": batch}).status == 400
+    assert call(server.url, "GET", "/api/v1/records", ADMIN).body["records"] == []
+
+
+def test_config_etag(server: CentralServer) -> None:
+    etag = server.set_config({"roster": [1, 2], "phrases": {"uk": {"hello": "Доброго дня"}}})
+    got = call(server.url, "GET", "/api/v1/config", "tok-1")
+    assert (got.headers["etag"], got.body["phrases"]["uk"]["hello"]) == (etag, "Доброго дня")
+    assert call(server.url, "GET", "/api/v1/config", "tok-1", headers={"If-None-Match": etag}).status == 304
+
+
+def test_concurrent_posts_keep_every_record_once_and_the_feed_in_order(server: CentralServer) -> None:
+    shared = [make_record("unit-1", appeal=make_appeal()) for _ in range(5)]
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for record in [make_record("unit-1", appeal=make_appeal()) for _ in range(10)] + shared:
+            status = post(server, record).status
+            with lock:
+                statuses.append(status)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(201) == 205 and statuses.count(200) == 95
+    feed = call(server.url, "GET", "/api/v1/notifications?limit=1000", ADMIN).body["notifications"]
+    seqs = [n["seq"] for n in feed]
+    assert len(set(n["record_id"] for n in feed)) == len(seqs) == 205
+    assert seqs == sorted(seqs)
