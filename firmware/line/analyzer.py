@@ -78,6 +78,9 @@ class FileVerdict:
 
 
 _BIAS_CACHE: dict[int, np.ndarray] = {}
+# per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
+_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
+_NAGG = 9
 
 
 class LineAnalyzer:
@@ -114,11 +117,9 @@ class LineAnalyzer:
         self._pending = np.zeros(0)
         self._tail = np.zeros(self.n)  # previous frame, for the 50 % overlap and repeat detection
         self._smooth_tail = np.full((2, self.nb), np.nan)  # last two frames' band energies
-        self._frames_in_block = 0
         self._zero_tail = False
-        self._block_acc = self._empty_block()
-        self._blocks: list[np.ndarray] = []  # per-block aggregates of the last SPAN_BLOCKS blocks
-        self._floor_hist: list[np.ndarray] = []  # per-block band minima
+        self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
+        self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb), np.inf)  # per-block band minima
         self._blocks_done = 0
         self._last_speech_t: float | None = None
         self._verdict = "silent"
@@ -138,12 +139,12 @@ class LineAnalyzer:
         x = np.asarray(samples, dtype=np.float64).ravel()
         if self._pending.size:
             x = np.concatenate([self._pending, x])
-        nfr = x.size // self.n
-        self._pending = x[nfr * self.n :].copy()
-        if nfr == 0:
+        blk = self.n * HOP_FRAMES
+        nblk = x.size // blk
+        self._pending = x[nblk * blk :].copy()
+        if nblk == 0:
             return []
-        feats = self._frame_features(x[: nfr * self.n], nfr)
-        return self._consume(feats, nfr)
+        return self._process(x[: nblk * blk], nblk)
 
     def _frame_features(self, x: np.ndarray, nfr: int) -> dict[str, np.ndarray]:
         n = self.n
@@ -155,161 +156,121 @@ class LineAnalyzer:
         spec = np.fft.rfft(np.concatenate([prev, cur], axis=1) * self._win, axis=1)
         pw = spec.real**2 + spec.imag**2
         e = pw @ self._proj
-        band = e[:, : self.nb]
-        hum = e[:, self.nb]
-        inband = e[:, self.nb + 1]
         ecur = np.einsum("ij,ij->i", cur, cur)
         eprev = np.einsum("ij,ij->i", prev, prev)
-        cross = np.einsum("ij,ij->i", cur, prev)
-        zeros = np.count_nonzero(cur == 0.0, axis=1)
         absx = np.abs(cur)
         peak = absx.max(axis=1)
-        near = np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1)
         return {
-            "band": band, "hum": hum, "inband": inband, "etot": ecur / n, "zeros": zeros,
-            "rho": cross / np.sqrt(ecur * eprev + 1e-30), "ecur": ecur, "eprev": eprev,
-            "peak": peak, "near": near,
+            "band": e[:, : self.nb], "hum": e[:, self.nb], "inband": e[:, self.nb + 1], "etot": ecur / n,
+            "zeros": np.count_nonzero(cur == 0.0, axis=1),
+            "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
+            "ecur": ecur, "eprev": eprev, "peak": peak,
+            "near": np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1),
         }
 
-    def _consume(self, f: dict[str, np.ndarray], nfr: int) -> list[LineReport]:
-        n = self.n
+    def _process(self, x: np.ndarray, nblk: int) -> list[LineReport]:
+        n, nb, hop = self.n, self.nb, HOP_FRAMES
+        nfr = nblk * hop
+        f = self._frame_features(x, nfr)
         band = f["band"]
         zero_fr = f["zeros"] >= n // 2
         quiet = f["inband"] < 10 ** (-8.5)  # below about -85 dBFS in the speech band: nothing there
         # a packet-loss concealment frame is the previous packet again, scaled down: exact correlation
         conc = (f["rho"] > 0.9995) & (f["ecur"] <= f["eprev"] * 1.001) & ~zero_fr & (f["ecur"] > 1e-9 * n)
-        # 3-frame moving average of band energies for the floor tracker (carried across chunks)
+        # 3-frame moving average of band energies (carried across chunks) for floor and modulation
         ext = np.concatenate([self._smooth_tail, band], axis=0)
         self._smooth_tail = ext[-2:].copy()
         sm = (ext[2:] + ext[1:-1] + ext[:-2]) / 3.0
         sm = np.where(np.isnan(sm), band, sm)
-        sm_for_floor = np.where((zero_fr | quiet)[:, None], np.inf, sm)
+        smf = np.where((zero_fr | quiet)[:, None], np.inf, sm)
+
+        # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected
+        bmin = smf.reshape(nblk, hop, nb).min(axis=1)
+        hist = np.concatenate([self._floor_hist, bmin], axis=0)
+        self._floor_hist = hist[-(FLOOR_BLOCKS - 1) :].copy()
+        fl = np.lib.stride_tricks.sliding_window_view(hist, FLOOR_BLOCKS, axis=0).min(axis=2)
+        floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)  # (nblk, nb)
+
+        floor_fr = np.repeat(floor, hop, axis=0)
+        rise = 10.0 * np.log10(np.maximum(band / floor_fr, 1.0))
+        act = (rise.mean(axis=1) > ACT_DB) & ~zero_fr & ~quiet & ~conc
+        hum_dom = f["hum"] > 30.0 * f["inband"]  # mains tones 15 dB above all broadband energy
+        dead = zero_fr | quiet | (hum_dom & ~act)
+        live = ~dead
         clip = np.where(f["peak"] >= 0.03, np.maximum(f["near"] - 2, 0), 0)
         zprev = np.concatenate([[self._zero_tail], zero_fr[:-1]])
         self._zero_tail = bool(zero_fr[-1])
+        lg = np.where(live[:, None], 10.0 * np.log10(sm + 1e-13), 0.0)
 
-        reports: list[LineReport] = []
-        i = 0
-        while i < nfr:
-            take = min(HOP_FRAMES - self._frames_in_block, nfr - i)
-            sl = slice(i, i + take)
-            self._accumulate(
-                band[sl], sm_for_floor[sl], sm[sl], f, sl, zero_fr[sl], zprev[sl], quiet[sl], conc[sl], clip[sl]
-            )
-            self._frames_in_block += take
-            i += take
-            if self._frames_in_block == HOP_FRAMES:
-                reports.append(self._close_block())
-        return reports
-
-    # per-block aggregate layout
-    _A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
-    _NAGG = 9
-
-    def _empty_block(self) -> dict:
-        return {
-            "agg": np.zeros(self._NAGG), "eact": np.zeros(self.nb), "fmin": np.full(self.nb, np.inf),
-            "l1": np.zeros(self.nb), "l2": np.zeros(self.nb),
-        }
-
-    def _accumulate(self, band, smf, smooth, f, sl, zero_fr, zrun_prev, quiet, conc, clip) -> None:
-        acc = self._block_acc
-        floor = self._current_floor(smf)
-        # a-posteriori band rise over the floor, averaged over bands (dB, only rises count)
-        rise = 10.0 * np.log10(np.maximum(band / floor[None, :], 1.0))
-        act = (rise.mean(axis=1) > ACT_DB) & ~zero_fr & ~quiet & ~conc
-        hum_dom = f["hum"][sl] > 30.0 * f["inband"][sl]  # tones 15 dB above all broadband energy
-        dead = zero_fr | quiet | (hum_dom & ~act)
-        a = acc["agg"]
-        a[self._A_NACT] += np.count_nonzero(act)
-        a[self._A_LVL] += float(np.sum(f["etot"][sl][act]))
-        a[self._A_NZERO] += np.count_nonzero(zero_fr)
-        a[self._A_NCONC] += np.count_nonzero(conc)
-        a[self._A_CLIP] += float(np.sum(clip[act]))
-        a[self._A_NDEAD] += np.count_nonzero(dead)
-        a[self._A_NFR] += band.shape[0]
-        acc["eact"] += band[act].sum(axis=0)
-        a[self._A_ZRUNS] += np.count_nonzero(zero_fr & ~zrun_prev)
-        live = ~dead
-        a[self._A_NLIVE] += np.count_nonzero(live)
-        lg = 10.0 * np.log10(smooth[live] + 1e-13)
-        acc["l1"] += lg.sum(axis=0)
-        acc["l2"] += (lg * lg).sum(axis=0)
-        acc["fmin"] = np.minimum(acc["fmin"], smf.min(axis=0))
-
-    def _current_floor(self, smf: np.ndarray) -> np.ndarray:
-        mins = [*self._floor_hist[-(FLOOR_BLOCKS - 1) :], self._block_acc["fmin"], smf.min(axis=0)]
-        fl = np.min(np.vstack(mins), axis=0)
-        fl = np.where(np.isfinite(fl), fl * self._bias, 1e-11)
-        return np.maximum(fl, 1e-11)
-
-    def _close_block(self) -> LineReport:
-        acc = self._block_acc
-        self._block_acc = self._empty_block()
-        self._frames_in_block = 0
-        self._blocks_done += 1
-        self._floor_hist.append(acc["fmin"])
-        del self._floor_hist[:-FLOOR_BLOCKS]
-        self._blocks.append(np.concatenate([acc["agg"], acc["eact"], acc["l1"], acc["l2"]]))
-        del self._blocks[:-SPAN_BLOCKS]
-        fl = np.min(np.vstack(self._floor_hist), axis=0)
-        floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)
-        return self._report(floor, acc)
+        cols = np.column_stack([
+            act, np.where(act, f["etot"], 0.0), zero_fr, conc, np.where(act, clip, 0), dead,
+            np.ones(nfr), zero_fr & ~zprev, live,
+        ]).astype(float)
+        per_frame = np.concatenate([cols, band * act[:, None], lg, lg * lg], axis=1)
+        blocks = per_frame.reshape(nblk, hop, -1).sum(axis=1)
+        allb = np.concatenate([self._span_hist, blocks], axis=0)
+        self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
+        cs = np.concatenate([np.zeros((1, allb.shape[1])), np.cumsum(allb, axis=0)], axis=0)
+        span = cs[SPAN_BLOCKS:] - cs[:-SPAN_BLOCKS]  # (nblk, K): sums over each report's span
+        return self._reports(span, blocks, floor)
 
     # ------------------------------------------------------------------ judging
 
-    def _report(self, floor: np.ndarray, last: dict) -> LineReport:
-        t = self._blocks_done * HOP_S
-        span = np.sum(np.vstack(self._blocks), axis=0)
-        k, nb = self._NAGG, self.nb
-        agg, eact = span[:k], span[k : k + nb]
-        l1, l2 = span[k + nb : k + 2 * nb], span[k + 2 * nb :]
-        nlive = max(agg[self._A_NLIVE], 1.0)
-        mod_b = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0))
-        modulation = float(mod_b.mean())
-        nact = agg[self._A_NACT]
-        nfr = agg[self._A_NFR]
-        last_agg = last["agg"]
-        noise_dbfs = _db(float(floor.sum()))
-        if last_agg[self._A_NACT] >= 2:
-            self._last_speech_t = t
-        self._dead_run = self._dead_run + 1 if last_agg[self._A_NDEAD] >= HOP_FRAMES - 1 else 0
-
+    def _reports(self, span: np.ndarray, blocks: np.ndarray, floor: np.ndarray) -> list[LineReport]:
+        nb, k = self.nb, _NAGG
+        nact = span[:, _A_NACT]
+        nfr = np.maximum(span[:, _A_NFR], 1.0)
         speech = nact >= 8
-        dropout = float(agg[self._A_NZERO] / nfr)
-        concealed = float(agg[self._A_NCONC] / nfr)
-        if speech:
-            s = eact / nact
-            snr_b = 10.0 * np.log10(np.maximum(s - floor, 1e-14) / floor)
-            a_b = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0)
-            intel = float(a_b.mean())
-            carrying = np.nonzero(snr_b > 3.0)[0]
-            bw = float(_CENTRES[carrying[-1]]) if carrying.size else 0.0
-            snr = 10.0 * np.log10(max(float(s.sum() - floor.sum()), 1e-14) / float(floor.sum()))
-            level = _db(float(agg[self._A_LVL] / nact))
-            clipping = float(agg[self._A_CLIP] / (nact * self.n))
-            burst = float(agg[self._A_NZERO] / max(agg[self._A_ZRUNS], 1.0))
-            score = _score(intel, dropout, burst, concealed, clipping, level)
-        else:
-            intel = bw = clipping = 0.0
-            snr = 0.0
-            level = -120.0
-            score = 0.0
+        na = np.maximum(nact, 1.0)
+        eact = span[:, k : k + nb] / na[:, None]
+        l1, l2 = span[:, k + nb : k + 2 * nb], span[:, k + 2 * nb :]
+        nlive = np.maximum(span[:, _A_NLIVE], 1.0)[:, None]
+        modulation = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0)).mean(axis=1)
+        snr_b = 10.0 * np.log10(np.maximum(eact - floor, 1e-14) / floor)
+        intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
+        carrying = snr_b > 3.0
+        top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
+        bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
+        fsum = floor.sum(axis=1)
+        snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - fsum, 1e-14) / fsum)
+        noise_dbfs = 10.0 * np.log10(fsum)
+        level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
+        dropout = span[:, _A_NZERO] / nfr
+        concealed = span[:, _A_NCONC] / nfr
+        burst = span[:, _A_NZERO] / np.maximum(span[:, _A_ZRUNS], 1.0)
+        clipping = span[:, _A_CLIP] / (na * self.n)
+        score = _score(intel, dropout, burst, concealed, clipping, level)
+        score = np.where(speech, score, 0.0)
+        blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
+        blk_dead = (blocks[:, _A_NDEAD] >= HOP_FRAMES - 1).tolist()
 
-        if self._dead_run >= DEAD_BLOCKS:
-            raw = "no_signal"
-        elif speech:
-            raw = _band(score)
-        elif noise_dbfs > LOUD_NOISE_DBFS:
-            raw = "unintelligible"
-        else:
-            raw = "silent"
-        self._update_verdict(raw, score, t)
-        return LineReport(
-            t=round(t, 6), verdict=self._verdict, score=score, speech=bool(speech), raw=raw,
-            speech_dbfs=level, noise_dbfs=noise_dbfs, snr_db=float(snr), intelligibility=intel,
-            dropout=dropout, concealed=concealed, clipping=clipping, modulation_db=modulation, bandwidth_hz=bw,
+        out: list[LineReport] = []
+        cols = zip(
+            speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
+            intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
+            bw.tolist(), blk_speech, blk_dead, strict=True,
         )
+        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead in cols:
+            self._blocks_done += 1
+            t = round(self._blocks_done * HOP_S, 6)
+            if bsp:
+                self._last_speech_t = t
+            self._dead_run = self._dead_run + 1 if bdead else 0
+            if self._dead_run >= DEAD_BLOCKS:
+                raw = "no_signal"
+            elif sp:
+                raw = _band(sc)
+            elif nz > LOUD_NOISE_DBFS:
+                raw = "unintelligible"
+            else:
+                raw = "silent"
+            self._update_verdict(raw, sc, t)
+            if not sp:
+                lv, sn, it, cl, bwi = -120.0, 0.0, 0.0, 0.0, 0.0
+            out.append(LineReport(
+                t, self._verdict, sc, sp, raw, lv, nz, sn, it, dr, cc, cl, md, bwi,
+            ))
+        return out
 
     def _update_verdict(self, raw: str, score: float, t: float) -> None:
         cur = self._verdict
@@ -317,28 +278,22 @@ class LineAnalyzer:
             self._verdict = raw  # the evidence (0.6 s of nothing) is already conclusive
             self._pending_verdict = None
             return
-        if raw in ("silent", "unintelligible") and not self._speech_recent(t):
-            # nobody speaks: only after a long pause (R19) is the caller called silent
-            if cur == "no_signal" or self._last_speech_t is None or raw == "silent":
-                target = raw if (cur == "no_signal" or self._silent_long(t)) else cur
-            else:
-                target = raw
-            if target == "silent" and self._last_speech_t is not None and not self._silent_long(t):
-                target = cur
-        elif raw in ("good", "degraded", "unintelligible"):
+        if raw in ("good", "degraded", "unintelligible") and (raw != "unintelligible" or self._speech_recent(t)):
             target = raw
             # hysteresis: keep the current speech verdict while the score is near its border
             if cur in ("good", "degraded", "unintelligible") and raw != cur:
                 lo, hi = _limits(cur)
                 if lo - HYST <= score < hi + HYST:
                     target = cur
+        elif cur == "no_signal" or self._silent_long(t):
+            target = raw  # nobody has spoken for a while (or the line just came alive)
         else:
-            target = cur
+            target = cur  # a pause in speech (R19: long pauses are normal): keep the last verdict
         if target == cur:
             self._pending_verdict = None
             return
-        if cur == "no_signal" or cur == "silent" and target in ("good", "degraded"):
-            self._verdict = target  # leaving a dead or quiet line: the caller is back at once
+        if cur in ("no_signal", "silent") and target in ("good", "degraded"):
+            self._verdict = target  # the caller is back: say so at once
             self._pending_verdict = None
             return
         if self._pending_verdict == target:
@@ -360,14 +315,12 @@ class LineAnalyzer:
     def _calibrate_bias(self) -> np.ndarray:
         """Minimum statistics under-read a stationary noise: measure by how much, per band, once."""
         rng = np.random.default_rng(1)
-        probe = LineAnalyzer.__new__(LineAnalyzer)
-        probe.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_") or k in (
-            "_win", "_proj", "_bias")})
-        probe.reset()
         x = rng.normal(0.0, 0.01, self.n * HOP_FRAMES * FLOOR_BLOCKS * 3)
-        probe.feed(x)
-        truth = np.mean(probe._frame_features(x[-self.n * 200 :], 200)["band"], axis=0)
-        fl = np.min(np.vstack(probe._floor_hist), axis=0)
+        self.reset()
+        self._process(x, len(x) // (self.n * HOP_FRAMES))
+        fl = np.min(self._floor_hist, axis=0)
+        self.reset()
+        truth = np.mean(self._frame_features(x[-self.n * 200 :], 200)["band"], axis=0)
         return truth / fl
 
 
@@ -392,16 +345,16 @@ def _band(score: float) -> str:
 
 
 def _score(
-    intel: float, dropout: float, burst: float, concealed: float, clipping: float, level_dbfs: float
-) -> float:
+    intel: np.ndarray, dropout: np.ndarray, burst: np.ndarray, concealed: np.ndarray,
+    clipping: np.ndarray, level_dbfs: np.ndarray,
+) -> np.ndarray:
     """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
     s = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
     # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
-    s *= max(0.0, 1.0 - dropout * (0.7 + 0.1 * min(burst, 4.0)) - 0.4 * concealed)
+    s = s * np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
     # even infinitely clipped speech stays fairly intelligible (zero crossings survive)
-    s *= 1.0 - 0.4 * min(1.0, clipping / 0.35) ** 0.7
-    cap = float(np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
-    return float(min(s, cap))
+    s = s * (1.0 - 0.4 * np.minimum(1.0, clipping / 0.35) ** 0.7)
+    return np.minimum(s, np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
 
 
 def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
