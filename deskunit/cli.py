@@ -1,1 +1,100 @@
-def main(): print("hi")
+"""The ``deskunit`` command: run the unit, run scenarios, judge recordings, check configuration.
+
+    deskunit run [--sim]                     the unit (on real hardware, or on the simulator)
+    deskunit sim --script S.toml [--report R.json]
+    deskunit linecheck [--json] FILE.wav...
+    deskunit config check [FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from firmware.config import EX_CONFIG, ConfigError, load_config, site_config_path
+
+
+def _config(path: str | None) -> dict:
+    return load_config(Path(path) if path else site_config_path())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        cfg = _config(args.config)
+    except ConfigError as e:
+        print(f"deskunit: configuration error: {e}", file=sys.stderr)
+        return EX_CONFIG
+    if args.sim:
+        from deskunit.simrun import run_sim
+
+        return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None)
+    from deskunit.app import run_hardware
+
+    return run_hardware(cfg)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from hwsim.scenario import main as run_script
+
+    return run_script(Path(args.script), Path(args.report) if args.report else None)
+
+
+def cmd_linecheck(args: argparse.Namespace) -> int:
+    from firmware.line.linecheck import main as linecheck
+
+    return linecheck((["--json"] if args.json else []) + args.files)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.action != "check":
+        print(f"deskunit config: unknown action {args.action!r} (try: check)", file=sys.stderr)
+        return 2
+    path = Path(args.file) if args.file else site_config_path()
+    try:
+        load_config(path)
+    except ConfigError as e:
+        print(f"{path or 'defaults'}: {e}", file=sys.stderr)
+        return EX_CONFIG
+    print(f"{path or 'defaults'}: OK")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deskunit", description="Desk unit for contact-center operators.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the unit")
+    run.add_argument("--sim", action="store_true", help="on simulated hardware (no Pi needed)")
+    run.add_argument("--config", help="site config file (default: $DESKUNIT_CONFIG or /etc/deskunit/deskunit.toml)")
+    run.add_argument("--state-dir", help="where the journal lives (the simulator uses a temporary one)")
+    run.set_defaults(fn=cmd_run)
+
+    sim = sub.add_parser("sim", help="run a scenario on the simulated unit under a virtual clock")
+    sim.add_argument("--script", required=True, help="scenario TOML (see shared/scenarios/FORMAT.md)")
+    sim.add_argument("--report", help="write a JSON report here")
+    sim.set_defaults(fn=cmd_sim)
+
+    lc = sub.add_parser("linecheck", help="judge telephone-line recordings (WAV)")
+    lc.add_argument("--json", action="store_true", help="one JSON object per file, one a line")
+    lc.add_argument("files", nargs="+", metavar="FILE.wav")
+    lc.set_defaults(fn=cmd_linecheck)
+
+    cfg = sub.add_parser("config", help="configuration tools")
+    cfg.add_argument("action", choices=["check"])
+    cfg.add_argument("file", nargs="?", help="file to check (default: the site config)")
+    cfg.set_defaults(fn=cmd_config)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The unit's configuration: defaults from ``config/default.toml``, a site file merged over them,
+and validation that names the key and the reason.
+
+    >>> cfg = load_config(overrides={"lcd": {"size": "16x2"}})
+    >>> cfg["lcd"]["size"]
+    '16x2'
+    >>> load_config(overrides={"lcd": {"size": "40x2"}})
+    Traceback (most recent call last):
+    ConfigError: lcd.size: must be one of 20x4, 16x2 (got '40x2')
+
+Search order for the site file (like most daemons): ``$DESKUNIT_CONFIG``, then
+``/etc/deskunit/deskunit.toml``; a missing site file means defaults only.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SITE_CONFIG = Path("/etc/deskunit/deskunit.toml")
+EX_CONFIG = 78  # sysexits.h: configuration error
+
+Config = dict[str, Any]
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong: ``key`` is the dotted key, ``reason`` says why."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key, self.reason = key, reason
+
+
+def default_config() -> Config:
+    text = resources.files("deskunit_config").joinpath("default.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> Config:
+    """Deep-merge ``over`` onto ``base`` (tables merge, everything else replaces)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_toml(path: Path) -> Config:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), f"not valid TOML: {e}") from None
+    except OSError as e:
+        raise ConfigError(str(path), f"cannot read: {e.strerror}") from None
+
+
+def site_config_path() -> Path | None:
+    env = os.environ.get("DESKUNIT_CONFIG")
+    if env:
+        return Path(env)
+    return SITE_CONFIG if SITE_CONFIG.exists() else None
+
+
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, then the site file (``path`` or the search order), then ``overrides``; validated."""
+    cfg = default_config()
+    if path is not None:
+        cfg = merge(cfg, read_toml(path))
+    if overrides:
+        cfg = merge(cfg, overrides)
+    validate(cfg)
+    return cfg
+
+
+# ---------------------------------------------------------------- validation
+
+Check = Callable[[Any], str | None]  # returns the reason it is wrong, or None
+
+
+def one_of(*choices: Any) -> Check:
+    return lambda v: None if v in choices else f"must be one of {', '.join(map(str, choices))} (got {v!r})"
+
+
+def of_type(*types: type) -> Check:
+    names = " or ".join(t.__name__ for t in types)
+
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
+        return None if ok else f"must be {names} (got {v!r})"
+
+    return check
+
+
+def in_range(lo: float, hi: float) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return f"must be a number (got {v!r})"
+        return None if lo <= v <= hi else f"must be between {lo} and {hi} (got {v})"
+
+    return check
+
+
+def hh_mm(v: Any) -> str | None:
+    if isinstance(v, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+        return None
+    return f"must be a time HH:MM (got {v!r})"
+
+
+def time_zone(v: Any) -> str | None:
+    try:
+        ZoneInfo(str(v))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {v!r}"
+    return None
+
+
+def gpio_pin(v: Any) -> str | None:
+    return None if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 27 else f"must be a BCM pin 0-27 (got {v!r})"
+
+
+def pin_list(n: int) -> Check:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, list) or len(v) != n:
+            return f"must be a list of {n} BCM pins (got {v!r})"
+        for p in v:
+            if gpio_pin(p):
+                return gpio_pin(p)
+        return None
+
+    return check
+
+
+def url(v: Any) -> str | None:
+    if v == "":
+        return None
+    if not isinstance(v, str) or not re.match(r"https?://[^/\s]+", v):
+        return f"must be an http(s) URL (got {v!r})"
+    return None
+
+
+SCHEMA: dict[str, Check] = {
+    "unit.id": lambda v: None if isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v)
+    else f"must be 1-64 letters, digits, '.', '_' or '-' (got {v!r})",
+    "unit.state_dir": of_type(str),
+    "unit.language": one_of("uk", "ru", "en"),
+    "unit.timezone": time_zone,
+    "greeting.morning": hh_mm,
+    "greeting.day": hh_mm,
+    "greeting.evening": hh_mm,
+    "lcd.size": one_of("20x4", "16x2"),
+    "lcd.rom": one_of("cyrillic", "A02", "A00"),
+    "lcd.i2c_port": in_range(0, 10),
+    "lcd.i2c_address": in_range(0x03, 0x77),
+    "pins.hook": gpio_pin,
+    "pins.hook_active_low": of_type(bool),
+    **{f"pins.key_{k}": gpio_pin for k in ("hold", "appeal", "up", "down", "ok", "back")},
+    "pins.keypad_rows": pin_list(4),
+    "pins.keypad_cols": pin_list(3),
+    "pins.led_line": pin_list(3),
+    "pins.led_hold": pin_list(3),
+    "pins.led_sync": pin_list(3),
+    "pins.led_active_high": of_type(bool),
+    "pins.bounce_s": in_range(0, 0.5),
+    "audio.backend": one_of("sounddevice", "pyaudio"),
+    "audio.device": of_type(str, int),
+    "audio.sample_rate": one_of(8000, 16000),
+    "line.countdown_s": in_range(1, 120),
+    "line.silent_callback_s": in_range(5, 600),
+    "hold.warn_s": in_range(10, 3600),
+    "hold.limit_s": in_range(10, 3600),
+    "server.url": url,
+    "server.token": of_type(str),
+    "server.ca_file": of_type(str),
+    "server.timeout_s": in_range(0.5, 120),
+    "console.port": of_type(str),
+    "console.baudrate": one_of(9600, 19200, 38400, 57600, 115200, 230400),
+    "console.pin_hash": of_type(str),
+    "console.idle_logout_s": in_range(30, 86400),
+}
+
+
+def lookup(cfg: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = cfg
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise KeyError(dotted)
+        node = node[part]
+    return node
+
+
+def validate(cfg: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too)."""
+    known_tables = {k.split(".")[0] for k in SCHEMA} | {"operators", "phrases", "directories"}
+    for table in cfg:
+        if table not in known_tables:
+            raise ConfigError(table, "unknown section")
+    for dotted, check in SCHEMA.items():
+        try:
+            value = lookup(cfg, dotted)
+        except KeyError:
+            raise ConfigError(dotted, "missing") from None
+        reason = check(value)
+        if reason:
+            raise ConfigError(dotted, reason)
+    for table in {k.split(".")[0] for k in SCHEMA}:
+        for key in cfg[table]:
+            if f"{table}.{key}" not in SCHEMA:
+                raise ConfigError(f"{table}.{key}", "unknown key")
+    if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
+        raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
+    _validate_operators(cfg.get("operators", []))
+
+
+def _validate_operators(operators: Any) -> None:
+    if not isinstance(operators, list):
+        raise ConfigError("operators", "must be a list of tables [[operators]]")
+    seen: set[int] = set()
+    for i, op in enumerate(operators):
+        where = f"operators[{i}]"
+        if not isinstance(op, Mapping):
+            raise ConfigError(where, "must be a table")
+        number = op.get("number")
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 9999:
+            raise ConfigError(f"{where}.number", f"must be a number 1-9999 (got {number!r})")
+        if number in seen:
+            raise ConfigError(f"{where}.number", f"operator {number} is listed twice")
+        seen.add(number)
+        if not isinstance(op.get("name"), str) or not op["name"].strip():
+            raise ConfigError(f"{where}.name", "must be the operator's full name")
+        if not isinstance(op.get("pin_hash", ""), str):
+            raise ConfigError(f"{where}.pin_hash", "must be a string")

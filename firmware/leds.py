@@ -1,0 +1,81 @@
+"""The three RGB LEDs as the operator reads them: a colour, steady or blinking.
+
+Blinking runs on the unit's clock (not a driver thread) so the simulator's virtual time shows the
+same blink a real panel would. Colours are mixed from the LED's red, green and blue dies:
+
+    >>> COLOURS["amber"]
+    (1, 1, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+#: Die states per colour. Amber is red and green together on a common RGB LED.
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "off": (0, 0, 0),
+    "green": (0, 1, 0),
+    "amber": (1, 1, 0),
+    "red": (1, 0, 0),
+    "blue": (0, 0, 1),
+}
+COLOUR_OF = {rgb: name for name, rgb in COLOURS.items()}
+LED_NAMES = ("line", "hold", "sync")
+BLINK_HALF_PERIOD_S = 0.5
+
+
+@dataclass(frozen=True)
+class LedState:
+    """What one LED shows: a colour from :data:`COLOURS`, steady or blinking."""
+
+    colour: str = "off"
+    blink: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.colour}-blink" if self.blink else self.colour
+
+
+class Leds:
+    """Logical LED states, pushed to hardware outputs (``set_rgb``) with blinking on the loop's clock.
+
+    ``outputs`` maps an LED name to a callable taking an ``(r, g, b)`` tuple of 0/1.
+    """
+
+    def __init__(self, outputs: Mapping[str, Callable[[tuple[int, int, int]], None]], call_later) -> None:
+        self._outputs = outputs
+        self._call_later = call_later
+        self.states: dict[str, LedState] = {name: LedState() for name in LED_NAMES}
+        self._phase_on = True
+        self._blink_timer = None
+        for name in LED_NAMES:
+            self._push(name)
+
+    def set(self, name: str, colour: str, blink: bool = False) -> None:
+        if colour not in COLOURS:
+            raise ValueError(f"unknown colour {colour!r}")
+        state = LedState(colour, blink and colour != "off")
+        if self.states[name] == state:
+            return
+        self.states[name] = state
+        self._push(name)
+        self._schedule_blink()
+
+    def _push(self, name: str) -> None:
+        state = self.states[name]
+        lit = not state.blink or self._phase_on
+        self._outputs[name](COLOURS[state.colour] if lit else COLOURS["off"])
+
+    def _schedule_blink(self) -> None:
+        if self._blink_timer is None and any(s.blink for s in self.states.values()):
+            self._blink_timer = self._call_later(BLINK_HALF_PERIOD_S, self._toggle)
+
+    def _toggle(self) -> None:
+        self._blink_timer = None
+        self._phase_on = not self._phase_on
+        for name, state in self.states.items():
+            if state.blink:
+                self._push(name)
+        if not any(s.blink for s in self.states.values()):
+            self._phase_on = True
+        self._schedule_blink()

@@ -1,0 +1,190 @@
+"""A whole unit on simulated hardware: the real core, real gpiozero, RPLCD and SQLite, fake silicon.
+
+The same assembly serves the scenario runner (a virtual clock, audio produced as time advances)
+and ``deskunit run --sim`` (the real clock, an audio thread at the line's pace).
+
+    >>> sim = SimUnit.create(cfg, VirtualClock(wall_start=...), state_dir=tmp)
+    >>> sim.hook(off=True); sim.advance(1.5)
+    >>> "Доброго" in sim.lcd_text()
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firmware.clock import Clock, VirtualClock
+from firmware.display import LcdScreen, parse_size
+from firmware.journal import Journal
+from firmware.leds import Leds
+from firmware.line_monitor import LineMonitor
+from firmware.loop import EventLoop
+from firmware.unit import Unit
+from hal.gpio import PanelInputs, panel_leds
+from hwsim.audio import SimLine
+from hwsim.gpio import SimBoard, SimFactory
+from hwsim.lcd import simulated_display
+
+log = logging.getLogger(__name__)
+AUDIO_STEP_S = 0.1
+
+
+class ObservedDisplay:
+    """Passes frames to the LCD driver and then tells listeners the glass changed."""
+
+    def __init__(self, display: Any) -> None:
+        self.display = display
+        self.listeners: list = []
+
+    def show(self, frame: Any) -> None:
+        self.display.show(frame)
+        for fn in self.listeners:
+            fn()
+
+
+@dataclass
+class SimUnit:
+    """Everything of one simulated unit, wired; see the module docstring."""
+
+    cfg: dict[str, Any]
+    clock: Clock
+    loop: EventLoop
+    unit: Unit
+    board: SimBoard
+    panel: PanelInputs
+    lcd: Any  # the HD44780 emulator
+    bus: Any  # the fake SMBus (counts writes)
+    display: Any  # hal.lcd.RplcdDisplay
+    screen: LcdScreen
+    journal: Journal
+    line: SimLine
+    monitor: LineMonitor
+    state_dir: Path
+    _tmp: Any = None
+    on_screen: list = field(default_factory=list)
+    server_up: bool = True
+    central: Any = None
+    _audio_thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
+               base_dir: Path | None = None) -> SimUnit:
+        tmp = None
+        if state_dir is None:
+            tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
+            state_dir = Path(tmp.name)
+        state_dir = Path(state_dir)
+        cols, rows = parse_size(cfg["lcd"]["size"])
+        rom = cfg["lcd"]["rom"]
+        display, emulator, bus = simulated_display(cols, rows, rom)
+        observed = ObservedDisplay(display)
+        screen = LcdScreen(observed, cols, rows, rom)
+        factory = SimFactory()
+        holder: dict[str, Unit] = {}
+        loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
+        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=factory)
+        board = SimBoard(factory, cfg["pins"], panel.keypad.layout, clock)
+        hw_leds = panel_leds(cfg["pins"], pin_factory=factory)
+        leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
+        journal = Journal(state_dir / "journal.sqlite3")
+        monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
+        unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active)
+        holder["unit"] = unit
+        line = SimLine(cfg["audio"]["sample_rate"], base_dir=base_dir)
+        sim = cls(cfg, clock, loop, unit, board, panel, emulator, bus, display, screen, journal, line, monitor,
+                  state_dir, tmp)
+        sim.hw_leds = hw_leds
+        observed.listeners.append(lambda: [fn(sim.lcd_rows()) for fn in sim.on_screen])
+        return sim
+
+    # ---------------------------------------------------------------- driving it
+    def hook(self, off: bool) -> None:
+        self.board.set_hook(off)
+
+    def press(self, key: str) -> None:
+        self.board.press(key)
+
+    def release(self, key: str) -> None:
+        self.board.release(key)
+
+    def feed_audio(self, seconds: float) -> None:
+        n = int(round(seconds * self.line.sample_rate))
+        if n > 0:
+            self.monitor.feed(self.line.read(n))
+
+    def advance(self, seconds: float) -> None:
+        """Virtual clock only: move time on, with audio flowing in 100 ms steps while a call is on."""
+        self.advance_to(self.clock.monotonic() + seconds)
+
+    def advance_to(self, t: float) -> None:
+        clock = self.clock
+        assert isinstance(clock, VirtualClock)
+        self.loop.run_pending()
+        while clock.monotonic() < t - 1e-9:
+            if self.monitor.wanted:
+                step = min(AUDIO_STEP_S, t - clock.monotonic())
+                self.feed_audio(step)
+                self.loop.run_until(clock.monotonic() + step)
+            else:
+                due = self.loop.next_due()
+                target = t if due is None else min(t, due)
+                self.loop.run_until(target)
+                if self.monitor.wanted:
+                    continue
+                if due is None or due > t:
+                    break
+        self.loop.run_until(t)
+
+    def set_server(self, up: bool) -> None:
+        self.server_up = up
+
+    def synced_count(self) -> int:
+        return 0 if self.central is None else self.central.count_records(self.cfg["unit"]["id"])
+
+    # ---------------------------------------------------------------- real time
+    def start_realtime(self) -> None:
+        """Run the loop and the audio on the real clock (``deskunit run --sim``)."""
+        self.loop.start()
+        self._audio_thread = threading.Thread(target=self._audio_realtime, name="sim-audio", daemon=True)
+        self._audio_thread.start()
+
+    def _audio_realtime(self) -> None:
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            self.feed_audio(AUDIO_STEP_S)
+            next_t += AUDIO_STEP_S
+            self._stop.wait(max(0.0, next_t - time.monotonic()))
+
+    # ---------------------------------------------------------------- reading it
+    def lcd_rows(self) -> list[str]:
+        return self.lcd.rows(self.cfg["lcd"]["rom"])
+
+    def lcd_text(self) -> str:
+        return " ".join(self.lcd_rows())
+
+    def shows(self, text: str) -> bool:
+        """Whether the LCD shows ``text``, matched as scenarios match it (look-alikes folded)."""
+        from hwsim.scenario import fold
+
+        return fold(text) in fold(self.lcd_text())
+
+    def led(self, name: str) -> str:
+        return self.board.led_value(name)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.loop.stop()
+        self.panel.close()
+        for led in getattr(self, "hw_leds", {}).values():
+            led.close()
+        self.journal.close()
+        self.display.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()

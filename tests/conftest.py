@@ -1,0 +1,36 @@
+"""Shared fixtures: a simulated unit on a virtual clock, and the paths of the shared scenarios."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from firmware.clock import VirtualClock
+from firmware.config import load_config
+from hwsim.unit import SimUnit
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SHARED_SCENARIOS = SHARED / "scenarios"
+OUR_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+@pytest.fixture
+def make_sim(tmp_path):
+    """Build a SimUnit: ``make_sim(clock="2026-11-23T09:15:00+02:00", lcd={"size": "16x2"})``."""
+    made: list[SimUnit] = []
+
+    def build(clock: str | None = "2026-11-23T09:15:00+02:00", operator=(7, "Олена Петренко"), **overrides):
+        cfg = load_config(overrides=overrides)
+        vclock = VirtualClock(datetime.fromisoformat(clock)) if clock else VirtualClock()
+        sim = SimUnit.create(cfg, vclock, state_dir=tmp_path / f"state{len(made)}")
+        if operator:
+            sim.unit.sign_in(*operator)
+        made.append(sim)
+        return sim
+
+    yield build
+    for sim in made:
+        sim.close()

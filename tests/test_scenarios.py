@@ -1,0 +1,65 @@
+"""Every shared scenario and every scenario of ours must pass under `deskunit sim --script`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
+
+from hwsim.scenario import fold, run_scenario
+
+SHARED = sorted(SHARED_SCENARIOS.glob("*.toml"))
+OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHARED + OURS, ids=lambda p: p.name)
+def test_scenario_passes(path):
+    result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+def test_cli_writes_a_report_and_exits_0(tmp_path):
+    report = tmp_path / "r.json"
+    p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script",
+                        str(SHARED_SCENARIOS / "morning_greeting.toml"), "--report", str(report)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    data = json.loads(report.read_text())
+    assert data["passed"] is True and data["failures"] == []
+    assert any(fold("Доброго ранку") in fold(" ".join(s["rows"])) for s in data["screens"])
+    assert {"t", "led", "value"} <= set(data["leds"][0])
+
+
+def test_a_failed_expectation_exits_1_and_is_reported(tmp_path):
+    script = tmp_path / "s.toml"
+    script.write_text('[unit]\nclock = "2026-11-23T09:15:00+02:00"\noperator = { number = 1, name = "A B" }\n'
+                      '[[step]]\nat = 0.0\nhook = "off"\n[[step]]\nat = 1.0\nexpect_lcd = "Доброго вечора"\n')
+    report = tmp_path / "r.json"
+    p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script", str(script), "--report",
+                        str(report)], capture_output=True, text=True)
+    assert p.returncode == 1
+    failure = json.loads(report.read_text())["failures"][0]
+    assert failure["step"] == 2 and failure["at"] == 1.0 and "Доброго вечора" in str(failure["expected"])
+
+
+@pytest.mark.parametrize("body, words", [
+    ('[[step]]\nat = 1.0\npress = "FOO"\n', ["step 1", "press", "FOO"]),
+    ('[[step]]\nat = 1.0\nhook = "off"\n[[step]]\nat = "x"\nhook = "on"\n', ["step 2", "'at'"]),
+    ('[[step]]\nat = 0.0\naudio = "noise:loud"\n', ["step 1", "audio"]),
+    ('[[step]]\nat = 0.0\nexpect_led = { lnie = "red" }\n', ["step 1", "expect_led", "lnie"]),
+    ('[[step]]\nat = 0.0\nhook = "off"\nbogus = 1\n', ["step 1", "bogus"]),
+    ('[unit]\nlcd = "40x2"\n[[step]]\nat = 0.0\nhook = "off"\n', ["lcd.size"]),
+    ('[[step]\nat = 0', ["TOML"]),
+])
+def test_an_invalid_scenario_exits_2_naming_the_step_and_key(tmp_path, body, words):
+    script = tmp_path / "bad.toml"
+    script.write_text(body)
+    p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script", str(script)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+    for word in words:
+        assert word in p.stdout
