@@ -54,7 +54,8 @@ class LineReport:
 
     t: float  # seconds of audio since start/reset, at the end of the window
     verdict: str  # after hysteresis
-    score: float  # 0..1, higher = better line (0 when nobody speaks)
+    score: float  # 0..1 ESTOI-like intelligibility of the caller's signal (0 when nobody speaks);
+    # the verdict also weighs the speech level (a clean but -55 dBFS caller cannot be heard)
     speech: bool  # speech present in the window
     raw: str  # instantaneous verdict before hysteresis
     speech_dbfs: float  # active speech level (full band), -120 without speech
@@ -239,8 +240,8 @@ class LineAnalyzer:
         concealed = span[:, _A_NCONC] / nfr
         burst = span[:, _A_NZERO] / np.maximum(span[:, _A_ZRUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
-        score = _score(intel, dropout, burst, concealed, clipping, level)
-        score = np.where(speech, score, 0.0)
+        score = np.where(speech, _score(intel, dropout, burst, concealed, clipping), 0.0)
+        heard = _audible(score, level)
         blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
         blk_dead = (blocks[:, _A_NDEAD] >= HOP_FRAMES - 1).tolist()
 
@@ -248,9 +249,9 @@ class LineAnalyzer:
         cols = zip(
             speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
             intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
-            bw.tolist(), blk_speech, blk_dead, strict=True,
+            bw.tolist(), blk_speech, blk_dead, heard.tolist(), strict=True,
         )
-        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead in cols:
+        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead, hd in cols:
             self._blocks_done += 1
             t = round(self._blocks_done * HOP_S, 6)
             if bsp:
@@ -259,12 +260,12 @@ class LineAnalyzer:
             if self._dead_run >= DEAD_BLOCKS:
                 raw = "no_signal"
             elif sp:
-                raw = _band(sc)
+                raw = _band(hd)
             elif nz > LOUD_NOISE_DBFS:
                 raw = "unintelligible"
             else:
                 raw = "silent"
-            self._update_verdict(raw, sc, t)
+            self._update_verdict(raw, hd, t)
             if not sp:
                 lv, sn, it, cl, bwi = -120.0, 0.0, 0.0, 0.0, 0.0
             out.append(LineReport(
@@ -346,15 +347,20 @@ def _band(score: float) -> str:
 
 def _score(
     intel: np.ndarray, dropout: np.ndarray, burst: np.ndarray, concealed: np.ndarray,
-    clipping: np.ndarray, level_dbfs: np.ndarray,
+    clipping: np.ndarray,
 ) -> np.ndarray:
     """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
-    s = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
+    s: np.ndarray = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
     # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
     s = s * np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
     # even infinitely clipped speech stays fairly intelligible (zero crossings survive)
     s = s * (1.0 - 0.4 * np.minimum(1.0, clipping / 0.35) ** 0.7)
-    return np.minimum(s, np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
+    return s
+
+
+def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.ndarray:
+    """The score the verdict is judged on: a faint caller is hard to hear however clean the line."""
+    return np.minimum(score, np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
 
 
 def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
@@ -371,10 +377,11 @@ def aggregate(reports: list[LineReport]) -> FileVerdict:
     """One verdict for a stretch of reports: speech windows decide; otherwise dead vs live."""
     if not reports:
         return FileVerdict("no_signal", 0.0, reports)
-    sp = [r.score for r in reports if r.speech]
+    sp = [r for r in reports if r.speech]
     if len(sp) >= 2:
-        score = float(np.mean(sp))
-        return FileVerdict(_band(score), score, reports)
+        score = float(np.mean([r.score for r in sp]))
+        heard = float(np.mean(_audible(np.array([r.score for r in sp]), np.array([r.speech_dbfs for r in sp]))))
+        return FileVerdict(_band(heard), score, reports)
     raws = [r.raw for r in reports]
     dead = raws.count("no_signal")
     loud = raws.count("unintelligible")
