@@ -6,27 +6,37 @@
     python tests/bench/bench_central_flush.py [--db postgresql://...] [--records 10000] [--batch 100]
         [--threads 200] [--per-thread 10]
 
+The server runs in a process of its own (``python -m central serve``) so that the 200 client threads
+do not compete with it for the GIL; ``--in-process`` runs it as the tests and the simulator do.
 SQLite (the default, in a temporary directory) runs with synchronous=FULL, as in production.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import importlib.util
 import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 if importlib.util.find_spec("central") is None:  # until pyproject lists the `central` package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from central import CentralServer  # noqa: E402
-from central.testing import make_appeal, make_record  # noqa: E402
+from central.store import open_store  # noqa: E402
+from central.testing import call, make_appeal, make_record  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _post(conn: http.client.HTTPConnection, path: str, token: str, body: object) -> int:
@@ -41,10 +51,9 @@ def _record(unit: str, i: int) -> dict:
     return make_record(unit, appeal=make_appeal() if i % 5 == 0 else None)
 
 
-def bulk_flush(srv: CentralServer, total: int, batch: int) -> None:
-    srv.add_unit("bulk", "bulk-token")
+def bulk_flush(port: int, total: int, batch: int) -> None:
     records = [_record("bulk", i) for i in range(total)]
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     started = time.perf_counter()
     for i in range(0, total, batch):
         status = _post(conn, "/api/v1/records/batch", "bulk-token", {"records": records[i : i + batch]})
@@ -54,7 +63,7 @@ def bulk_flush(srv: CentralServer, total: int, batch: int) -> None:
     print(f"bulk flush: {total} records in batches of {batch}: {elapsed:.2f} s, {total / elapsed:,.0f} records/s")
 
 
-def fleet_burst(srv: CentralServer, threads: int, per_thread: int) -> None:
+def fleet_burst(port: int, threads: int, per_thread: int) -> None:
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -65,7 +74,7 @@ def fleet_burst(srv: CentralServer, threads: int, per_thread: int) -> None:
         records = [_record(unit, i) for i in range(per_thread)]
         mine = []
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             start.wait()
             for record in records:
                 t0 = time.perf_counter()
@@ -79,8 +88,6 @@ def fleet_burst(srv: CentralServer, threads: int, per_thread: int) -> None:
         with lock:
             latencies.extend(mine)
 
-    for n in range(threads):
-        srv.add_unit(f"unit-{n}", f"token-{n}")
     workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
     started = time.perf_counter()
     for w in workers:
@@ -98,6 +105,38 @@ def fleet_burst(srv: CentralServer, threads: int, per_thread: int) -> None:
         print("  first failures:", failures[:5])
 
 
+def _units(db: str, threads: int) -> None:
+    store = open_store(db)
+    store.add_unit("bulk", "bulk-token")
+    for n in range(threads):
+        store.add_unit(f"unit-{n}", f"token-{n}")
+    store.close()
+
+
+@contextlib.contextmanager
+def _server_process(db: str) -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DESKUNIT_CENTRAL_ADMIN_TOKEN": "bench-admin", "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "central", "serve", "--db", db, "--port", str(port), "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                call(f"http://127.0.0.1:{port}", "GET", "/api/v1/health")
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the server process did not come up") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
@@ -105,13 +144,26 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--threads", type=int, default=200)
     parser.add_argument("--per-thread", type=int, default=10)
+    parser.add_argument("--in-process", action="store_true", help="run the server in this process")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or str(Path(tmp) / "bench.db")
-        with CentralServer(db) as srv:
-            print(f"central server at {srv.url}, storage {srv.store.kind}")
-            bulk_flush(srv, args.records, args.batch)
-            fleet_burst(srv, args.threads, args.per_thread)
+        _units(db, args.threads)
+        if args.in_process:
+            server = CentralServer(db).start()
+            runner: contextlib.AbstractContextManager[int] = contextlib.nullcontext(server.port)
+        else:
+            server = None
+            runner = _server_process(db)
+        try:
+            with runner as port:
+                where = "in this process" if server else "in its own process"
+                print(f"central server on port {port} {where}, storage {db.split(':')[0] if args.db else 'sqlite'}")
+                bulk_flush(port, args.records, args.batch)
+                fleet_burst(port, args.threads, args.per_thread)
+        finally:
+            if server is not None:
+                server.stop()
 
 
 if __name__ == "__main__":
