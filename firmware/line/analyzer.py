@@ -42,6 +42,7 @@ SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
 UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
 DEGRADED_BELOW = 0.72
 HYST = 0.03
+MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
@@ -127,6 +128,7 @@ class LineAnalyzer:
         self._pending_verdict: str | None = None
         self._pending_count = 0
         self._dead_run = 0
+        self._prev_bsp = False
 
     @property
     def verdict(self) -> str:
@@ -209,6 +211,9 @@ class LineAnalyzer:
         ]).astype(float)
         per_frame = np.concatenate([cols, band * act[:, None], lg, lg * lg], axis=1)
         blocks = per_frame.reshape(nblk, hop, -1).sum(axis=1)
+        # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
+        deadblk = blocks[:, _A_NDEAD] >= hop - 1
+        blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS])] = 0.0
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.concatenate([np.zeros((1, allb.shape[1])), np.cumsum(allb, axis=0)], axis=0)
@@ -221,12 +226,14 @@ class LineAnalyzer:
         nb, k = self.nb, _NAGG
         nact = span[:, _A_NACT]
         nfr = np.maximum(span[:, _A_NFR], 1.0)
-        speech = nact >= 8
-        na = np.maximum(nact, 1.0)
-        eact = span[:, k : k + nb] / na[:, None]
         l1, l2 = span[:, k + nb : k + 2 * nb], span[:, k + 2 * nb :]
         nlive = np.maximum(span[:, _A_NLIVE], 1.0)[:, None]
         modulation = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0)).mean(axis=1)
+        # speech needs enough active frames and a modulated envelope (a steady noise that has just
+        # risen above the old floor is not a talker)
+        speech = (nact >= 8) & (modulation >= MIN_MOD_DB)
+        na = np.maximum(nact, 1.0)
+        eact = span[:, k : k + nb] / na[:, None]
         snr_b = 10.0 * np.log10(np.maximum(eact - floor, 1e-14) / floor)
         intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
         carrying = snr_b > 3.0
@@ -254,12 +261,14 @@ class LineAnalyzer:
         for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead, hd in cols:
             self._blocks_done += 1
             t = round(self._blocks_done * HOP_S, 6)
+            recent = bsp or self._prev_bsp  # speech frames within the last 0.4 s
+            self._prev_bsp = bsp
             if bsp:
                 self._last_speech_t = t
             self._dead_run = self._dead_run + 1 if bdead else 0
             if self._dead_run >= DEAD_BLOCKS:
                 raw = "no_signal"
-            elif sp:
+            elif sp and recent:
                 raw = _band(hd)
             elif nz > LOUD_NOISE_DBFS:
                 raw = "unintelligible"
