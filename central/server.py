@@ -316,6 +316,10 @@ class CentralServer:
         """Register a unit and its bearer token (stored hashed)."""
         self.store.add_unit(unit_id, token, name)
 
+    def count_records(self, unit: str | None = None) -> int:
+        """How many records the server holds (for one unit, or all): what the simulator checks."""
+        return self.store.count_records(unit)
+
     def set_config(self, doc: dict[str, Any], unit: str | None = None) -> str:
         """Replace the fleet config document (or one unit's); returns its ETag."""
         return self.store.put_config(doc, unit)

@@ -69,6 +69,10 @@ class Store(ABC):
         """Stored records in arrival order, each with ``seq``, ``unit``, ``received_at`` and ``body``."""
 
     @abstractmethod
+    def count_records(self, unit: str | None = None) -> int:
+        """How many records are stored (for one unit, or all)."""
+
+    @abstractmethod
     def notifications(self, after: int, limit: int) -> list[dict[str, Any]]:
         """The management feed (R10) after sequence number ``after``."""
 
@@ -275,6 +279,12 @@ class _SQLStore(Store):
         return [
             {"seq": r[0], "id": str(r[1]), "unit": r[2], "received_at": _iso(r[3]), "body": _json(r[4])} for r in rows
         ]
+
+    def count_records(self, unit: str | None = None) -> int:
+        with self._read() as cur:
+            if unit is None:
+                return cur.execute("SELECT count(*) FROM records").fetchone()[0]
+            return cur.execute("SELECT count(*) FROM records WHERE unit = ?", (unit,)).fetchone()[0]
 
     def notifications(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self._read() as cur:

@@ -64,6 +64,7 @@ def test_post_record_stores_it_once_and_repeats_are_duplicates(server: CentralSe
     assert (first.status, first.body) == (201, {"id": record["id"], "status": "created"})
     assert (again.status, again.body["status"]) == (200, "duplicate")
     assert row_count(server, "records") == 1
+    assert (server.count_records("unit-1"), server.count_records("unit-2"), server.count_records()) == (1, 0, 1)
 
 
 def test_same_id_with_another_body_is_a_conflict(server: CentralServer) -> None:

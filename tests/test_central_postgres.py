@@ -71,6 +71,7 @@ def test_idempotency_conflict_and_auth(server: CentralServer) -> None:
     assert post(server, make_record("unit-1"), token="bad").status == 401
     rows = call(server.url, "GET", "/api/v1/records?unit=unit-1", ADMIN).body["records"]
     assert [r["body"] for r in rows] == [record]
+    assert server.count_records("unit-1") == 1
 
 
 def test_batch_notifications_and_forwards(server: CentralServer) -> None:
