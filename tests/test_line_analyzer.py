@@ -1,0 +1,199 @@
+"""Behaviour of the streaming line analyzer on generated telephone signals."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware.line.analyzer import VERDICTS, LineAnalyzer, analyze
+
+SR = 8000
+HAVE_SPEECH = shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
+needs_speech = pytest.mark.skipif(not HAVE_SPEECH, reason="espeak-ng and sox are needed to synthesise speech")
+TEXT = "Доброго дня. Я телефоную щодо розгляду моєї справи в районному суді, підкажіть, будь ласка."
+
+
+def level_db(x: np.ndarray) -> float:
+    fr = x[: len(x) // 160 * 160].reshape(-1, 160)
+    e = np.mean(fr**2, axis=1) + 1e-20
+    act = e[10 * np.log10(e) > 10 * np.log10(e.max()) - 35]
+    return float(10 * np.log10(np.mean(act)))
+
+
+def at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
+    return x * 10 ** ((dbfs - level_db(x)) / 20)
+
+
+def line_noise(n: int, dbfs: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 10 ** (dbfs / 20), n)
+
+
+_SPEECH_CACHE: dict[tuple[str, int], np.ndarray] = {}
+
+
+def speech(tmp: Path, voice: str = "uk", rate: int = 150) -> np.ndarray:
+    """espeak-ng speech at 8 kHz, -26 dBFS active level, on a -62 dBFS live-line floor."""
+    key = (voice, rate)
+    if key not in _SPEECH_CACHE:
+        raw, out = tmp / f"raw_{voice}_{rate}.wav", tmp / f"s_{voice}_{rate}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), TEXT], check=True)
+        subprocess.run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)], check=True)
+        with wave.open(str(out)) as w:
+            x = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32768.0
+        _SPEECH_CACHE[key] = at_level(x - x.mean(), -26.0)
+    x = _SPEECH_CACHE[key]
+    pad = np.zeros(int(0.3 * SR))
+    x = np.concatenate([pad, x, pad])
+    return x + line_noise(len(x), -62.0, seed=len(x))
+
+
+def quantise(x: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(x, -1, 1) * 32767) / 32768
+
+
+def stream(x: np.ndarray, chunk: int = 160) -> list:
+    an = LineAnalyzer(SR)
+    out = []
+    for i in range(0, len(x), chunk):
+        out.extend(an.feed(x[i : i + chunk]))
+    return out
+
+
+# ---------------------------------------------------------------- dead vs live lines
+
+
+def test_digital_silence_is_a_dead_line() -> None:
+    assert analyze(np.zeros(5 * SR), SR).verdict == "no_signal"
+
+
+def test_bare_mains_hum_is_a_dead_line() -> None:
+    t = np.arange(6 * SR) / SR
+    hum = 0.02 * sum(np.sin(2 * np.pi * 50 * h * t) / h for h in (1, 2, 3, 5))
+    assert analyze(quantise(hum + line_noise(len(t), -90.0)), SR).verdict == "no_signal"
+
+
+@pytest.mark.parametrize("floor", [-64.0, -55.0, -46.0])
+def test_line_noise_without_a_talker_is_silent_not_dead(floor: float) -> None:
+    x = quantise(line_noise(8 * SR, floor, seed=int(-floor)))
+    reps = stream(x)
+    assert analyze(x, SR).verdict == "silent"
+    assert all(r.verdict == "silent" for r in reps), {r.verdict for r in reps}
+
+
+def test_line_going_dead_is_detected_within_a_second() -> None:
+    x = line_noise(10 * SR, -55.0)
+    x[5 * SR :] = 0.0
+    dead = [r.t for r in stream(x) if r.verdict == "no_signal"]
+    assert dead and dead[0] - 5.0 <= 1.0
+
+
+# ---------------------------------------------------------------- speech
+
+
+@needs_speech
+def test_clean_speech_is_good(tmp_path: Path) -> None:
+    res = analyze(quantise(speech(tmp_path)), SR)
+    assert res.verdict == "good" and res.score > 0.8
+
+
+@needs_speech
+@pytest.mark.parametrize("rate", [80, 280])
+def test_slow_and_fast_talkers_are_good(tmp_path: Path, rate: int) -> None:
+    assert analyze(quantise(speech(tmp_path, rate=rate)), SR).verdict == "good"
+
+
+@needs_speech
+def test_long_pause_inside_speech_is_neither_dead_nor_flagged(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    gap = line_noise(4 * SR, -62.0, seed=9)  # a 4 s pause on a live line (R19)
+    x = quantise(np.concatenate([s, gap, s]))
+    reps = stream(x)
+    assert not {r.verdict for r in reps} & {"no_signal", "unintelligible", "degraded"}
+    assert analyze(x, SR).verdict == "good"
+
+
+@needs_speech
+def test_score_falls_with_noise_and_heavy_noise_cannot_be_heard(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    scores = []
+    for snr in (30, 10, 0, -5):
+        x = quantise(s + line_noise(len(s), -26.0 - snr, seed=snr + 50))
+        scores.append(analyze(x, SR).score)
+    assert scores == sorted(scores, reverse=True), scores
+    assert analyze(quantise(s + line_noise(len(s), -21.0, seed=1)), SR).verdict == "unintelligible"
+
+
+@needs_speech
+def test_faint_caller_cannot_be_heard(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    x = quantise(at_level(s, -58.0) + line_noise(len(s), -80.0, seed=3))
+    assert analyze(x, SR).verdict == "unintelligible"
+
+
+@needs_speech
+def test_heavy_packet_loss_is_flagged(tmp_path: Path) -> None:
+    s = speech(tmp_path).copy()
+    fr = s[: len(s) // 160 * 160].reshape(-1, 160)
+    rng = np.random.default_rng(4)
+    lost = np.repeat(rng.random(len(fr) // 4 + 1) < 0.7, 4)[: len(fr)]  # 70 % lost in bursts of 4 packets
+    fr[lost] = 0.0
+    res = analyze(quantise(s), SR)
+    assert res.verdict in ("unintelligible", "no_signal"), res
+
+
+@needs_speech
+def test_short_dropout_does_not_flap_the_verdict(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    x = np.concatenate([s, s])
+    mid = len(s) + SR
+    x[mid : mid + int(0.3 * SR)] = 0.0  # 0.3 s gap
+    verdicts = [r.verdict for r in stream(quantise(x))]
+    first_good = verdicts.index("good")
+    assert set(verdicts[first_good:]) == {"good"}, verdicts
+
+
+@needs_speech
+def test_sixteen_khz_speech_is_judged_too(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    up = np.interp(np.arange(2 * len(s)) / 2, np.arange(len(s)), s)
+    assert analyze(quantise(up), 16000).verdict == "good"
+
+
+# ---------------------------------------------------------------- streaming contract
+
+
+@needs_speech
+def test_odd_chunk_sizes_give_the_same_reports_as_one_chunk(tmp_path: Path) -> None:
+    s = speech(tmp_path)
+    x = quantise(np.concatenate([s, np.zeros(2 * SR), s + line_noise(len(s), -30.0, seed=2)]))
+    whole = LineAnalyzer(SR).feed(x)
+    an = LineAnalyzer(SR)
+    pieces = []
+    rng = np.random.default_rng(5)
+    i = 0
+    while i < len(x):
+        n = int(rng.integers(1, 3000))
+        pieces.extend(an.feed(x[i : i + n]))
+        i += n
+    assert [(r.t, r.verdict) for r in pieces] == [(r.t, r.verdict) for r in whole]
+    assert np.allclose([r.score for r in pieces], [r.score for r in whole])
+    assert an.verdict == whole[-1].verdict
+
+
+def test_reports_have_times_verdicts_and_reset_starts_over() -> None:
+    an = LineAnalyzer(SR)
+    reps = an.feed(line_noise(3 * SR, -55.0))
+    assert reps and all(r.verdict in VERDICTS and r.raw in VERDICTS for r in reps)
+    assert np.allclose(np.diff([r.t for r in reps]), reps[0].t)
+    assert an.feed(np.zeros(10)) == []  # less than a window: nothing yet
+    an.reset()
+    assert an.feed(np.zeros(SR))[0].t == reps[0].t
+
+
+def test_rejects_unsupported_sample_rate() -> None:
+    with pytest.raises(ValueError, match="44100"):
+        LineAnalyzer(44100)

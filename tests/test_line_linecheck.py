@@ -1,0 +1,112 @@
+"""`deskunit linecheck`: output formats, error messages, and loose figures on a small linebench corpus."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware.line.linecheck import main
+
+LINEBENCH = Path(__file__).resolve().parents[2] / "shared" / "linebench"
+
+
+def write_wav(path: Path, x: np.ndarray, rate: int = 8000, channels: int = 1) -> Path:
+    data = np.round(np.clip(x, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data.tobytes())
+    return path
+
+
+def noise(n: int, dbfs: float) -> np.ndarray:
+    return np.random.default_rng(0).normal(0, 10 ** (dbfs / 20), n)
+
+
+def test_json_lines_one_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dead = write_wav(tmp_path / "dead.wav", np.zeros(24000))
+    live = write_wav(tmp_path / "live.wav", noise(40000, -55.0))
+    assert main(["--json", str(dead), str(live)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    objs = [json.loads(line) for line in lines]
+    assert [o["file"] for o in objs] == [str(dead), str(live)]
+    assert [o["verdict"] for o in objs] == ["no_signal", "silent"]
+    assert all(isinstance(o["score"], float) for o in objs)
+
+
+def test_table_is_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_wav(tmp_path / "dead.wav", np.zeros(16000))
+    assert main([str(f)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["verdict", "score", "file"]
+    assert out[1].split()[0] == "no_signal" and out[1].endswith(str(f))
+
+
+def test_bad_files_get_a_message_and_the_rest_are_still_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_wav(tmp_path / "ok.wav", np.zeros(16000))
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    rc = main(["--json", str(tmp_path / "missing.wav"), str(text), str(good)])
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert "missing.wav: no such file" in cap.err
+    assert "notes.wav: not a PCM WAV file" in cap.err
+    assert "Traceback" not in cap.err
+    assert [json.loads(line)["file"] for line in cap.out.splitlines()] == [str(good)]
+
+
+def test_other_rates_and_stereo_are_converted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = noise(2 * 44100 * 3, -55.0)
+    f = write_wav(tmp_path / "cd.wav", x, rate=44100, channels=2)
+    assert main(["--json", str(f)]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "silent"
+
+
+def test_runs_as_a_module(tmp_path: Path) -> None:
+    f = write_wav(tmp_path / "dead.wav", np.zeros(16000))
+    p = subprocess.run([sys.executable, "-m", "firmware.line.linecheck", "--json", str(f)],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 0 and json.loads(p.stdout)["verdict"] == "no_signal"
+    p = subprocess.run([sys.executable, "-m", "firmware.line.linecheck"], capture_output=True, text=True,
+                       check=False)
+    assert p.returncode == 2 and "usage" in p.stderr and "Traceback" not in p.stderr
+
+
+def _corpus_tools_missing() -> str | None:
+    for tool in ("espeak-ng", "sox", "ffmpeg"):
+        if shutil.which(tool) is None:
+            return f"{tool} not installed"
+    for mod in ("soundfile", "pesq", "pystoi"):
+        if importlib.util.find_spec(mod) is None:
+            return f"python package {mod} not installed"
+    if not (LINEBENCH / "make_corpus.py").exists():
+        return f"linebench not found at {LINEBENCH}"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_corpus_tools_missing() is not None, reason=str(_corpus_tools_missing()))
+def test_small_linebench_corpus_figures(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    subprocess.run([sys.executable, str(LINEBENCH / "make_corpus.py"), "--out", str(out), "--limit", "40",
+                    "--seed", "11"], check=True, capture_output=True)
+    p = subprocess.run([sys.executable, str(LINEBENCH / "score.py"), "--corpus", str(out), "--json", "--",
+                        sys.executable, "-m", "firmware.line.linecheck", "--json"],
+                       check=True, capture_output=True, text=True)
+    s = json.loads(p.stdout)
+    assert s["missing"] == 0 and s["invalid_verdicts"] == 0
+    for key, worst in (("cannot_hear_recall", 0.85), ("silence_split", 0.85)):
+        assert np.isnan(s[key]) or s[key] >= worst, (key, s)
+    for key, worst in (("false_alarm", 0.06), ("atypical_flagged", 0.1)):
+        assert np.isnan(s[key]) or s[key] <= worst, (key, s)
+    assert s["spearman_estoi"] >= 0.7, s
