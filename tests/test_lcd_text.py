@@ -166,3 +166,10 @@ def test_glyphs_are_drawn_in_five_columns_and_leave_the_cursor_row_free() -> Non
         assert all(0 <= row < 32 for row in bitmap), letter
         assert letter_for(bitmap) == letter
     assert len(set(GLYPHS.values())) == len(GLYPHS)
+
+
+def test_lookalike_folding_is_case_insensitive_like_the_scenario_matcher() -> None:
+    # The glass shows В, Н, М, Т, К only as Latin capitals; the small letters are Cyrillic cells.
+    glass = encode_screen(["Bac нe чyти", "Cвiтлaнa Meльник"], "cyrillic", 20).text()
+    assert fold_lookalikes(glass[0]).rstrip() == fold_lookalikes("ВАС НЕ ЧУТИ") == fold_lookalikes("вас не чути")
+    assert fold_lookalikes(glass[1]).rstrip() == fold_lookalikes("Світлана Мельник")

@@ -111,7 +111,9 @@ def encoding_table(rom: str) -> dict[str, int]:
     return table
 
 
-_FOLD: Final = str.maketrans(dict(LOOKALIKES))
+# Case-insensitive: a Cyrillic letter whose capital or small form shares a cell with a Latin letter
+# folds to that Latin letter in both cases (В and в -> b), since «Вас» and «вас» must match «Bac».
+_FOLD: Final = str.maketrans({cyr.casefold(): lat.casefold() for cyr, lat in LOOKALIKES.items() if lat.isascii()})
 
 
 def fold_lookalikes(text: str) -> str:
@@ -119,7 +121,7 @@ def fold_lookalikes(text: str) -> str:
 
     Compare what a Cyrillic ROM shows with what was meant (the scenario matcher's rule):
 
-    >>> fold_lookalikes("Доброго ранку") == fold_lookalikes("Дoбpoгo paнкy")
+    >>> fold_lookalikes("Вас не чути") == fold_lookalikes("Bac нe чyти") == fold_lookalikes("вас НЕ ЧУТИ")
     True
     """
-    return text.translate(_FOLD).casefold()
+    return text.casefold().translate(_FOLD)
