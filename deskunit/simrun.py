@@ -13,8 +13,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from firmware.clock import RealClock
 from hwsim.unit import SimUnit
+
+from firmware.clock import RealClock
 
 SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "

@@ -13,6 +13,9 @@ import numpy as np
 
 from firmware.events import Event, LineVerdict
 
+#: A caller not speaking for less than this is just the operator's turn to talk, not "silent".
+MIN_SILENCE_S = 2.0
+
 
 class LineMonitor:
     """Analyzer + change detection; ``post`` receives a LineVerdict whenever the verdict changes."""
@@ -46,6 +49,8 @@ class LineMonitor:
             return
         for report in self.analyzer.feed(samples):
             self.latest = report
+            if report.verdict == "silent" and report.t < MIN_SILENCE_S:
+                continue  # at the start of a call the operator speaks first: that is not a silent caller
             if report.verdict != self.verdict:
                 self.verdict = report.verdict
                 self._post(LineVerdict(report.verdict, float(report.score), report))

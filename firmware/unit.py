@@ -21,15 +21,20 @@ from firmware.clock import Clock
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import Boundaries, greeting_for
 from firmware.journal import Journal
+from firmware.lcd import display_text, wrap
 from firmware.leds import Leds
-from firmware.phrases import PhraseBank, load_all
-from firmware.text_layout import wrap
+from firmware.phrases import LANGUAGES, Phrase, PhraseBank, load_all
+from firmware.pins import verify_pin
+from firmware.views import HoldConfirmView, MessageView, PhraseView, ScriptView, View
 
 log = logging.getLogger(__name__)
 
 CANNOT_HEAR = ("unintelligible", "no_signal")
-LINE_COLOUR = {"good": "green", "degraded": "amber", "unintelligible": "red", "no_signal": "red", "silent": "blue"}
+LINE_COLOUR = {"good": "green", "degraded": "amber", "unintelligible": "red", "no_signal": "red",
+               "silent": "blue"}
 LINE_SEVERITY = ("good", "silent", "degraded", "unintelligible", "no_signal")
+#: Showing one of these phrases records what kind of call it was (R7, R15).
+PHRASE_OUTCOMES = {"outside_competence": "outside_competence"}
 
 
 class TextDisplay(Protocol):
@@ -71,72 +76,6 @@ class CallState:
     views: list[View] = field(default_factory=list)
 
 
-class View:
-    """A screen of the call (or of the idle unit): what it shows and what its keys do."""
-
-    fullscreen = False  # True: uses every row (no status line)
-
-    def lines(self, unit: Unit) -> list[str]:
-        raise NotImplementedError
-
-    def on_key(self, unit: Unit, key: str) -> bool:
-        return False
-
-
-class ScriptView(View):
-    """The call's opening: greeting and introduction (R2, R3), address (R4), offer of help (R5)."""
-
-    def __init__(self) -> None:
-        self.step = 0
-
-    def steps(self, unit: Unit) -> list[str]:
-        call, bank, op = unit.call, unit.bank, unit.operator
-        assert call is not None
-        intro = bank.text("script.intro", number=op.number if op else "—", name=op.name if op else "")
-        return [f"{bank.greeting(call.greeting)}!\n{intro}", bank.text("script.address"), bank.text("script.help")]
-
-    def lines(self, unit: Unit) -> list[str]:
-        text = self.steps(unit)[self.step]
-        return [line for part in text.split("\n") for line in wrap(part, unit.display.cols)]
-
-    def on_key(self, unit: Unit, key: str) -> bool:
-        if key == "OK":
-            if self.step + 1 < len(self.steps(unit)):
-                self.step += 1
-                unit.note(f"script_{['greeting', 'address', 'help'][self.step]}")
-            else:
-                unit.replace_view(HomeView())
-            return True
-        if key == "BACK" and self.step > 0:
-            self.step -= 1
-            return True
-        return False
-
-
-class HomeView(View):
-    """The call's resting screen: a hint to browse phrases; the status line shows time and line."""
-
-    def lines(self, unit: Unit) -> list[str]:
-        return wrap(unit.bank.text("ui.call"), unit.display.cols)
-
-
-class HoldConfirmView(View):
-    """R17: the caller must agree to wait before the hold timer starts."""
-
-    def lines(self, unit: Unit) -> list[str]:
-        return wrap(unit.bank.text("ui.hold_confirm"), unit.display.cols)
-
-    def on_key(self, unit: Unit, key: str) -> bool:
-        if key == "OK":
-            unit.pop_view()
-            unit.start_hold()
-            return True
-        if key in ("BACK", "HOLD"):
-            unit.pop_view()
-            return True
-        return False
-
-
 class Unit:
     """All of the unit's state and behaviour; see the module docstring."""
 
@@ -165,6 +104,7 @@ class Unit:
         self.on_call = on_call
         self.operator: Operator | None = None
         self.call: CallState | None = None
+        self.idle_views: list[View] = []
         self.off_hook = False
         self.line_verdict: str | None = None
         self._tick = None
@@ -180,6 +120,10 @@ class Unit:
     @property
     def bank(self) -> PhraseBank:
         return self.banks[self.language]
+
+    def wrap(self, text: str) -> list[str]:
+        """``text`` as the LCD will show it (romanised on A00/A02), wrapped to the screen's width."""
+        return wrap(display_text(text, self.cfg["lcd"]["rom"], self.language), self.display.cols)
 
     def call_time(self) -> float:
         return self.clock.monotonic() - self.call.started_mono if self.call else 0.0
@@ -200,17 +144,39 @@ class Unit:
         elif isinstance(event, LineVerdict):
             self.on_line(event.verdict)
         else:
-            log.warning("unhandled event %r", event)
+            log.warning("unhandled event %s", type(event).__name__)
         self.refresh()
+
+    # ---------------------------------------------------------------- operators
+    def roster(self) -> list[dict[str, Any]]:
+        return list(self.cfg.get("operators") or [])
 
     def sign_in(self, number: int, name: str) -> None:
         self.operator = Operator(number, name)
+        self.idle_views.clear()
         log.info("operator %s signed in", number)
         self.refresh()
 
     def sign_out(self) -> None:
+        if self.operator:
+            log.info("operator %s signed out", self.operator.number)
         self.operator = None
+        self.idle_views.clear()
         self.refresh()
+
+    def check_operator(self, number: int, pin: str | None) -> str:
+        """'ok' (signed in), 'pin' (a PIN is needed), 'unknown' or 'bad_pin'."""
+        entry = next((op for op in self.roster() if op["number"] == number), None)
+        if entry is None:
+            return "unknown"
+        stored = entry.get("pin_hash", "")
+        if stored and pin is None:
+            return "pin"
+        if stored and not verify_pin(pin or "", stored):
+            log.warning("wrong PIN for operator %s", number)
+            return "bad_pin"
+        self.sign_in(number, entry["name"])
+        return "ok"
 
     # ---------------------------------------------------------------- hook
     def on_hook(self, off_hook: bool) -> None:
@@ -234,10 +200,9 @@ class Unit:
         )
         self.call.views.append(ScriptView())
         self.note("greeting_shown", greeting=greeting)
-        if self.line_verdict:
-            self.on_line(self.line_verdict)
-        else:
-            self.leds.set("line", "green")
+        if not self.clock.trusted:
+            self.note("clock_untrusted")
+        self.leds.set("line", "green")
         self._tick = self.loop.call_every(1.0, self.refresh)
         self.persist_call()
         if self.on_call:
@@ -294,9 +259,14 @@ class Unit:
             self.journal.put_draft("call", draft)
 
     # ---------------------------------------------------------------- keys and views
+    @property
+    def views(self) -> list[View]:
+        return self.call.views if self.call is not None else self.idle_views
+
     def on_key(self, key: str) -> None:
         call = self.call
         if call is None:
+            self.on_idle_key(key)
             return
         if key == "HOLD" and call.hold_started is not None:
             self.end_hold()
@@ -305,18 +275,75 @@ class Unit:
             return
         if key == "HOLD":
             self.push_view(HoldConfirmView())
+        elif key == "#":
+            self.switch_language()
+
+    def on_idle_key(self, key: str) -> None:
+        from firmware.idle_views import SignInView, SignOutView
+
+        if self.idle_views and self.idle_views[-1].on_key(self, key):
+            return
+        if self.operator is None:
+            self.idle_views[:] = [SignInView()]
+            self.idle_views[-1].on_key(self, key)
+        elif key == "BACK":
+            self.idle_views.append(SignOutView())
 
     def push_view(self, view: View) -> None:
-        if self.call is not None:
-            self.call.views.append(view)
+        self.views.append(view)
 
     def pop_view(self) -> None:
-        if self.call is not None and len(self.call.views) > 1:
-            self.call.views.pop()
+        views = self.views
+        if len(views) > 1 or (self.call is None and views):
+            views.pop()
 
     def replace_view(self, view: View) -> None:
-        if self.call is not None:
-            self.call.views[-1] = view
+        self.views[-1] = view
+
+    def switch_language(self) -> None:
+        """R1: the next language both sides accept, for the rest of this call."""
+        call = self.call
+        if call is None:
+            return
+        call.language = LANGUAGES[(LANGUAGES.index(call.language) + 1) % len(LANGUAGES)]
+        self.note("language", language=call.language)
+        self.persist_call()
+
+    def show_phrase(self, phrase: Phrase) -> None:
+        extra = self.office_text() if phrase.id == "office" else ""
+        self.push_view(PhraseView(phrase, extra))
+        self.note("phrase_shown", phrase=phrase.id)
+        if phrase.id == "apology":
+            self.note("apology_shown")
+        outcome = PHRASE_OUTCOMES.get(phrase.id)
+        if outcome and self.call is not None and self.call.outcome == "answered":
+            self.call.outcome = outcome
+        self.persist_call()
+
+    def office_text(self) -> str:
+        """R24: the accessible offices from the directory, with their ramp / door / lift facts."""
+        bank = self.bank
+        offices = (self.cfg.get("directories") or {}).get("offices") or []
+        if not offices:
+            return bank.text("ui.office_none")
+        parts = []
+        for office in offices:
+            facts = ", ".join(
+                f"{bank.text(f'ui.{k}')}: {'+' if office.get(k) else bank.text('ui.no')}"
+                for k in ("ramp", "wide_door", "lift")
+            )
+            parts.append(f"{office.get('name', '')}, {office.get('address', '')} ({facts})")
+        return "\n".join(parts)
+
+    def end_for_abuse(self) -> None:
+        """R15: the operator ends the call after saying such language is inadmissible; logged."""
+        call = self.call
+        if call is None:
+            return
+        call.outcome = "abuse"
+        self.note("abuse_ended")
+        self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
+        self.persist_call()
 
     # ---------------------------------------------------------------- hold (R17, R18)
     def start_hold(self) -> None:
@@ -343,7 +370,9 @@ class Unit:
 
     def hold_elapsed(self) -> float:
         call = self.call
-        return 0.0 if call is None or call.hold_started is None else self.clock.monotonic() - call.hold_started
+        if call is None or call.hold_started is None:
+            return 0.0
+        return self.clock.monotonic() - call.hold_started
 
     def end_hold(self) -> None:
         call = self.call
@@ -364,7 +393,9 @@ class Unit:
 
     def _silent_for(self) -> float:
         call = self.call
-        return 0.0 if call is None or call.silent_since is None else self.clock.monotonic() - call.silent_since
+        if call is None or call.silent_since is None:
+            return 0.0
+        return self.clock.monotonic() - call.silent_since
 
     def on_line(self, verdict: str) -> None:
         self.line_verdict = verdict
@@ -376,17 +407,18 @@ class Unit:
             call.line_worst = verdict
         self.leds.set("line", LINE_COLOUR[verdict])
         now = self.clock.monotonic()
+        if verdict in ("good", "degraded"):
+            call.caller_heard = True
         if verdict in CANNOT_HEAR:
             if call.countdown_end is None and not call.cannot_hear_shown:
-                call.countdown_end = now + float(self.cfg["line"]["countdown_s"])
+                countdown = float(self.cfg["line"]["countdown_s"])
+                call.countdown_end = now + countdown
                 self.note("countdown_start", verdict=verdict)
                 call_id = call.id
-                self.loop.call_later(self.cfg["line"]["countdown_s"], lambda: self._countdown_over(call_id))
+                self.loop.call_later(countdown, lambda: self._countdown_over(call_id))
         elif call.countdown_end is not None:
             call.countdown_end = None
             self.note("countdown_cancelled", verdict=verdict)
-        if verdict in ("good", "degraded"):
-            call.caller_heard = True
         if verdict == "silent":
             if call.silent_since is None:
                 call.silent_since = now
@@ -412,7 +444,9 @@ class Unit:
 
     def _silent_over(self, call_id: str) -> None:
         call = self.call
-        if call is not None and call.id == call_id and call.silent_since is not None and self._silent_for() >= self.silent_limit - 1e-6:
+        if call is None or call.id != call_id or call.silent_since is None:
+            return
+        if self._silent_for() >= self.silent_limit - 1e-6:
             self.note("callback_suggested")
             self.refresh()
 
@@ -421,28 +455,30 @@ class Unit:
         self.display.show(self.render())
 
     def render(self) -> list[str]:
-        rows, cols = self.display.rows, self.display.cols
-        if self.call is None:
-            return self._fit(self.idle_lines(), rows)
+        rows = self.display.rows
         call = self.call
+        if call is None:
+            if self.idle_views:
+                return self._fit(self.idle_views[-1].lines(self), rows)
+            return self._fit(self.idle_lines(), rows, keep_last=True)
         bank = self.bank
-        body: list[str]
         if call.cannot_hear_shown and call.line in CANNOT_HEAR:
-            return self._fit(wrap(bank.text("script.cannot_hear"), cols), rows)
+            return self._fit(self.wrap(bank.text("script.cannot_hear")), rows)
+        view = call.views[-1]
+        body: list[str]
         if call.countdown_end is not None:
             left = max(0, int(call.countdown_end - self.clock.monotonic() + 0.999))
-            body = wrap(f"{bank.text('ui.countdown')}: {left} с", cols)
+            body = self.wrap(f"{bank.text('ui.countdown')}: {left:2d} с")
         elif call.hold_started is not None:
             body = [f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"]
             if self.hold_elapsed() >= self.cfg["hold"]["limit_s"]:
-                body += wrap(bank.text("ui.hold_over"), cols)
-        elif call.silent_since is not None and call.caller_heard:
+                body += self.wrap(bank.text("ui.hold_over"))
+        elif call.silent_since is not None and call.caller_heard and not view.fullscreen:
             key = "ui.silent_callback" if self._silent_for() >= self.silent_limit else "ui.silent"
-            body = wrap(bank.text(key), cols)
+            body = self.wrap(bank.text(key))
+        elif view.fullscreen:
+            return self._fit(view.lines(self), rows)
         else:
-            view = call.views[-1]
-            if view.fullscreen:
-                return self._fit(view.lines(self), rows)
             body = view.lines(self)
         return self._fit(body, rows - 1) + [self.status_line()]
 
@@ -451,34 +487,35 @@ class Unit:
         assert call is not None
         bank = self.bank
         verdict = bank.text(f"ui.line_{call.line}")
-        return f"{mmss(self.call_time())} {bank.text('ui.line')}: {verdict}"[: self.display.cols]
+        line = display_text(f"{mmss(self.call_time())} {bank.text('ui.line')}: {verdict}", self.cfg["lcd"]["rom"],
+                            self.language)
+        return line[: self.display.cols]
 
     def idle_lines(self) -> list[str]:
         bank, clock = self.bank, self.clock
         now = clock.now()
         lines = []
-        if self.operator:
-            lines.append(bank.text("script.intro", number=self.operator.number, name="").strip())
-            lines.append(self.operator.name)
-        else:
-            lines += wrap(bank.text("ui.signed_out"), self.display.cols)
-        stamp = now.strftime("%H:%M %d.%m")
         if not clock.trusted:
-            lines.insert(0, bank.text("ui.clock_untrusted"))
-            stamp = now.strftime("%H:%M") + "?"
-        lines.append(f"{stamp} {bank.text('ui.queue')}: {self.journal.pending_count()}")
+            lines += self.wrap(bank.text("ui.clock_untrusted"))
+        if self.operator:
+            lines += self.wrap(bank.text("script.intro", number=self.operator.number, name="").strip())
+            lines += self.wrap(self.operator.name)
+        else:
+            lines += self.wrap(bank.text("ui.signed_out"))
+        stamp = now.strftime("%H:%M %d.%m") if clock.trusted else now.strftime("%H:%M") + "?"
+        lines += self.wrap(f"{stamp} {bank.text('ui.queue')}: {self.journal.pending_count()}")
         return lines
 
-    def _fit(self, lines: list[str], n: int) -> list[str]:
+    def _fit(self, lines: list[str], n: int, keep_last: bool = False) -> list[str]:
         lines = [line[: self.display.cols] for line in lines]
-        if len(lines) > n and self.call is None:
+        if len(lines) > n and keep_last:
             lines = lines[: n - 1] + [lines[-1]]  # the idle screen keeps its clock line
         return (lines + [""] * n)[:n]
 
     def _schedule_idle_tick(self) -> None:
         """Redraw the idle clock at each minute boundary of the wall clock."""
-        seconds = self.clock.now().second + self.clock.now().microsecond / 1e6
-        self._idle_tick = self.loop.call_later(60.0 - seconds + 0.01, self._on_idle_tick)
+        now = self.clock.now()
+        self._idle_tick = self.loop.call_later(60.0 - now.second - now.microsecond / 1e6 + 0.01, self._on_idle_tick)
 
     def _on_idle_tick(self) -> None:
         if self.call is None:

@@ -20,7 +20,6 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from firmware.clock import Clock
 from firmware.leds import COLOUR_OF, LED_NAMES
-
 from hal.gpio import PANEL_KEY_PINS
 
 

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hwsim.audio import SimLine
+from hwsim.gpio import SimBoard, SimFactory
+from hwsim.lcd import simulated_display
+
 from firmware.clock import Clock, VirtualClock
 from firmware.display import LcdScreen, parse_size
 from firmware.journal import Journal
@@ -27,9 +31,6 @@ from firmware.line_monitor import LineMonitor
 from firmware.loop import EventLoop
 from firmware.unit import Unit
 from hal.gpio import PanelInputs, panel_leds
-from hwsim.audio import SimLine
-from hwsim.gpio import SimBoard, SimFactory
-from hwsim.lcd import simulated_display
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
@@ -75,7 +76,7 @@ class SimUnit:
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
-               base_dir: Path | None = None) -> SimUnit:
+               base_dir: Path | None = None, real_lcd_delays: bool = False) -> SimUnit:
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
@@ -83,7 +84,7 @@ class SimUnit:
         state_dir = Path(state_dir)
         cols, rows = parse_size(cfg["lcd"]["size"])
         rom = cfg["lcd"]["rom"]
-        display, emulator, bus = simulated_display(cols, rows, rom)
+        display, emulator, bus = simulated_display(cols, rows, rom, fast=not real_lcd_delays)
         observed = ObservedDisplay(display)
         screen = LcdScreen(observed, cols, rows, rom)
         factory = SimFactory()
