@@ -1,0 +1,431 @@
+"""The appeal form on the panel (R9, R11, R22, R24, R25): a state machine driven by key names.
+
+DESIGN.md, "The appeal form on the panel": fields in a fixed order, UP/DOWN between them, OK to
+edit and OK to confirm, BACK to leave a field unchanged, multi-tap letters in the call's language,
+digits only for the phone, UP/DOWN to cycle a choice, APPEAL to save. The form holds no clock, does
+no I/O and draws plain Unicode rows for any ``cols`` x ``rows`` LCD; the unit feeds it keys with
+its monotonic time, shows :meth:`AppealForm.lines`, and saves :meth:`AppealForm.to_dict` as a draft.
+
+    >>> form = AppealForm("uk", load_directories())
+    >>> [form.press(k, 0.0).action for k in ("OK", "2", "OK")]
+    ['editing', 'typed', 'confirmed']
+    >>> form.values["full_name"]
+    'А'
+    >>> result = form.press("APPEAL", 1.0)
+    >>> result.action, result.field, result.message
+    ('missing', 'residence', 'Не заповнено: Місце проживання')
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from firmware.appeal_text import text
+from firmware.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
+from firmware.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+
+#: Field order on the panel. The first nine are DESIGN.md's; ``needs_more_time`` (R22) closes the form.
+FIELDS = (
+    "full_name",
+    "residence",
+    "essence",
+    "kind",
+    "phone",
+    "email",
+    "forward_to",
+    "send_info_via",
+    "accessible_office",
+    "needs_more_time",
+)
+#: Text fields and how their letters are capitalised (see :class:`firmware.multitap.MultiTap`).
+TEXT_FIELDS = {"full_name": "words", "residence": "words", "essence": "sentence"}
+CHOICE_FIELDS = ("kind", "forward_to", "send_info_via", "accessible_office", "needs_more_time")
+KINDS = ("remark", "proposal", "statement", "complaint", "request")
+SEND_INFO_VIA = ("sms", "messenger", "email")
+REQUIRED = ("full_name", "residence", "essence", "kind")
+#: Which contact field a way of sending information needs (R25).
+VIA_NEEDS = {"sms": "phone", "messenger": "phone", "email": "email"}
+#: R22: how long a callback rings for a caller who needs more time, unless the unit says otherwise.
+DEFAULT_LONG_RING_S = 60
+OFFICE_FACTS = ("ramp", "wide_door", "lift")
+
+FORMAT_VERSION = 1
+
+
+def load_directories(path: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Court bodies and accessible offices from a TOML file (default: the shipped example)."""
+    if path is None:
+        data = resources.files("deskunit_config").joinpath("directories.toml").read_text("utf-8")
+    else:
+        with open(path, encoding="utf-8") as f:
+            data = f.read()
+    parsed = tomllib.loads(data)
+    return {"court_bodies": parsed.get("court_bodies", []), "offices": parsed.get("offices", [])}
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """What one key did to the form.
+
+    ``action`` is one of: ``ignored`` (not the form's key: let the unit handle it, e.g. HOLD),
+    ``moved``, ``editing``, ``typed``, ``refused`` (field full), ``hint`` (a key that needs OK
+    first), ``changed`` (choice cycled), ``cancelled``, ``confirmed`` (a field's value changed: save
+    the draft), ``invalid`` (the value is kept in edit, ``message`` says why), ``closed`` (BACK while
+    browsing: hide the form, keep the draft), ``missing`` (APPEAL refused: ``field`` and ``message``),
+    ``saved`` (APPEAL accepted: ``appeal`` is the record's appeal).
+    """
+
+    action: str
+    appeal: dict[str, Any] | None = None
+    field: str | None = None
+    message: str | None = None
+
+    @property
+    def handled(self) -> bool:
+        return self.action != "ignored"
+
+
+class AppealForm:
+    """One appeal being registered, browsed and edited field by field; see the module docstring.
+
+    ``directories`` maps ``court_bodies`` and ``offices`` to lists of ``{"id", "name", ...}``; offices
+    also carry ``address`` and the ``ramp`` / ``wide_door`` / ``lift`` facts. ``long_ring_s`` becomes
+    the appeal's ``callback_ring_s`` when ``needs_more_time`` is answered yes (R22).
+
+        >>> form = AppealForm("en", {"court_bodies": [], "offices": []})
+        >>> form.lines(16, 2)
+        ['Full name   1/10', '—']
+    """
+
+    def __init__(
+        self,
+        language: str = "uk",
+        directories: Mapping[str, Any] | None = None,
+        *,
+        long_ring_s: float = DEFAULT_LONG_RING_S,
+        needs_more_time: bool = False,
+    ) -> None:
+        self.language = language
+        directories = directories or {}
+        self.court_bodies: list[dict[str, Any]] = list(directories.get("court_bodies", []))
+        self.offices: list[dict[str, Any]] = list(directories.get("offices", []))
+        self.long_ring_s = long_ring_s
+        self.values: dict[str, Any] = {name: None for name in FIELDS}
+        self.values["needs_more_time"] = needs_more_time
+        self.index = 0
+        self.editor: MultiTap | None = None
+        self.choice: int | None = None
+        self.message: str | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def field(self) -> str:
+        return FIELDS[self.index]
+
+    @property
+    def editing(self) -> bool:
+        return self.editor is not None or self.choice is not None
+
+    def open(self) -> None:
+        """Show the form at its first field (APPEAL opens it there), keeping what was entered."""
+        self.cancel_edit()
+        self.index = 0
+        self.message = None
+
+    def cancel_edit(self) -> None:
+        self.editor = None
+        self.choice = None
+
+    def options(self, name: str) -> list[Any]:
+        """The values a choice field cycles through, in order (``None``: not needed / none)."""
+        if name == "kind":
+            return list(KINDS)
+        if name == "forward_to":
+            return [None] + [body["id"] for body in self.court_bodies]
+        if name == "send_info_via":
+            return [None, *SEND_INFO_VIA]
+        if name == "accessible_office":
+            return [None] + [office["id"] for office in self.offices]
+        if name == "needs_more_time":
+            return [False, True]
+        raise KeyError(name)
+
+    def _t(self, key: str, **fields: Any) -> str:
+        return text(self.language, key, **fields)
+
+    def label(self, name: str) -> str:
+        return self._t(f"field.{name}")
+
+    # ------------------------------------------------------------------ keys
+    def press(self, key: str, now: float) -> FormResult:
+        """One key (panel key name or keypad key) at the unit's monotonic time ``now``."""
+        self.message = None
+        if key == "APPEAL":
+            return self.save(now)
+        if self.editor is not None:
+            return self._text_key(key, now)
+        if self.choice is not None:
+            return self._choice_key(key)
+        if key in ("UP", "DOWN"):
+            self.index = (self.index + (1 if key == "DOWN" else -1)) % len(FIELDS)
+            return FormResult("moved")
+        if key == "OK":
+            self._start_edit()
+            return FormResult("editing")
+        if key == "BACK":
+            return FormResult("closed")
+        if key in KEYPAD:
+            self.message = self._t("hint.press_ok")
+            return FormResult("hint", message=self.message)
+        return FormResult("ignored")
+
+    def tick(self, now: float) -> bool:
+        """Commit a multi-tap letter whose timeout passed; True when the screen should be redrawn."""
+        return self.editor.tick(now) if self.editor is not None else False
+
+    def _start_edit(self) -> None:
+        name, value = self.field, self.values[self.field]
+        if name in CHOICE_FIELDS:
+            options = self.options(name)
+            self.choice = options.index(value) if value in options else 0
+        elif name == "phone":
+            # the keypad has no "+": edit the digits after it
+            self.editor = MultiTap(
+                self.language, digits_only=True, max_len=FIELD_LIMITS["phone"], text=(value or "").lstrip("+")
+            )
+        elif name == "email":
+            self.editor = MultiTap(
+                "en", max_len=FIELD_LIMITS["email"], capitalize="none", symbols=EMAIL_SYMBOLS, text=value or ""
+            )
+        else:
+            self.editor = MultiTap(
+                self.language, max_len=FIELD_LIMITS[name], capitalize=TEXT_FIELDS[name], text=value or ""
+            )
+
+    def _text_key(self, key: str, now: float) -> FormResult:
+        editor = self.editor
+        assert editor is not None
+        if key == "OK":
+            return self._confirm()
+        if key == "BACK":
+            self.cancel_edit()
+            return FormResult("cancelled")
+        if key in KEYPAD:
+            if editor.press(key, now):
+                return FormResult("typed")
+            if editor.full:
+                self.message = self._t("full", max=editor.max_len)
+                return FormResult("refused", field=self.field, message=self.message)
+            return FormResult("typed")  # nothing to delete, "#" in a phone: harmless
+        if key in ("UP", "DOWN"):
+            return FormResult("typed")  # no cursor movement in a text field; swallow, do not leave it
+        return FormResult("ignored")
+
+    def _choice_key(self, key: str) -> FormResult:
+        assert self.choice is not None
+        if key in ("UP", "DOWN"):
+            count = len(self.options(self.field))
+            self.choice = (self.choice + (1 if key == "DOWN" else -1)) % count
+            return FormResult("changed")
+        if key == "OK":
+            return self._confirm()
+        if key == "BACK":
+            self.cancel_edit()
+            return FormResult("cancelled")
+        if key in KEYPAD:
+            return FormResult("typed")
+        return FormResult("ignored")
+
+    def _confirm(self) -> FormResult:
+        name = self.field
+        if self.choice is not None:
+            self.values[name] = self.options(name)[self.choice]
+            self.cancel_edit()
+            return FormResult("confirmed", field=name)
+        assert self.editor is not None
+        typed = " ".join(self.editor.commit().split())
+        value: str | None = typed or None
+        if value is not None and name in ("phone", "email"):
+            try:
+                value = normalize_phone(value) if name == "phone" else normalize_email(value)
+            except InvalidInput as problem:
+                self.message = problem.message(self.language)
+                return FormResult("invalid", field=name, message=self.message)
+        self.values[name] = value
+        self.cancel_edit()
+        return FormResult("confirmed", field=name)
+
+    # ------------------------------------------------------------------ saving
+    def missing(self) -> tuple[str, str] | None:
+        """The first field that keeps the form from saving and the message naming it, or None."""
+        values = self.values
+        for name in REQUIRED:
+            if not values[name]:
+                return name, self._t("missing", field=self.label(name))
+        if not values["phone"] and not values["email"]:
+            return "phone", self._t("missing", field=self._t("field.contact"))
+        via = values["send_info_via"]
+        if via in VIA_NEEDS and not values[VIA_NEEDS[via]]:
+            need = VIA_NEEDS[via]
+            return need, self._t("missing_for", via=self._t(f"via.{via}"), field=self.label(need))
+        return None
+
+    def save(self, now: float = 0.0) -> FormResult:
+        """APPEAL: confirm the field being edited, then return the appeal or name what is missing."""
+        if self.editing:
+            confirmed = self._confirm()
+            if confirmed.action == "invalid":
+                return confirmed
+        gap = self.missing()
+        if gap is not None:
+            name, self.message = gap
+            self.index = FIELDS.index(name)
+            return FormResult("missing", field=name, message=self.message)
+        return FormResult("saved", appeal=self.appeal())
+
+    def appeal(self) -> dict[str, Any]:
+        """The appeal as the call record carries it (DESIGN.md, "The call record")."""
+        v = self.values
+        body = self._entry(self.court_bodies, v["forward_to"])
+        office = self._entry(self.offices, v["accessible_office"])
+        return {
+            "full_name": v["full_name"],
+            "residence": v["residence"],
+            "essence": v["essence"],
+            "kind": v["kind"],
+            "phone": v["phone"],
+            "email": v["email"],
+            "forward_to": body["name"] if body else v["forward_to"],
+            "send_info_via": v["send_info_via"],
+            "accessible_office": office["name"] if office else v["accessible_office"],
+            "callback_ring_s": self.long_ring_s if v["needs_more_time"] else None,
+        }
+
+    @staticmethod
+    def _entry(entries: list[dict[str, Any]], entry_id: str | None) -> dict[str, Any] | None:
+        return next((e for e in entries if e.get("id") == entry_id), None) if entry_id is not None else None
+
+    # ------------------------------------------------------------------ showing
+    def describe(self, name: str, value: Any) -> str:
+        """A field's value in words, as the screen shows it."""
+        if name == "kind":
+            return self._t(f"kind.{value}") if value else self._t("empty")
+        if name == "send_info_via":
+            return self._t(f"via.{value or 'none'}")
+        if name == "needs_more_time":
+            return self._t("yes" if value else "no")
+        if name == "forward_to":
+            if value is None:
+                return self._t("forward.none")
+            body = self._entry(self.court_bodies, value)
+            return body["name"] if body else str(value)
+        if name == "accessible_office":
+            if value is None:
+                return self._t("office.none")
+            office = self._entry(self.offices, value)
+            if office is None:
+                return str(value)
+            facts = [self._t(f"office.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
+            parts = [office["name"], office.get("address", ""), ", ".join(facts) or self._t("office.no_facts")]
+            return "; ".join(p for p in parts if p)
+        return value if value else self._t("empty")
+
+    def lines(self, cols: int, rows: int) -> list[str]:
+        """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
+        name = self.field
+        if self.editor is not None:
+            tag, hint = self.editor.mode_tag, self._t("hint.text")
+            value = _chunks(self.editor.display(), cols)
+            tail = True  # keep the cursor in sight
+        elif self.choice is not None:
+            options = self.options(name)
+            tag, hint = f"{self.choice + 1}/{len(options)}", self._t("hint.choice")
+            value, tail = _wrap(self.describe(name, options[self.choice]), cols), False
+        else:
+            tag, hint = f"{self.index + 1}/{len(FIELDS)}", self._t("hint.browse")
+            value, tail = _wrap(self.describe(name, self.values[name]), cols), False
+        # the field's position is dropped before its name is cut; the typing mode is always shown
+        head = _label_row(self.label(name), tag, cols, keep_tag=self.editor is not None)
+        if rows <= 2:
+            if self.message:
+                out = _wrap(self.message, cols)[:rows]
+            else:
+                out = [head, *_pick(value, rows - 1, tail)] if rows == 2 else _pick(value, 1, tail)
+        else:
+            bottom = _wrap(self.message, cols)[: rows - 2] if self.message else [hint]
+            room = rows - 1 - len(bottom)
+            shown = _pick(value, room, tail)
+            out = [head, *shown, *[""] * (room - len(shown)), *bottom]
+        out = [row[:cols] for row in out]
+        return (out + [""] * rows)[:rows]
+
+    # ------------------------------------------------------------------ crash safety
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as JSON-ready data (directories are not included: pass them to from_dict)."""
+        return {
+            "version": FORMAT_VERSION,
+            "language": self.language,
+            "long_ring_s": self.long_ring_s,
+            "values": dict(self.values),
+            "index": self.index,
+            "editor": self.editor.to_dict() if self.editor is not None else None,
+            "choice": self.choice,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], directories: Mapping[str, Any] | None = None) -> AppealForm:
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"appeal draft format {data.get('version')!r}, this unit reads {FORMAT_VERSION}")
+        form = cls(data["language"], directories, long_ring_s=data["long_ring_s"])
+        form.values.update({k: v for k, v in data["values"].items() if k in form.values})
+        form.index = int(data["index"]) % len(FIELDS)
+        form.editor = MultiTap.from_dict(data["editor"]) if data["editor"] is not None else None
+        form.choice = data["choice"]
+        if form.choice is not None and not 0 <= form.choice < len(form.options(form.field)):
+            form.choice = 0  # the directory shrank since the draft was saved
+        form.message = data["message"]
+        return form
+
+
+def _wrap(text_: str, cols: int) -> list[str]:
+    """Word-wrap for reading; words longer than a row are cut into row-sized pieces."""
+    rows: list[str] = []
+    for word in text_.split():
+        while len(word) > cols:
+            if rows and len(rows[-1]) < cols - 1:
+                room = cols - len(rows[-1]) - 1
+                rows[-1] += " " + word[:room]
+                word = word[room:]
+            else:
+                rows.append(word[:cols])
+                word = word[cols:]
+        if not word:
+            continue
+        if rows and len(rows[-1]) + 1 + len(word) <= cols:
+            rows[-1] += " " + word
+        else:
+            rows.append(word)
+    return rows or [""]
+
+
+def _chunks(text_: str, cols: int) -> list[str]:
+    """Hard wrap for typing: the text fills every cell, so each key moves the cursor by one."""
+    return [text_[i : i + cols] for i in range(0, len(text_), cols)] or [""]
+
+
+def _pick(rows: list[str], count: int, tail: bool) -> list[str]:
+    if count <= 0:
+        return []
+    return rows[-count:] if tail else rows[:count]
+
+
+def _label_row(label: str, tag: str, cols: int, keep_tag: bool) -> str:
+    room = cols - len(tag) - 1
+    if room < 1 or (len(label) > room and not keep_tag):
+        return label[:cols]
+    return f"{label[:room]:<{room}} {tag}"
