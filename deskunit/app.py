@@ -1,55 +1,109 @@
-"""``deskunit run``: the unit on a real Raspberry Pi (RPLCD, gpiozero, sounddevice)."""
+"""One assembly of the unit, for real hardware and for the simulator alike.
+
+:class:`App` wires the event loop, the core, the LEDs, the LCD screen, the journal and the line
+monitor around whatever hardware it is given: gpiozero's default pin factory and RPLCD on a Pi, or
+MockFactory pins and the HD44780 emulator in the simulator (:mod:`hwsim.unit`).
+
+    >>> app = App.build(cfg, RealClock(), frame_display=RplcdDisplay(), state_dir=Path("/var/lib/deskunit"))
+    >>> app.loop.run_forever()
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware.clock import RealClock
-from firmware.display import LcdScreen, parse_size
+from firmware.clock import Clock, RealClock
+from firmware.display import FrameDisplay, LcdScreen, parse_size
+from firmware.events import HookChanged
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.line_monitor import LineMonitor
 from firmware.loop import EventLoop
 from firmware.unit import Unit
+from hal.gpio import PanelInputs, RgbLed, panel_leds
 
 log = logging.getLogger("deskunit")
 
 
+@dataclass
+class App:
+    """The unit's parts, wired; ``closers`` run in reverse order on :meth:`close`."""
+
+    cfg: dict[str, Any]
+    clock: Clock
+    loop: EventLoop
+    unit: Unit
+    panel: PanelInputs
+    hw_leds: dict[str, RgbLed]
+    screen: LcdScreen
+    journal: Journal
+    monitor: LineMonitor
+    state_dir: Path
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, cfg: dict[str, Any], clock: Clock, *, frame_display: FrameDisplay, state_dir: Path,
+              pin_factory: Any = None) -> App:
+        cols, rows = parse_size(cfg["lcd"]["size"])
+        screen = LcdScreen(frame_display, cols, rows, cfg["lcd"]["rom"])
+        holder: dict[str, Unit] = {}
+        loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
+        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory)
+        hw_leds = panel_leds(cfg["pins"], pin_factory=pin_factory)
+        leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
+        journal = Journal(Path(state_dir) / "journal.sqlite3")
+        monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
+        unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active)
+        holder["unit"] = unit
+        app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir))
+        app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
+        return app
+
+    def sync_hook_state(self) -> None:
+        """Tell the core where the handset is now (after a restart it may already be off-hook)."""
+        if self.panel.off_hook():
+            self.loop.post(HookChanged(off_hook=True))
+
+    def close(self) -> None:
+        while self.closers:
+            try:
+                self.closers.pop()()
+            except Exception:
+                log.exception("closing")
+
+
 def run_hardware(cfg: dict[str, Any]) -> int:
+    """``deskunit run``: RPLCD, gpiozero and sounddevice/PyAudio on a Raspberry Pi."""
     from zoneinfo import ZoneInfo
 
     from hal.audio import AudioCapture
-    from hal.gpio import PanelInputs, panel_leds
     from hal.lcd import RplcdDisplay
 
-    clock = RealClock(ZoneInfo(cfg["unit"]["timezone"]))
     cols, rows = parse_size(cfg["lcd"]["size"])
     display = RplcdDisplay(cols=cols, rows=rows, address=cfg["lcd"]["i2c_address"], port=cfg["lcd"]["i2c_port"])
-    screen = LcdScreen(display, cols, rows, cfg["lcd"]["rom"])
-    holder: dict[str, Unit] = {}
-    loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
-    leds_hw = panel_leds(cfg["pins"])
-    leds = Leds({n: led.set_rgb for n, led in leds_hw.items()}, loop.call_later)
-    journal = Journal(Path(cfg["unit"]["state_dir"]) / "journal.sqlite3")
-    monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
-    unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active)
-    holder["unit"] = unit
-    panel = PanelInputs(cfg["pins"], loop.post, clock)
-    capture = AudioCapture(monitor.feed, cfg["audio"]["sample_rate"], cfg["audio"]["backend"],
+    app = App.build(cfg, RealClock(ZoneInfo(cfg["unit"]["timezone"])), frame_display=display,
+                    state_dir=Path(cfg["unit"]["state_dir"]))
+    app.closers.insert(0, display.close)
+    capture = AudioCapture(app.monitor.feed, cfg["audio"]["sample_rate"], cfg["audio"]["backend"],
                            cfg["audio"]["device"] or None)
     capture.start()
-    done = threading.Event()
+    app.closers.append(capture.stop)
+    stop = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        stop.set()
+        app.loop.stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: (loop.stop(), done.set()))
-    if panel.off_hook():
-        loop.post(__import__("firmware.events", fromlist=["HookChanged"]).HookChanged(True))
+        signal.signal(sig, on_signal)
+    app.sync_hook_state()
     log.info("deskunit running")
-    loop.run_forever()
-    capture.stop()
-    panel.close()
-    journal.close()
+    app.loop.run_forever()
+    app.close()
     return 0

@@ -15,7 +15,7 @@ import logging
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,9 @@ from hwsim.audio import SimLine
 from hwsim.gpio import SimBoard, SimFactory
 from hwsim.lcd import simulated_display
 
+from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
-from firmware.display import LcdScreen, parse_size
-from firmware.journal import Journal
-from firmware.leds import Leds
-from firmware.line_monitor import LineMonitor
-from firmware.loop import EventLoop
-from firmware.unit import Unit
-from hal.gpio import PanelInputs, panel_leds
+from firmware.display import parse_size
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
@@ -49,30 +44,27 @@ class ObservedDisplay:
             fn()
 
 
-@dataclass
 class SimUnit:
-    """Everything of one simulated unit, wired; see the module docstring."""
+    """A whole unit on simulated hardware: the shared :class:`deskunit.app.App` plus the fake silicon."""
 
-    cfg: dict[str, Any]
-    clock: Clock
-    loop: EventLoop
-    unit: Unit
-    board: SimBoard
-    panel: PanelInputs
-    lcd: Any  # the HD44780 emulator
-    bus: Any  # the fake SMBus (counts writes)
-    display: Any  # hal.lcd.RplcdDisplay
-    screen: LcdScreen
-    journal: Journal
-    line: SimLine
-    monitor: LineMonitor
-    state_dir: Path
-    _tmp: Any = None
-    on_screen: list = field(default_factory=list)
-    server_up: bool = True
-    central: Any = None
-    _audio_thread: threading.Thread | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
+    def __init__(self, app: App, board: SimBoard, lcd: Any, bus: Any, display: Any, line: SimLine,
+                 tmp: Any = None) -> None:
+        self.app = app
+        self.cfg, self.clock, self.loop, self.unit = app.cfg, app.clock, app.loop, app.unit
+        self.panel, self.screen, self.journal, self.monitor = app.panel, app.screen, app.journal, app.monitor
+        self.state_dir = app.state_dir
+        self.board = board
+        self.lcd = lcd  # the HD44780 emulator
+        self.bus = bus  # the fake SMBus (counts writes)
+        self.display = display  # hal.lcd.RplcdDisplay, really driving RPLCD
+        self.line = line
+        self.on_screen: list[Callable[[list[str]], None]] = []
+        self.before_advance: list[Callable[[], None]] = []
+        self.server_up = True
+        self.central: Any = None
+        self._tmp = tmp
+        self._stop = threading.Event()
+        self._audio_thread: threading.Thread | None = None
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
@@ -81,27 +73,15 @@ class SimUnit:
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
             state_dir = Path(tmp.name)
-        state_dir = Path(state_dir)
         cols, rows = parse_size(cfg["lcd"]["size"])
-        rom = cfg["lcd"]["rom"]
-        display, emulator, bus = simulated_display(cols, rows, rom, fast=not real_lcd_delays)
+        display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
         observed = ObservedDisplay(display)
-        screen = LcdScreen(observed, cols, rows, rom)
         factory = SimFactory()
-        holder: dict[str, Unit] = {}
-        loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
-        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=factory)
-        board = SimBoard(factory, cfg["pins"], panel.keypad.layout, clock)
-        hw_leds = panel_leds(cfg["pins"], pin_factory=factory)
-        leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
-        journal = Journal(state_dir / "journal.sqlite3")
-        monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
-        unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active)
-        holder["unit"] = unit
+        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory)
+        app.closers.insert(0, display.close)
+        board = SimBoard(factory, cfg["pins"], app.panel.keypad.layout, clock)
         line = SimLine(cfg["audio"]["sample_rate"], base_dir=base_dir)
-        sim = cls(cfg, clock, loop, unit, board, panel, emulator, bus, display, screen, journal, line, monitor,
-                  state_dir, tmp)
-        sim.hw_leds = hw_leds
+        sim = cls(app, board, emulator, bus, display, line, tmp)
         observed.listeners.append(lambda: [fn(sim.lcd_rows()) for fn in sim.on_screen])
         return sim
 
@@ -129,6 +109,8 @@ class SimUnit:
         assert isinstance(clock, VirtualClock)
         self.loop.run_pending()
         while clock.monotonic() < t - 1e-9:
+            for hook in self.before_advance:
+                hook()
             if self.monitor.wanted:
                 step = min(AUDIO_STEP_S, t - clock.monotonic())
                 self.feed_audio(step)
@@ -181,11 +163,6 @@ class SimUnit:
 
     def close(self) -> None:
         self._stop.set()
-        self.loop.stop()
-        self.panel.close()
-        for led in getattr(self, "hw_leds", {}).values():
-            led.close()
-        self.journal.close()
-        self.display.close()
+        self.app.close()
         if self._tmp is not None:
             self._tmp.cleanup()
