@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Key press to DDRAM on the real clock, and the bus cost of one full screen.
+"""Key press to DDRAM on the real clock (bus writes per screen: tests/bench/bench_lcd_bus.py).
 
 The unit runs as in `deskunit run --sim`: the event loop on its own thread, the real clock, RPLCD's
 real delays on, gpiozero on MockFactory pins. A key press is a pin driven low; we time until the
@@ -51,16 +51,11 @@ def main() -> None:
         latencies.append((time.perf_counter() - t0) * 1000)
         sim.release(key)
 
-    sim.bus.writes = 0
-    sim.loop.call_soon(sim.screen.show, ["Х" * 20] * 4)
-    time.sleep(0.5)
-    full_screen_writes = sim.bus.writes
     sim.close()
 
     q = statistics.quantiles(latencies, n=100)
     print(f"key press -> DDRAM ({len(latencies)} presses, real clock, RPLCD delays on):")
     print(f"  p50 {statistics.median(latencies):.2f} ms   p99 {q[98]:.2f} ms   max {max(latencies):.2f} ms")
-    print(f"bus writes for one full 20x4 screen: {full_screen_writes}")
 
 
 if __name__ == "__main__":
