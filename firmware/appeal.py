@@ -330,13 +330,20 @@ class AppealForm:
             if office is None:
                 return str(value)
             facts = [self._t(f"office.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
-            parts = [office["name"], office.get("address", ""), ", ".join(facts) or self._t("office.no_facts")]
+            parts = [office["name"], ", ".join(facts) or self._t("office.no_facts"), office.get("address", "")]
             return "; ".join(p for p in parts if p)
         return value if value else self._t("empty")
+
+    def office_facts(self, office_id: str) -> str:
+        """An office's access facts in short words (``пандус двері ліфт``), for the label row."""
+        office = self._entry(self.offices, office_id) or {}
+        facts = [self._t(f"office.short.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
+        return " ".join(facts) or self._t("office.no_facts")
 
     def lines(self, cols: int, rows: int) -> list[str]:
         """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
         name = self.field
+        label = self.label(name)
         if self.editor is not None:
             tag, hint = self.editor.mode_tag, self._t("hint.text")
             value = _chunks(self.editor.display(), cols)
@@ -345,11 +352,13 @@ class AppealForm:
             options = self.options(name)
             tag, hint = f"{self.choice + 1}/{len(options)}", self._t("hint.choice")
             value, tail = _wrap(self.describe(name, options[self.choice]), cols), False
+            if name == "accessible_office" and options[self.choice] is not None:
+                label = self.office_facts(options[self.choice])  # R24: what the caller asks about first
         else:
             tag, hint = f"{self.index + 1}/{len(FIELDS)}", self._t("hint.browse")
             value, tail = _wrap(self.describe(name, self.values[name]), cols), False
         # the field's position is dropped before its name is cut; the typing mode is always shown
-        head = _label_row(self.label(name), tag, cols, keep_tag=self.editor is not None)
+        head = _label_row(label, tag, cols, keep_tag=self.editor is not None)
         if rows <= 2:
             if self.message:
                 out = _wrap(self.message, cols)[:rows]
