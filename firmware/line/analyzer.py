@@ -43,6 +43,7 @@ UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0
 DEGRADED_BELOW = 0.72
 HYST = 0.03
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
+VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
@@ -122,6 +123,7 @@ class LineAnalyzer:
         self._zero_tail = False
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb), np.inf)  # per-block band minima
+        self._lg_hist = np.full(((SPAN_BLOCKS - 1) * HOP_FRAMES, self.nb), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
         self._verdict = "silent"
@@ -164,6 +166,7 @@ class LineAnalyzer:
         absx = np.abs(cur)
         peak = absx.max(axis=1)
         return {
+            "pw": pw,
             "band": e[:, : self.nb], "hum": e[:, self.nb], "inband": e[:, self.nb + 1], "etot": ecur / n,
             "zeros": np.count_nonzero(cur == 0.0, axis=1),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
@@ -218,11 +221,20 @@ class LineAnalyzer:
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.concatenate([np.zeros((1, allb.shape[1])), np.cumsum(allb, axis=0)], axis=0)
         span = cs[SPAN_BLOCKS:] - cs[:-SPAN_BLOCKS]  # (nblk, K): sums over each report's span
-        return self._reports(span, blocks, floor)
+        # valleys: a low percentile of every band's level over the report span.  Between the words of
+        # one talker they fall to the line noise; babble or a continuous interferer keeps them filled.
+        lgv = np.where((zero_fr | quiet | conc)[:, None], np.inf, 10.0 * np.log10(sm + 1e-13))
+        lgh = np.concatenate([self._lg_hist, lgv], axis=0)
+        self._lg_hist = lgh[-(SPAN_BLOCKS - 1) * hop :].copy()
+        win = np.lib.stride_tricks.sliding_window_view(lgh, SPAN_BLOCKS * hop, axis=0)[::hop]  # (nblk, nb, W)
+        valley = 10.0 ** (np.partition(win, VALLEY_RANK, axis=2)[:, :, VALLEY_RANK] / 10.0)
+        return self._reports(span, blocks, floor, valley)
 
     # ------------------------------------------------------------------ judging
 
-    def _reports(self, span: np.ndarray, blocks: np.ndarray, floor: np.ndarray) -> list[LineReport]:
+    def _reports(
+        self, span: np.ndarray, blocks: np.ndarray, floor: np.ndarray, valley: np.ndarray,
+    ) -> list[LineReport]:
         nb, k = self.nb, _NAGG
         nact = span[:, _A_NACT]
         nfr = np.maximum(span[:, _A_NFR], 1.0)
@@ -234,13 +246,16 @@ class LineAnalyzer:
         speech = (nact >= 8) & (modulation >= MIN_MOD_DB)
         na = np.maximum(nact, 1.0)
         eact = span[:, k : k + nb] / na[:, None]
-        snr_b = 10.0 * np.log10(np.maximum(eact - floor, 1e-14) / floor)
+        # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
+        noise_b = np.where(np.isfinite(valley), np.maximum(floor, valley), floor)
+        snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
         intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
         carrying = snr_b > 3.0
         top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
         bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
         fsum = floor.sum(axis=1)
-        snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - fsum, 1e-14) / fsum)
+        nsum = noise_b.sum(axis=1)
+        snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         noise_dbfs = 10.0 * np.log10(fsum)
         level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
         dropout = span[:, _A_NZERO] / nfr

@@ -5,6 +5,7 @@ Uses linebench's own generator (make_corpus.build) with a plan that mixes what t
 babble, echo, hum, concealment by repeated frames, codecs g723/speex/opus-6k, ru/en voices.
 
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen --seed 7
+    python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen11 --seed 11 --langs uk,en
 """
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--langs", default="ru,en", help="comma-separated voices to cycle through (uk, ru, en)")
     a = ap.parse_args()
-    n = mc.build(a.out, plan(), a.seed, ["ru", "en"], None)
+    n = mc.build(a.out, plan(), a.seed, a.langs.split(","), None)
     print(f"wrote {n} clips to {a.out}")
     return 0
 
