@@ -82,6 +82,8 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     """``deskunit run``: RPLCD, gpiozero and sounddevice/PyAudio on a Raspberry Pi."""
     from zoneinfo import ZoneInfo
 
+    from deskunit.systemd import supervise
+    from firmware.recovery import recover
     from hal.audio import AudioCapture
     from hal.lcd import RplcdDisplay
 
@@ -95,14 +97,19 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     capture.start()
     app.closers.append(capture.stop)
     stop = threading.Event()
+    supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 
     def on_signal(*_: Any) -> None:
         stop.set()
+        supervision.stopping()
         app.loop.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
+    # a call draft left by a crash goes first, so the hook's state cannot start a second call
+    app.loop.call_soon(lambda: recover(app.unit, off_hook=app.panel.off_hook()))
     app.sync_hook_state()
+    app.loop.call_soon(supervision.ready)  # LCD, GPIO and audio are up; sent once the loop turns
     log.info("deskunit running")
     app.loop.run_forever()
     app.close()
