@@ -8,6 +8,8 @@ digits/``*``/``#`` the keypad, ``audio MODE`` (clean, silence, dead, noise:10, l
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -15,7 +17,9 @@ from typing import Any
 
 from hwsim.unit import SimUnit
 
+from deskunit.systemd import supervise
 from firmware.clock import RealClock
+from firmware.recovery import recover
 
 SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "
@@ -44,10 +48,24 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
             print_screen(rows, {n: sim.led(n) for n in ("line", "hold", "sync")})
 
     sim.on_screen.append(show)
+    # systemd and crash recovery, as on the Pi; the simulated handset may start off-hook, as a real
+    # one is when the unit restarts mid-call (DESKUNIT_SIM_OFF_HOOK=1)
+    off_hook = os.environ.get("DESKUNIT_SIM_OFF_HOOK") == "1"
+    supervision = supervise(sim.loop, sim.unit)
+    sim.loop.call_soon(recover, sim.unit, off_hook)
+    if off_hook:
+        sim.hook(off=True)
+
+    def on_sigterm(*_: Any) -> None:
+        supervision.stopping()
+        raise KeyboardInterrupt  # leaves the stdin loop; the finally below closes the unit
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_sigterm)
     sim.start_realtime()
+    sim.loop.call_soon(supervision.ready)
     print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)
     show(sim.lcd_rows())
-    off_hook = False
     try:
         for raw in stdin:
             line = raw.strip()
