@@ -197,3 +197,39 @@ def test_reports_have_times_verdicts_and_reset_starts_over() -> None:
 def test_rejects_unsupported_sample_rate() -> None:
     with pytest.raises(ValueError, match="44100"):
         LineAnalyzer(44100)
+
+
+def babble(tmp: Path, n: int, talkers: int = 4) -> np.ndarray:
+    """Several other talkers at once, looped and offset so that their pauses do not line up."""
+    voices = [("ru", 165), ("en-gb", 140), ("uk", 185), ("en-us", 155)]
+    out = np.zeros(n)
+    for i in range(talkers):
+        s = speech(tmp, *voices[i % len(voices)])
+        out += np.roll(np.tile(s, n // len(s) + 1)[:n], (i * 3301) % n)
+    return out
+
+
+def mix_at(x: np.ndarray, nz: np.ndarray, snr_db: float) -> np.ndarray:
+    return x + nz * 10 ** ((level_db(x) - snr_db - level_db(nz)) / 20)
+
+
+@needs_speech
+def test_babble_that_drowns_the_caller_is_not_good(tmp_path: Path) -> None:
+    # the minimum-statistics floor sits in the dips between babble talkers; the talker's own pauses,
+    # filled by the babble, must count as the noise under the caller
+    x = speech(tmp_path)
+    b = babble(tmp_path, len(x))
+    at0 = analyze(quantise(mix_at(x, b, 0.0)), SR)
+    assert at0.verdict in ("degraded", "unintelligible")
+    at_minus5 = analyze(quantise(mix_at(x, b, -5.0)), SR)
+    assert at_minus5.verdict in ("degraded", "unintelligible")
+    far = analyze(quantise(mix_at(x, b, 25.0)), SR)
+    assert far.verdict == "good"
+    assert far.score > at0.score > 0.0
+
+
+@needs_speech
+def test_fast_continuous_talker_is_not_taken_for_babble(tmp_path: Path) -> None:
+    res = analyze(quantise(speech(tmp_path, rate=300)), SR)
+    assert res.verdict == "good"
+    assert res.score > 0.85
