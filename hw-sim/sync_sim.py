@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import time
 from typing import Any
 
 from central.faults import Faults
@@ -58,17 +59,23 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     saved record (chained after any existing ``unit.on_record``); the SYNC LED, set on the loop's
     thread; pushed config applied to the unit; ``sim.before_advance`` waits for the worker; and
     ``sim.close()`` stops the worker (and the server, when this function started it).
-    ``worker_options`` go to :class:`SyncWorker` (e.g. ``deadline_margin_s``).
+    ``worker_options`` go to :class:`SyncWorker` (e.g. ``deadline_margin_s``, ``set_time``).
     """
+    virtual = isinstance(sim.clock, VirtualClock)
     own = server is None
     if server is None:
-        server = CentralServer(faults=Faults()).start()
+        # Under a virtual clock the server keeps the scenario's time too, so its received_at and
+        # forward deadlines are as reproducible as the unit's.
+        clock = (lambda: sim.clock.now().timestamp()) if virtual else time.time
+        server = CentralServer(faults=Faults(), clock=clock).start()
     unit_id = sim.cfg["unit"]["id"]
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)
     client = SyncClient(server.url + "/api/v1", token, timeout_s=sim.cfg["server"].get("timeout_s", 10.0))
     leds = sim.unit.leds
-    options: dict[str, Any] = {"rng": random.Random(seed), "lockstep": isinstance(sim.clock, VirtualClock)}
+    # A scenario that omits `clock` means an untrusted clock for the whole run, so under a virtual
+    # clock the worker does not set it from /time unless asked (set_time=True).
+    options: dict[str, Any] = {"rng": random.Random(seed), "lockstep": virtual, "set_time": not virtual}
     options.update(worker_options)
     worker = SyncWorker(
         sim.journal, client, sim.loop, sim.clock,
