@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.audio import parse_mode
+from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
 from firmware.clock import VirtualClock
@@ -191,6 +192,7 @@ class Runner:
         self.clock = parse_clock(self.unit_spec)
         self.result = Result()
         self.sim = SimUnit.create(self.cfg, self.clock, base_dir=path.parent)
+        attach_sync(self.sim)  # a central server on loopback; `server` steps take it down/up
         self.sim.on_screen.append(self._screen_changed)
         self._screen_changed(self.sim.lcd_rows())
         op = self.unit_spec.get("operator")
