@@ -39,8 +39,11 @@ class ConfigError(ValueError):
 
 
 def default_config() -> Config:
-    text = resources.files("deskunit_config").joinpath("default.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """``config/default.toml``, with the directories (court bodies, offices) of ``directories.toml``."""
+    files = resources.files("deskunit_config")
+    cfg = tomllib.loads(files.joinpath("default.toml").read_text(encoding="utf-8"))
+    cfg["directories"] = tomllib.loads(files.joinpath("directories.toml").read_text(encoding="utf-8"))
+    return cfg
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> Config:
@@ -219,6 +222,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
     _validate_operators(cfg.get("operators", []))
+    _validate_directories(cfg.get("directories", {}))
 
 
 def _validate_operators(operators: Any) -> None:
@@ -239,3 +243,29 @@ def _validate_operators(operators: Any) -> None:
             raise ConfigError(f"{where}.name", "must be the operator's full name")
         if not isinstance(op.get("pin_hash", ""), str):
             raise ConfigError(f"{where}.pin_hash", "must be a string")
+
+
+DIRECTORY_FIELDS = {"court_bodies": {"id": str, "name": str},
+                    "offices": {"id": str, "name": str, "address": str, "ramp": bool, "wide_door": bool,
+                                "lift": bool}}
+
+
+def _validate_directories(directories: Any) -> None:
+    if not isinstance(directories, Mapping):
+        raise ConfigError("directories", "must be a table")
+    for name, value in directories.items():
+        if name not in DIRECTORY_FIELDS:
+            raise ConfigError(f"directories.{name}", "unknown directory (court_bodies, offices)")
+        if not isinstance(value, list):
+            raise ConfigError(f"directories.{name}", "must be a list of tables")
+        ids: set[str] = set()
+        for i, entry in enumerate(value):
+            where = f"directories.{name}[{i}]"
+            if not isinstance(entry, Mapping):
+                raise ConfigError(where, "must be a table")
+            for key, kind in DIRECTORY_FIELDS[name].items():
+                if not isinstance(entry.get(key), kind):
+                    raise ConfigError(f"{where}.{key}", f"must be {'true or false' if kind is bool else 'text'}")
+            if entry["id"] in ids:
+                raise ConfigError(f"{where}.id", f"{entry['id']!r} is listed twice")
+            ids.add(entry["id"])

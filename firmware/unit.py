@@ -35,6 +35,7 @@ LINE_COLOUR = {"good": "green", "degraded": "amber", "unintelligible": "red", "n
 LINE_SEVERITY = ("good", "silent", "degraded", "unintelligible", "no_signal")
 #: Showing one of these phrases records what kind of call it was (R7, R15).
 PHRASE_OUTCOMES = {"outside_competence": "outside_competence"}
+AUTO_PAGE_S = 3.0
 
 
 class TextDisplay(Protocol):
@@ -470,9 +471,7 @@ class Unit:
             left = max(0, int(call.countdown_end - self.clock.monotonic() + 0.999))
             body = self.wrap(f"{bank.text('ui.countdown')}: {left:2d} с")
         elif call.hold_started is not None:
-            body = [f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"]
-            if self.hold_elapsed() >= self.cfg["hold"]["limit_s"]:
-                body += self.wrap(bank.text("ui.hold_over"))
+            body = self.wrap(bank.text("ui.hold_over")) if self.hold_elapsed() >= self.cfg["hold"]["limit_s"] else []
         elif call.silent_since is not None and call.caller_heard and not view.fullscreen:
             key = "ui.silent_callback" if self._silent_for() >= self.silent_limit else "ui.silent"
             body = self.wrap(bank.text(key))
@@ -480,15 +479,30 @@ class Unit:
             return self._fit(view.lines(self), rows)
         else:
             body = view.lines(self)
-        return self._fit(body, rows - 1) + [self.status_line()]
+        return self._compose(body, rows)
+
+    def _compose(self, body: list[str], rows: int) -> list[str]:
+        """Body above the status line; a body one row too long takes the status row, a longer one pages
+        by itself every few seconds (nothing the operator must read is ever cut off)."""
+        if len(body) <= rows - 1:
+            return self._fit(body, rows - 1) + [self.status_line()]
+        if len(body) <= rows:
+            return self._fit(body, rows)
+        per = max(1, rows - 1)
+        pages = [body[i:i + per] for i in range(0, len(body), per)]
+        page = pages[int(self.clock.monotonic() // AUTO_PAGE_S) % len(pages)]
+        return self._fit(page, per) + ([self.status_line()] if rows > 1 else [])
 
     def status_line(self) -> str:
+        """Call time and line state; on hold, the hold timer instead (R18: the operator watches it)."""
         call = self.call
         assert call is not None
         bank = self.bank
-        verdict = bank.text(f"ui.line_{call.line}")
-        line = display_text(f"{mmss(self.call_time())} {bank.text('ui.line')}: {verdict}", self.cfg["lcd"]["rom"],
-                            self.language)
+        if call.hold_started is not None:
+            text = f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"
+        else:
+            text = f"{mmss(self.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
+        line = display_text(text, self.cfg["lcd"]["rom"], self.language)
         return line[: self.display.cols]
 
     def idle_lines(self) -> list[str]:

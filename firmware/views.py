@@ -44,7 +44,7 @@ class PagedView(View):
     def pages(self, unit: Unit) -> list[list[str]]:
         lines = unit.wrap(self.text(unit))
         per = unit.display.rows
-        if len(lines) > per:  # keep the last row for "1/3 ▼" so the operator knows there is more
+        if len(lines) > per:  # keep the last row for "1/3" so the operator knows there is more
             per -= 1
             chunks = [lines[i:i + per] for i in range(0, len(lines), per)]
             return [c + [""] * (per - len(c)) + [f"{n + 1}/{len(chunks)}"] for n, c in enumerate(chunks)]
@@ -136,7 +136,9 @@ class PhraseListView(View):
         if entry is None:
             nxt = LANGUAGES[(LANGUAGES.index(unit.language) + 1) % len(LANGUAGES)]
             return unit.wrap(f"{unit.bank.text('ui.language')}: {unit.bank.label} > {unit.banks[nxt].label}\nOK")
-        return unit.wrap(f"{head}{entry.title}") + unit.wrap(entry.text)
+        title = unit.wrap(f"{head}{entry.title}")
+        room = max(0, unit.display.rows - 1 - len(title))  # a preview: OK shows the whole phrase
+        return title + unit.wrap(entry.text)[:room]
 
     def on_key(self, unit: Unit, key: str) -> bool:
         count = len(self.entries(unit))

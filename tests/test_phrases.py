@@ -1,0 +1,52 @@
+"""The phrase banks: the seed's words verbatim, the same keys in every language, all of it displayable."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+
+import pytest
+from conftest import SHARED
+
+from firmware.lcd import encode_screen
+from firmware.phrases import LANGUAGES, load_phrases
+
+SEED = (SHARED / "seeds" / "000_dad2088bd8467ff8.txt").read_text(encoding="utf-8")
+
+
+def strings(data, prefix=""):
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from strings(v, f"{prefix}{k}.")
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from strings(v, f"{prefix}{i}.")
+    elif isinstance(data, str):
+        yield prefix.rstrip("."), data
+
+
+def bank(lang):
+    return tomllib.loads(resources.files("deskunit_config").joinpath("phrases", f"{lang}.toml").read_text("utf-8"))
+
+
+def test_every_language_has_the_same_keys_and_phrases():
+    keys = {lang: {k for k, _ in strings(bank(lang)) if not k.startswith(("language", "label"))} for lang in LANGUAGES}
+    assert keys["uk"] == keys["ru"] == keys["en"]
+    ids = {lang: [p.id for p in load_phrases(lang).phrases] for lang in LANGUAGES}
+    assert ids["uk"] == ids["ru"] == ids["en"]
+
+
+@pytest.mark.parametrize("quote", re.findall(r"«([^»]+)»", SEED))
+def test_each_quoted_phrase_of_the_seed_is_in_the_ukrainian_bank_word_for_word(quote):
+    quote = quote.replace("(назвати номер) та назвати своє повне ім’я", "").strip()
+    texts = " ".join(t for _, t in strings(bank("uk")))
+    assert quote.rstrip(".") in texts.replace("{number} {name}", "").strip() or quote.rstrip(".").rstrip() in texts
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("rom", ["cyrillic", "A00", "A02"])
+def test_every_phrase_shows_on_every_rom_without_a_blank_or_a_question_mark(lang, rom):
+    for key, text in strings(bank(lang)):
+        frame = encode_screen([text.format(number=7, name="Ім'я")[:40]], rom, cols=40)
+        assert frame.unmapped == 0, (key, text, frame.text())
