@@ -782,9 +782,11 @@ class SyncWorker:
         err = result.error
         if err is None:
             self._pull_failures = 0
-            self._auth_error = False
+            was_refused, self._auth_error = self._auth_error, False
             self._last_ok = self.clock.now().isoformat(timespec="seconds")
             delay = self.pull_period_s
+            if was_refused and self._push_timer is None:
+                self._enqueue("push")  # kicks were held back while the server refused our token
         else:
             self._pull_failures += 1
             self._last_error = str(err)
