@@ -4,6 +4,7 @@
     deskunit sim --script S.toml [--report R.json]
     deskunit linecheck [--json] FILE.wav...
     deskunit config check [FILE]
+    deskunit console hash-pin
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=["check"])
     cfg.add_argument("file", nargs="?", help="file to check (default: the site config)")
     cfg.set_defaults(fn=cmd_config)
+
+    from deskunit.console_cli import add_console_parser
+
+    add_console_parser(sub)
     return p
 
 
