@@ -565,9 +565,9 @@ class SyncWorker:
         self.client.close()
 
     def kick(self) -> None:
-        """A record was saved: push now (unless the server refused our token: then wait)."""
-        self._enqueue("push", auth_wait=True)
-        self.loop.post(Call(self._refresh))
+        """A record was saved: push now, unless a retry is already scheduled (the server is failing:
+        the retry takes the new record along, and kicks do not speed up the backoff)."""
+        self.loop.post(Call(self._kicked))
 
     def pull_now(self) -> None:
         """Fetch config and time now (a technician's console command, tests)."""
@@ -594,10 +594,10 @@ class SyncWorker:
         with self._snap_lock:
             return dict(self._snapshot)
 
-    def _enqueue(self, kind: str, auth_wait: bool = False) -> None:
+    def _enqueue(self, kind: str) -> None:
         now = self.clock.monotonic()
         with self._cond:
-            if self._stopping or (auth_wait and self._auth_error):
+            if self._stopping:
                 return
             self._jobs.setdefault(kind, now)
             self._cond.notify_all()
@@ -738,6 +738,11 @@ class SyncWorker:
         self._enqueue("pull")
         self._refresh()
 
+    def _kicked(self) -> None:
+        if self._push_timer is None and not self._auth_error:
+            self._enqueue("push")
+        self._refresh()
+
     def _retry_in(self, started: float, delay: float) -> float:
         """Seconds from now to ``started + delay``, on the monotonic clock only (wall jumps do not count)."""
         return max(0.0, started + delay - self.clock.monotonic())
@@ -785,8 +790,12 @@ class SyncWorker:
             was_refused, self._auth_error = self._auth_error, False
             self._last_ok = self.clock.now().isoformat(timespec="seconds")
             delay = self.pull_period_s
-            if was_refused and self._push_timer is None:
-                self._enqueue("push")  # kicks were held back while the server refused our token
+            if self._push_timer is not None or was_refused:
+                # the server answers again: do not wait for the push backoff to run out
+                if self._push_timer is not None:
+                    self._push_timer.cancel()
+                    self._push_timer = None
+                self._enqueue("push")
         else:
             self._pull_failures += 1
             self._last_error = str(err)
