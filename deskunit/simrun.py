@@ -3,7 +3,8 @@
 The LCD is printed whenever it changes; lines typed on stdin press keys and move the hook:
 ``h`` hook (off/on), ``o`` OK, ``u`` UP, ``d`` DOWN, ``b`` BACK, ``H`` HOLD, ``a`` APPEAL,
 digits/``*``/``#`` the keypad, ``audio MODE`` (clean, silence, dead, noise:10, loss:0.2, file.wav),
-``q`` quit.
+``q`` quit. The technician console is served on a pty whose path is printed at start
+(``picocom -b 115200 /dev/pts/N``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hwsim.pty import NullModemCable
 from hwsim.unit import SimUnit
 
+from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.clock import RealClock
 from firmware.recovery import recover
@@ -62,9 +65,14 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_sigterm)
+    cable = NullModemCable()
+    attach_console(sim.app, cable.unit_path, sim=sim,
+                   restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
     sim.start_realtime()
     sim.loop.call_soon(supervision.ready)
     print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)
+    print(f"deskunit: technician console on {cable.technician_path} (picocom -b 115200 {cable.technician_path})",
+          flush=True)
     show(sim.lcd_rows())
     try:
         for raw in stdin:
@@ -95,4 +103,5 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
         pass
     finally:
         sim.close()
+        cable.close()
     return 0
