@@ -195,12 +195,17 @@ class ConsoleBackend:
         self.loop = app.loop
         self.clock = app.clock
         self.sim = sim
-        self.sync = sync if sync is not None else getattr(app, "sync", None)
+        self._sync = sync
         self._restart = restart
         self.config_path = config_path
         self.started = app.clock.monotonic()
         self.log_buffer = log_buffer or RedactedLogBuffer(known=self._static_known)
         self._audit_lock = threading.Lock()
+
+    @property
+    def sync(self) -> Any:
+        """The sync worker (firmware.sync.SyncWorker): given, or attached to the app or SimUnit later."""
+        return self._sync or getattr(self.app, "sync", None) or getattr(self.sim, "sync", None)
 
     # -- threads
     def run_blocking(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -489,8 +494,9 @@ class ConsoleBackend:
         oldest = journal.oldest_pending_saved_at()
         if oldest:
             try:
-                age = (self.clock.now() - datetime.fromisoformat(oldest)).total_seconds()
-                out["oldest saved"] = f"{oldest} ({_fmt_age(age)} ago)"
+                saved = datetime.fromisoformat(oldest)
+                age = (self.clock.now() - saved).total_seconds()
+                out["oldest saved"] = f"{saved.isoformat(timespec='seconds')} ({_fmt_age(age)} ago)"
             except ValueError:
                 out["oldest saved"] = oldest
             pending = journal.pending(limit=10_000)
