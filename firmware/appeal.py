@@ -120,6 +120,8 @@ class AppealForm:
         self.editor: MultiTap | None = None
         self.choice: int | None = None
         self.message: str | None = None
+        #: R11: an appeal outside the center's competence must name the court body it goes to.
+        self.needs_forward_to = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -268,6 +270,8 @@ class AppealForm:
                 return name, self._t("missing", field=self.label(name))
         if not values["phone"] and not values["email"]:
             return "phone", self._t("missing", field=self._t("field.contact"))
+        if self.needs_forward_to and not values["forward_to"]:
+            return "forward_to", self._t("missing", field=self.label("forward_to"))
         via = values["send_info_via"]
         if via in VIA_NEEDS and not values[VIA_NEEDS[via]]:
             need = VIA_NEEDS[via]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from firmware.appeal import AppealForm
 from firmware.clock import Clock
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import Boundaries, greeting_for
@@ -25,7 +26,7 @@ from firmware.lcd import display_text, wrap
 from firmware.leds import Leds
 from firmware.phrases import LANGUAGES, Phrase, PhraseBank, load_all
 from firmware.pins import verify_pin
-from firmware.views import HoldConfirmView, MessageView, PhraseView, ScriptView, View
+from firmware.views import AppealView, HoldConfirmView, MessageView, PhraseView, ScriptView, View
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class CallState:
     silent_since: float | None = None
     caller_heard: bool = False  # R21 is about a caller who *went* silent, not one not yet speaking
     appeal: dict[str, Any] | None = None
+    appeal_form: AppealForm | None = None
     views: list[View] = field(default_factory=list)
 
 
@@ -125,6 +127,10 @@ class Unit:
     def wrap(self, text: str) -> list[str]:
         """``text`` as the LCD will show it (romanised on A00/A02), wrapped to the screen's width."""
         return wrap(display_text(text, self.cfg["lcd"]["rom"], self.language), self.display.cols)
+
+    def display_line(self, text: str) -> str:
+        """One row's text in the form the LCD shows it (romanised on A00/A02)."""
+        return display_text(text, self.cfg["lcd"]["rom"], self.language)
 
     def call_time(self) -> float:
         return self.clock.monotonic() - self.call.started_mono if self.call else 0.0
@@ -204,7 +210,7 @@ class Unit:
         if not self.clock.trusted:
             self.note("clock_untrusted")
         self.leds.set("line", "green")
-        self._tick = self.loop.call_every(1.0, self.refresh)
+        self._tick = self.loop.call_every(1.0, self._call_tick)
         self.persist_call()
         if self.on_call:
             self.on_call(True)
@@ -253,11 +259,25 @@ class Unit:
         }
 
     def persist_call(self) -> None:
-        """Keep the call in progress as a draft, so a crash or power cut does not lose it."""
-        if self.call is not None:
-            draft = self.build_record(self.call)
-            draft["ended_at"] = None
-            self.journal.put_draft("call", draft)
+        """Keep the call in progress as a draft, so a crash or power cut does not lose it.
+
+        The draft is the record so far plus ``panel``: what the restarted unit needs to put the
+        operator back where they were (the open appeal form, the hold timer, the countdown).
+        """
+        call = self.call
+        if call is None:
+            return
+        draft = self.build_record(call)
+        draft["ended_at"] = None
+        draft["panel"] = {
+            "appeal_form": call.appeal_form.to_dict() if call.appeal_form else None,
+            "appeal_open": any(isinstance(v, AppealView) for v in call.views),
+            "hold_elapsed_s": round(self.hold_elapsed(), 2) if call.hold_started is not None else None,
+            "call_time_s": round(self.call_time(), 2),
+            "cannot_hear_shown": call.cannot_hear_shown,
+            "caller_heard": call.caller_heard,
+        }
+        self.journal.put_draft("call", draft)
 
     # ---------------------------------------------------------------- keys and views
     @property
@@ -276,6 +296,8 @@ class Unit:
             return
         if key == "HOLD":
             self.push_view(HoldConfirmView())
+        elif key == "APPEAL":
+            self.open_appeal()
         elif key == "#":
             self.switch_language()
 
@@ -320,6 +342,47 @@ class Unit:
         if outcome and self.call is not None and self.call.outcome == "answered":
             self.call.outcome = outcome
         self.persist_call()
+
+    # ---------------------------------------------------------------- appeals (R9, R11, R22, R25)
+    def open_appeal(self) -> None:
+        """APPEAL: the form at its first field, keeping anything already entered in this call."""
+        call = self.call
+        if call is None:
+            return
+        if call.appeal_form is None:
+            call.appeal_form = AppealForm(call.language, self.cfg.get("directories"),
+                                          long_ring_s=self.cfg["appeal"]["long_ring_s"])
+        call.appeal_form.open()
+        self.push_view(AppealView(call.appeal_form))
+        self.note("appeal_opened")
+
+    def tick_form(self, form: AppealForm) -> None:
+        if form.tick(self.clock.monotonic()):
+            self.refresh()
+
+    def save_appeal(self, appeal: dict[str, Any]) -> None:
+        """Put the appeal into the call and commit it before the screen says it is saved."""
+        call = self.call
+        assert call is not None
+        if appeal.get("forward_to"):
+            appeal["forward_due"] = self.forward_due()
+            if call.outcome == "answered":
+                call.outcome = "outside_competence"
+        call.appeal = appeal
+        self.note("appeal_saved")
+        self.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
+        self.views[:] = [view for view in self.views if not isinstance(view, AppealView)]
+        self.push_view(MessageView(self.bank.text("ui.saved")))
+        log.info("appeal saved in call %s", call.id)
+
+    def forward_due(self) -> str:
+        """R11: the same day, by the configured cut-off (or the end of the day when registered later)."""
+        now = self.clock.now()
+        hh, mm = (int(x) for x in self.cfg["appeal"]["forward_cutoff"].split(":"))
+        cutoff = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        if now >= cutoff:
+            cutoff = now.replace(hour=23, minute=59, second=0, microsecond=0)
+        return cutoff.isoformat(timespec="minutes")
 
     def office_text(self) -> str:
         """R24: the accessible offices from the directory, with their ramp / door / lift facts."""
@@ -430,6 +493,11 @@ class Unit:
             call.silent_since = None
             if previous == "silent":
                 self.note("caller_resumed")
+
+    def _call_tick(self) -> None:
+        if self.call is not None and self.call.appeal_form is not None:
+            self.call.appeal_form.tick(self.clock.monotonic())
+        self.refresh()
 
     def _countdown_over(self, call_id: str) -> None:
         call = self.call

@@ -219,3 +219,39 @@ class HoldConfirmView(View):
             unit.pop_view()
             return True
         return True  # nothing else happens until the operator answers
+
+
+class AppealView(View):
+    """The appeal form (R9) on the panel; see :mod:`firmware.appeal` for the form itself.
+
+    Every confirmed field is committed as part of the call's draft, so a crash loses at most the
+    field being typed; APPEAL saves the appeal into the call and says «Збережено» after the commit.
+    """
+
+    def __init__(self, form) -> None:
+        self.form = form
+
+    def lines(self, unit: Unit) -> list[str]:
+        return [unit.display_line(row) for row in self.form.lines(unit.display.cols, unit.display.rows - 1)]
+
+    def on_key(self, unit: Unit, key: str) -> bool:
+        call = unit.call
+        assert call is not None
+        now = unit.clock.monotonic()
+        self.form.language = call.language
+        self.form.needs_forward_to = call.outcome == "outside_competence"
+        result = self.form.press(key, now)
+        if result.action == "typed":
+            unit.loop.call_later(MULTITAP_SETTLE_S, lambda: unit.tick_form(self.form))
+        elif result.action == "confirmed":
+            unit.persist_call()
+        elif result.action == "saved":
+            unit.save_appeal(result.appeal)
+        elif result.action == "closed":
+            unit.persist_call()
+            unit.pop_view()
+        return result.handled
+
+
+#: A little over the multi-tap timeout, so the pending letter is committed on screen without a key.
+MULTITAP_SETTLE_S = 1.05
