@@ -543,7 +543,7 @@ class Unit:
         elif call.silent_since is not None and call.caller_heard and not view.fullscreen:
             key = "ui.silent_callback" if self._silent_for() >= self.silent_limit else "ui.silent"
             body = self.wrap(bank.text(key))
-        elif view.fullscreen:
+        elif view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
             return self._fit(view.lines(self), rows)
         else:
             body = view.lines(self)

@@ -231,8 +231,14 @@ class AppealView(View):
     def __init__(self, form) -> None:
         self.form = form
 
+    @property
+    def fullscreen(self) -> bool:  # type: ignore[override]
+        """A message (what is missing, why a number is wrong) gets the status row too, to be read whole."""
+        return bool(self.form.message)
+
     def lines(self, unit: Unit) -> list[str]:
-        return [unit.display_line(row) for row in self.form.lines(unit.display.cols, unit.display.rows - 1)]
+        rows = unit.display.rows if self.fullscreen or unit.display.rows <= 2 else unit.display.rows - 1
+        return [unit.display_line(row) for row in self.form.lines(unit.display.cols, rows)]
 
     def on_key(self, unit: Unit, key: str) -> bool:
         call = unit.call
