@@ -32,8 +32,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None)
     from deskunit.app import run_hardware
+    from deskunit.console_backend import with_saved_overrides
 
-    return run_hardware(cfg)
+    return run_hardware(with_saved_overrides(cfg))  # values a technician set with `config set`
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
