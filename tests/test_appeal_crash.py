@@ -1,0 +1,13 @@
+"""Appeals survive kill -9 of the real daemon at random moments (a short run of the stress script)."""
+
+from __future__ import annotations
+
+from appeal_kill import check, run
+
+
+def test_every_acknowledged_appeal_survives_random_kills(tmp_path):
+    counts = check(tmp_path, run(tmp_path, kills=8, seed=5, max_kill_s=2.0))
+    assert counts["acknowledged"] >= 3, counts  # the run did save appeals between the kills
+    assert counts["missing"] == 0, counts
+    assert counts["doubled"] == 0, counts
+    assert counts["partial"] == 0, counts
