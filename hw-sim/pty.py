@@ -92,13 +92,16 @@ class NullModemCable:
 
     @staticmethod
     def _forward(to: PtyPair, data: bytes) -> None:
-        try:
-            os.write(to.master_fd, data)
-        except BlockingIOError:
-            # Nobody reads that end: like a UART with no one listening, the bytes are lost.
-            to.discard_unread()
-        except OSError:
-            pass
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(to.master_fd, view):]
+            except BlockingIOError:
+                # Nobody reads that end: like a UART with no one listening, the bytes are lost.
+                to.discard_unread()
+                return
+            except OSError:
+                return
 
     def close(self) -> None:
         self._stop.set()
