@@ -46,6 +46,7 @@ class App:
     monitor: LineMonitor
     state_dir: Path
     closers: list[Callable[[], None]] = field(default_factory=list)
+    sync: Any = None
 
     @classmethod
     def build(cls, cfg: dict[str, Any], clock: Clock, *, frame_display: FrameDisplay, state_dir: Path,
@@ -64,6 +65,28 @@ class App:
         app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir))
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
+
+    def attach_sync(self, client: Any, **options: Any) -> Any:
+        """Start a :class:`firmware.sync.SyncWorker` over ``client`` wired to this unit: a push after
+        each saved record, the SYNC LED and pushed config applied on the loop's thread."""
+        from firmware.sync import SyncWorker
+
+        unit = self.unit
+        worker = SyncWorker(self.journal, client, self.loop, self.clock,
+                            on_led=lambda colour: unit.leds.set("sync", colour, blink=False),
+                            on_config=unit.apply_config, **options)
+        previous = unit.on_record
+
+        def on_record(record: dict[str, Any]) -> None:
+            if previous is not None:
+                previous(record)
+            worker.kick()
+
+        unit.on_record = on_record
+        self.sync = worker
+        self.closers.append(worker.stop)  # closers run last-in first-out: before the journal closes
+        worker.start()
+        return worker
 
     def sync_hook_state(self) -> None:
         """Tell the core where the handset is now (after a restart it may already be off-hook)."""
@@ -96,6 +119,10 @@ def run_hardware(cfg: dict[str, Any]) -> int:
                            cfg["audio"]["device"] or None)
     capture.start()
     app.closers.append(capture.stop)
+    if cfg["server"]["url"]:
+        from firmware.sync import SyncClient
+
+        app.attach_sync(SyncClient.from_config(cfg))
     stop = threading.Event()
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 

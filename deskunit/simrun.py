@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.pty import NullModemCable
+from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
 from deskunit.console_backend import attach_console
@@ -68,6 +69,7 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     cable = NullModemCable()
     attach_console(sim.app, cable.unit_path, sim=sim,
                    restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
+    attach_sync(sim)  # the reference central server on loopback, as the unit's central server
     sim.start_realtime()
     sim.loop.call_soon(supervision.ready)
     print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)

@@ -225,11 +225,11 @@ def validate(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(f"{table}.{key}", "unknown key")
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
-    _validate_operators(cfg.get("operators", []))
-    _validate_directories(cfg.get("directories", {}))
+    validate_operators(cfg.get("operators", []))
+    validate_directories(cfg.get("directories", {}))
 
 
-def _validate_operators(operators: Any) -> None:
+def validate_operators(operators: Any) -> None:
     if not isinstance(operators, list):
         raise ConfigError("operators", "must be a list of tables [[operators]]")
     seen: set[int] = set()
@@ -254,7 +254,7 @@ DIRECTORY_FIELDS = {"court_bodies": {"id": str, "name": str},
                                 "lift": bool}}
 
 
-def _validate_directories(directories: Any) -> None:
+def validate_directories(directories: Any) -> None:
     if not isinstance(directories, Mapping):
         raise ConfigError("directories", "must be a table")
     for name, value in directories.items():

@@ -103,6 +103,19 @@ class Journal:
             row = self._db.execute("SELECT min(saved_at) FROM records WHERE synced_at IS NULL").fetchone()
         return row[0]
 
+    def pending_forwards(self) -> list[tuple[str, str | None, str | None]]:
+        """(id, ended_at, appeal.forward_due) of unsynced records whose appeal goes to a court body (R11).
+
+        Read in SQLite (json_extract) so the sync's deadline watch does not parse every body.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, json_extract(body, '$.ended_at'), json_extract(body, '$.appeal.forward_due') "
+                "FROM records WHERE synced_at IS NULL AND json_extract(body, '$.appeal.forward_to') IS NOT NULL "
+                "ORDER BY seq"
+            ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def mark_synced(self, record_ids: list[str], when: datetime) -> None:
         with self._lock:
             self._db.executemany(
@@ -143,7 +156,8 @@ class Journal:
                 self._db.execute("DELETE FROM drafts WHERE name = ?", (name,))
             else:
                 self._db.execute(
-                    "INSERT INTO drafts (name, body) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET body = excluded.body",
+                    "INSERT INTO drafts (name, body) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET body = excluded.body",
                     (name, json.dumps(body, ensure_ascii=False)),
                 )
 

@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from firmware.clock import Clock
-from firmware.config import ConfigError, _validate_operators
+from firmware.config import ConfigError, validate_operators
 from firmware.events import Call
 from firmware.journal import Journal
 from firmware.phrases import LANGUAGES
@@ -319,11 +319,11 @@ def validate_pushed_config(doc: Any) -> dict[str, Any]:
         if key not in ("phrases", "operators", "directories"):
             raise ConfigError(str(key), "unknown key in pushed config")
     if "operators" in doc:
-        _validate_operators(doc["operators"])
+        validate_operators(doc["operators"])
     if "phrases" in doc:
         _validate_phrases(doc["phrases"])
     if "directories" in doc:
-        _validate_directories(doc["directories"])
+        validate_directories(doc["directories"])
     return dict(doc)
 
 
@@ -359,7 +359,7 @@ def _check_phrase_table(table: Mapping[str, Any], where: str) -> None:
             raise ConfigError(here, "longer than 1000 characters")
 
 
-def _validate_directories(dirs: Any) -> None:
+def validate_directories(dirs: Any) -> None:
     if not isinstance(dirs, Mapping):
         raise ConfigError("directories", "must be a table")
     for key, entries in dirs.items():
@@ -414,8 +414,16 @@ class Backoff:
         return self.rng.uniform(self.base_s, self.ceiling(failures))
 
 
-def forward_deadline(ended_at: str) -> datetime | None:
-    """R11: midnight after the call's local date (the record's own offset, as the server counts it)."""
+def forward_deadline(ended_at: str | None, forward_due: str | None = None) -> datetime | None:
+    """R11: the appeal's own ``forward_due`` (the unit's configured same-day cut-off) when it has one,
+    else midnight after the call's local date (the record's own offset, as the server counts it)."""
+    if forward_due:
+        try:
+            due = datetime.fromisoformat(forward_due)
+            if due.tzinfo is not None:
+                return due
+        except ValueError:
+            pass
     try:
         ended = datetime.fromisoformat(ended_at)
     except (TypeError, ValueError):
@@ -694,8 +702,8 @@ class SyncWorker:
     def _scan_forwards(self) -> tuple[tuple[str, datetime], ...]:
         """Pending records whose appeal must be forwarded the same day, with their deadlines."""
         out = []
-        for rid, ended_at in _pending_forwards(self.journal):
-            deadline = forward_deadline(ended_at)
+        for rid, ended_at, forward_due in self.journal.pending_forwards():
+            deadline = forward_deadline(ended_at, forward_due)
             if deadline is not None:
                 out.append((rid, deadline))
         return tuple(out)
@@ -852,15 +860,3 @@ class SyncWorker:
             self._led = led
             if self.on_led:
                 self.on_led(led)
-
-
-def _pending_forwards(journal: Journal) -> list[tuple[str, str]]:
-    """(id, ended_at) of unsynced records with an appeal to forward, read in SQLite without parsing
-    every body in Python. Uses the journal's connection and lock (see the report: a public
-    ``Journal.pending_forwards()`` would be the clean home for this query)."""
-    with journal._lock:
-        rows = journal._db.execute(
-            "SELECT id, json_extract(body, '$.ended_at') FROM records WHERE synced_at IS NULL "
-            "AND json_extract(body, '$.appeal.forward_to') IS NOT NULL ORDER BY seq"
-        ).fetchall()
-    return [(r[0], r[1]) for r in rows]

@@ -154,6 +154,15 @@ class Unit:
             log.warning("unhandled event %s", type(event).__name__)
         self.refresh()
 
+    def apply_config(self, doc: dict[str, Any]) -> None:
+        """A validated config pushed by the central server (roster, directories, phrases); loop thread."""
+        from firmware.config import merge
+
+        self.cfg = merge(self.cfg, doc)
+        if "phrases" in doc:
+            self.banks = load_all(self.cfg.get("phrases"))
+        self.refresh()
+
     # ---------------------------------------------------------------- operators
     def roster(self) -> list[dict[str, Any]]:
         return list(self.cfg.get("operators") or [])

@@ -28,8 +28,6 @@ from typing import Any
 from central.faults import Faults
 from central.server import CentralServer
 from firmware.clock import VirtualClock
-from firmware.config import merge
-from firmware.phrases import load_all
 from firmware.sync import SyncClient, SyncWorker
 
 log = logging.getLogger(__name__)
@@ -38,17 +36,6 @@ log = logging.getLogger(__name__)
 def sim_token(server: CentralServer, unit_id: str) -> str:
     """The simulated unit's bearer token: stable per server and unit, so re-attaching keeps it valid."""
     return hashlib.sha256(f"{server.admin_token}:{unit_id}".encode()).hexdigest()
-
-
-def apply_pushed_config(unit: Any, doc: dict[str, Any]) -> None:
-    """Merge a validated pushed config over the unit's (roster, directories, phrases); loop thread.
-
-    Stands in for a ``Unit.apply_config`` the core does not have yet.
-    """
-    unit.cfg = merge(unit.cfg, doc)
-    if "phrases" in doc:
-        unit.banks = load_all(unit.cfg.get("phrases"))
-    unit.refresh()
 
 
 def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
@@ -72,17 +59,11 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)
     client = SyncClient(server.url + "/api/v1", token, timeout_s=sim.cfg["server"].get("timeout_s", 10.0))
-    leds = sim.unit.leds
     # A scenario that omits `clock` means an untrusted clock for the whole run, so under a virtual
     # clock the worker does not set it from /time unless asked (set_time=True).
     options: dict[str, Any] = {"rng": random.Random(seed), "lockstep": virtual, "set_time": not virtual}
     options.update(worker_options)
-    worker = SyncWorker(
-        sim.journal, client, sim.loop, sim.clock,
-        on_led=lambda colour: leds.set("sync", colour, blink=False),  # called on the loop's thread
-        on_config=lambda doc: apply_pushed_config(sim.unit, doc),
-        **options,
-    )
+    worker = sim.app.attach_sync(client, **options)
     sim.central = server
     sim.sync = worker
 
@@ -100,21 +81,8 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     if not sim.server_up:
         set_server(False)
 
-    previous = sim.unit.on_record
-
-    def on_record(record: dict[str, Any]) -> None:
-        if previous is not None:
-            previous(record)
-        worker.kick()
-
-    sim.unit.on_record = on_record
     sim.before_advance.append(lambda: worker.wait_idle(60.0))
 
-    def close() -> None:
-        worker.stop()
-        if own:
-            server.stop()
-
-    sim.app.closers.append(close)  # closers run last-in first-out: before the journal closes
-    worker.start()
+    if own:
+        sim.app.closers.append(server.stop)
     return worker
