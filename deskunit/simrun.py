@@ -4,7 +4,8 @@ The LCD is printed whenever it changes; lines typed on stdin press keys and move
 ``h`` hook (off/on), ``o`` OK, ``u`` UP, ``d`` DOWN, ``b`` BACK, ``H`` HOLD, ``a`` APPEAL,
 digits/``*``/``#`` the keypad, ``audio MODE`` (clean, silence, dead, noise:10, loss:0.2, file.wav),
 ``q`` quit. The technician console is served on a pty whose path is printed at start
-(``picocom -b 115200 /dev/pts/N``).
+(``picocom -b 115200 /dev/pts/N``). The front panel is served to a browser on
+http://127.0.0.1:8080 (``http_port``; 0 = no panel), see :mod:`hwsim.panel_server`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def print_screen(rows: list[str], leds: dict[str, str], out: Any = sys.stdout) -
     out.flush()
 
 
-def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys.stdin) -> int:
+def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys.stdin,
+            http_port: int = 8080) -> int:
     clock = RealClock()
     sim = SimUnit.create(cfg, clock, state_dir=state_dir)
     lock = threading.Lock()
@@ -75,6 +77,15 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)
     print(f"deskunit: technician console on {cable.technician_path} (picocom -b 115200 {cable.technician_path})",
           flush=True)
+    panel = None
+    if http_port:
+        from hwsim.panel_server import PanelServer
+
+        try:
+            panel = PanelServer(sim, port=http_port).start()
+            print(f"deskunit: front panel on {panel.url}", flush=True)
+        except OSError as e:  # port taken: the unit runs on without its browser panel
+            print(f"deskunit: front panel not served on port {http_port}: {e} (--http-port)", flush=True)
     show(sim.lcd_rows())
     try:
         for raw in stdin:
@@ -104,6 +115,8 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     except KeyboardInterrupt:
         pass
     finally:
+        if panel is not None:
+            panel.stop()
         sim.close()
         cable.close()
     return 0
