@@ -1,6 +1,6 @@
 """The ``deskunit`` command: run the unit, run scenarios, judge recordings, check configuration.
 
-    deskunit run [--sim]                     the unit (on real hardware, or on the simulator)
+    deskunit run [--sim [--http-port N]]     the unit (on real hardware, or on the simulator)
     deskunit sim --script S.toml [--report R.json]
     deskunit linecheck [--json] FILE.wav...
     deskunit config check [FILE]
@@ -21,6 +21,13 @@ def _config(path: str | None) -> dict:
     return load_config(Path(path) if path else site_config_path())
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0-65535)")
+    return port
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         cfg = _config(args.config)
@@ -30,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sim:
         from deskunit.simrun import run_sim
 
-        return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None)
+        return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None, http_port=args.http_port)
     from deskunit.app import run_hardware
     from deskunit.console_backend import with_saved_overrides
 
@@ -72,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--sim", action="store_true", help="on simulated hardware (no Pi needed)")
     run.add_argument("--config", help="site config file (default: $DESKUNIT_CONFIG or /etc/deskunit/deskunit.toml)")
     run.add_argument("--state-dir", help="where the journal lives (the simulator uses a temporary one)")
+    run.add_argument("--http-port", type=_port, default=8080, metavar="PORT",
+                     help="with --sim: serve the front panel on http://127.0.0.1:PORT (default 8080, 0 = off)")
     run.set_defaults(fn=cmd_run)
 
     sim = sub.add_parser("sim", help="run a scenario on the simulated unit under a virtual clock")
