@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS drafts (
 );
 """
 
-PERSONAL_FIELDS = ("full_name", "residence", "phone", "email")
+PERSONAL_FIELDS = ("full_name", "residence", "essence", "phone", "email")
 
 
 class Journal:
@@ -117,19 +117,22 @@ class Journal:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def mark_synced(self, record_ids: list[str], when: datetime) -> None:
+        """The server confirmed these records (stored in UTC, so retention compares times, not text)."""
+        stamp = when.astimezone(timezone.utc).isoformat()
         with self._lock:
             self._db.executemany(
                 "UPDATE records SET synced_at = ? WHERE id = ? AND synced_at IS NULL",
-                [(when.isoformat(), rid) for rid in record_ids],
+                [(stamp, rid) for rid in record_ids],
             )
 
     def note_attempt(self, record_ids: list[str]) -> None:
         with self._lock:
             self._db.executemany("UPDATE records SET attempts = attempts + 1 WHERE id = ?", [(r,) for r in record_ids])
 
-    def purge_personal(self, now: datetime, keep_days: int) -> int:
-        """Blank personal fields of appeals confirmed by the server more than ``keep_days`` ago."""
-        cutoff = (now - timedelta(days=keep_days)).isoformat()
+    def purge_personal(self, now: datetime, keep_days: float) -> int:
+        """Blank personal fields of appeals the server confirmed more than ``keep_days`` ago; never
+        one it has not confirmed. Returns how many records were purged."""
+        cutoff = (now - timedelta(days=keep_days)).astimezone(timezone.utc).isoformat()
         purged = 0
         with self._lock:
             rows = self._db.execute(

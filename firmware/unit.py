@@ -37,6 +37,7 @@ LINE_SEVERITY = ("good", "silent", "degraded", "unintelligible", "no_signal")
 #: Showing one of these phrases records what kind of call it was (R7, R15).
 PHRASE_OUTCOMES = {"outside_competence": "outside_competence"}
 AUTO_PAGE_S = 3.0
+PURGE_PERIOD_S = 3600.0
 
 
 class TextDisplay(Protocol):
@@ -114,6 +115,7 @@ class Unit:
         self._idle_tick = None
         self.refresh()
         self._schedule_idle_tick()
+        self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
 
     # ---------------------------------------------------------------- helpers
     @property
@@ -153,6 +155,13 @@ class Unit:
         else:
             log.warning("unhandled event %s", type(event).__name__)
         self.refresh()
+
+    def purge_personal_data(self) -> int:
+        """Retention: personal data of appeals the server confirmed long enough ago is blanked locally."""
+        purged = self.journal.purge_personal(self.clock.now(), self.cfg["appeal"]["retention_days"])
+        if purged:
+            log.info("retention: personal data purged from %d records", purged)
+        return purged
 
     def apply_config(self, doc: dict[str, Any]) -> None:
         """A validated config pushed by the central server (roster, directories, phrases); loop thread."""
@@ -233,6 +242,9 @@ class Unit:
         if self._tick:
             self._tick.cancel()
             self._tick = None
+        if call.appeal is None and call.appeal_form is not None and any(call.appeal_form.values.values()):
+            self.note("appeal_unsaved")  # typed but never saved with APPEAL: the center should know
+            log.warning("call %s ended with an appeal form that was not saved", call.id)
         if call.outcome == "answered" and call.cannot_hear_shown:
             call.outcome = "bad_line"
         elif call.outcome == "answered" and call.silent_since is not None and self._silent_for() >= self.silent_limit:
