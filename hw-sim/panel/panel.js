@@ -81,6 +81,8 @@ function drawLcd(lcd) {
   document.getElementById("lcd-text").textContent = text;
   canvas.setAttribute("aria-label", "LCD: " + lcd.text.map((t) => t.trimEnd()).join(" / "));
   canvas.dataset.version = String(state ? state.version : 0);
+  // where the dots are, for anyone reading the pixels back (the browser test does)
+  Object.assign(canvas.dataset, { margin: MARGIN, pitch: PITCH, dot: DOT, cellW, cellH });
 }
 
 setInterval(() => {
