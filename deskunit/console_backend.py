@@ -190,7 +190,6 @@ class ConsoleBackend:
     def __init__(self, app: App, *, sim: Any = None, sync: Any = None, restart: Callable[[], None] | None = None,
                  config_path: Path | None = None, log_buffer: RedactedLogBuffer | None = None) -> None:
         self.app = app
-        self.cfg = app.cfg
         self.unit = app.unit
         self.loop = app.loop
         self.clock = app.clock
@@ -201,6 +200,11 @@ class ConsoleBackend:
         self.started = app.clock.monotonic()
         self.log_buffer = log_buffer or RedactedLogBuffer(known=self._static_known)
         self._audit_lock = threading.Lock()
+
+    @property
+    def cfg(self) -> dict[str, Any]:
+        """The unit's running config (a pushed config replaces the unit's dict, so never cache it)."""
+        return self.unit.cfg
 
     @property
     def sync(self) -> Any:
@@ -579,7 +583,10 @@ class ConsoleBackend:
             raise CommandError(f"refused: cannot save to {self.app.state_dir}: {reason}. Nothing changed.") from None
         shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
         if key in LIVE_KEYS:
-            self.cfg[table][name] = value
+            if hasattr(self.unit, "apply_config"):
+                self.unit.apply_config({table: {name: value}})
+            else:
+                self.cfg[table][name] = value
             if table == "greeting":
                 self.unit.bounds = Boundaries.from_config(self.cfg["greeting"])
             return f"{key} = {shown}: applied now, saved in {path}"

@@ -231,19 +231,19 @@ def test_config_show_hides_secrets(make_sim):
 
 def test_config_set_good_applies_and_persists_bad_changes_nothing(session):
     session.login()
-    cfg = session.sim.cfg
     out = session.send("config set hold.limit_s 240\r")
-    assert "applied now" in out and cfg["hold"]["limit_s"] == 240
+    assert "applied now" in out and session.sim.unit.cfg["hold"]["limit_s"] == 240
     assert read_overrides(session.sim.state_dir) == {"hold": {"limit_s": 240}}
     out = session.send("config set lcd.size 16x2\r")
-    assert "after restart" in out and cfg["lcd"]["size"] == "20x4"
+    assert "after restart" in out and session.sim.unit.cfg["lcd"]["size"] == "20x4"
     out = session.send("config set hold.limit_s 100\r")  # below warn_s
-    assert "refused: hold.warn_s" in out and cfg["hold"]["limit_s"] == 240
+    assert "refused: hold.warn_s" in out and session.sim.unit.cfg["hold"]["limit_s"] == 240
     out = session.send("config set hold.limit_s lots\r")
-    assert "refused" in out and cfg["hold"]["limit_s"] == 240
+    assert "refused" in out and session.sim.unit.cfg["hold"]["limit_s"] == 240
     out = session.send("config set hold.limt_s 200\r")
     assert "unknown key" in out and "hold.limit_s" in out
     assert read_overrides(session.sim.state_dir) == {"hold": {"limit_s": 240}, "lcd": {"size": "16x2"}}
+    cfg = session.sim.unit.cfg
     merged = with_saved_overrides({**cfg, "unit": {**cfg["unit"], "state_dir": str(session.sim.state_dir)}})
     assert merged["lcd"]["size"] == "16x2" and merged["hold"]["limit_s"] == 240
     assert "config: OK" in session.send("config check\r")

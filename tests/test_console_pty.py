@@ -110,9 +110,9 @@ def test_whole_technician_session_over_a_pty(rig):
     assert "server.token" in out and "tok-3f9a" not in out and "pbkdf2" not in out
 
     out = term.run("config set hold.limit_s 210")
-    assert "applied now" in out and sim.cfg["hold"]["limit_s"] == 210
+    assert "applied now" in out and sim.unit.cfg["hold"]["limit_s"] == 210
     out = term.run("config set hold.limit_s 5")
-    assert "refused: hold.limit_s" in out and sim.cfg["hold"]["limit_s"] == 210
+    assert "refused: hold.limit_s" in out and sim.unit.cfg["hold"]["limit_s"] == 210
     assert read_overrides(sim.state_dir) == {"hold": {"limit_s": 210}}
 
     out = term.run("time")
