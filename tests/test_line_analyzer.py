@@ -146,6 +146,24 @@ def test_heavy_packet_loss_is_flagged(tmp_path: Path) -> None:
 
 
 @needs_speech
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_recovery_from_heavy_packet_loss_is_good_within_two_seconds(tmp_path: Path, seed: int) -> None:
+    # the requirement is 2 s after the line recovers; 1.5 s keeps a margin (the span reaches 2 s back)
+    s = speech(tmp_path)
+    x = np.concatenate([s, s, s, s])  # about 28 s of talk
+    a, b = len(s), 2 * len(s)
+    fr = x[a:b][: (b - a) // 160 * 160].reshape(-1, 160)
+    fr[np.random.default_rng(seed).random(len(fr)) < 0.8] = 0.0  # 80 % of packets lost, then clean
+    reps = stream(quantise(x))
+    b_s = a / SR + len(fr) * 160 / SR
+    assert {r.verdict for r in reps if a / SR + 3.0 < r.t <= b_s} & {"unintelligible", "no_signal"}
+    good = [r.t for r in reps if r.t > b_s and r.verdict == "good"]
+    assert good and good[0] - b_s <= 1.5, good[:3]
+    late = [r.verdict for r in reps if r.t > good[0]]
+    assert set(late) <= {"good"}, late  # and it stays good
+
+
+@needs_speech
 def test_short_dropout_does_not_flap_the_verdict(tmp_path: Path) -> None:
     s = speech(tmp_path)
     x = np.concatenate([s, s])

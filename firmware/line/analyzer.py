@@ -29,6 +29,7 @@ HOP_S = HOP_FRAMES * FRAME_S
 SPAN_BLOCKS = 10  # a report speaks about the last 2 s
 FLOOR_BLOCKS = 10  # noise floor: minimum over the last 2 s
 DEAD_BLOCKS = 3  # 0.6 s of dead frames make a dead line
+RECENT_BLOCKS = 5  # the last 1 s of a span, judged on its own to clear an alarm quickly
 SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19: long pauses are normal)
 
 # 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
@@ -42,6 +43,7 @@ SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
 UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
 DEGRADED_BELOW = 0.72
 HYST = 0.03
+CLEAR_ABOVE = 0.78  # the last second alone clears an alarm only when it is clearly good, not borderline
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
 VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
@@ -221,6 +223,7 @@ class LineAnalyzer:
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.concatenate([np.zeros((1, allb.shape[1])), np.cumsum(allb, axis=0)], axis=0)
         span = cs[SPAN_BLOCKS:] - cs[:-SPAN_BLOCKS]  # (nblk, K): sums over each report's span
+        recent = cs[SPAN_BLOCKS:] - cs[SPAN_BLOCKS - RECENT_BLOCKS : -RECENT_BLOCKS]  # its last second
         # valleys: a low percentile of every band's level over the report span.  Between the words of
         # one talker they fall to the line noise; babble or a continuous interferer keeps them filled.
         lgv = np.where((zero_fr | quiet | conc)[:, None], np.inf, 10.0 * np.log10(sm + 1e-13))
@@ -228,12 +231,13 @@ class LineAnalyzer:
         self._lg_hist = lgh[-(SPAN_BLOCKS - 1) * hop :].copy()
         win = np.lib.stride_tricks.sliding_window_view(lgh, SPAN_BLOCKS * hop, axis=0)[::hop]  # (nblk, nb, W)
         valley = 10.0 ** (np.partition(win, VALLEY_RANK, axis=2)[:, :, VALLEY_RANK] / 10.0)
-        return self._reports(span, blocks, floor, valley)
+        return self._reports(span, recent, blocks, floor, valley)
 
     # ------------------------------------------------------------------ judging
 
     def _reports(
-        self, span: np.ndarray, blocks: np.ndarray, floor: np.ndarray, valley: np.ndarray,
+        self, span: np.ndarray, recent: np.ndarray, blocks: np.ndarray, floor: np.ndarray,
+        valley: np.ndarray,
     ) -> list[LineReport]:
         nb, k = self.nb, _NAGG
         nact = span[:, _A_NACT]
@@ -264,6 +268,8 @@ class LineAnalyzer:
         clipping = span[:, _A_CLIP] / (na * self.n)
         score = np.where(speech, _score(intel, dropout, burst, concealed, clipping), 0.0)
         heard = _audible(score, level)
+        fast = self._recent_score(recent, noise_b, speech)
+        judged = np.maximum(heard, fast)
         blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
         blk_dead = (blocks[:, _A_NDEAD] >= HOP_FRAMES - 1).tolist()
 
@@ -271,7 +277,7 @@ class LineAnalyzer:
         cols = zip(
             speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
             intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
-            bw.tolist(), blk_speech, blk_dead, heard.tolist(), strict=True,
+            bw.tolist(), blk_speech, blk_dead, judged.tolist(), strict=True,
         )
         for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead, hd in cols:
             self._blocks_done += 1
@@ -296,6 +302,33 @@ class LineAnalyzer:
                 t, self._verdict, sc, sp, raw, lv, nz, sn, it, dr, cc, cl, md, bwi,
             ))
         return out
+
+    def _recent_score(
+        self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray) -> np.ndarray:
+        """The heard score of the last second alone where it is clearly clean, else 0.
+
+        A span reaches back 2 s, so after a burst of packet loss or noise ends it would keep the
+        alarm for up to 2 s more.  When the last second carries speech, no lost or concealed packet
+        and scores clearly good on its own, the impairment is over and it may clear the alarm.  It
+        never raises an alarm (the verdict is judged on the larger of the two scores), and a steady
+        impairment near a border does not flap with it (a borderline second does not count).
+        """
+        nb, k = self.nb, _NAGG
+        nact = recent[:, _A_NACT]
+        clean = (
+            speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCONC] == 0)
+        )
+        if not clean.any():
+            return np.zeros(len(nact))
+        na = np.maximum(nact, 1.0)
+        eact = recent[:, k : k + nb] / na[:, None]
+        snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
+        intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
+        zero = np.zeros(len(nact))
+        score = _score(intel, zero, zero, zero, recent[:, _A_CLIP] / (na * self.n))
+        level = 10.0 * np.log10(np.maximum(recent[:, _A_LVL] / na, 1e-12))
+        heard = _audible(score, level)
+        return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
 
     def _update_verdict(self, raw: str, score: float, t: float) -> None:
         cur = self._verdict

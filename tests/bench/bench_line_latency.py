@@ -2,13 +2,17 @@
 """Print the streaming line analyzer's decision latencies (a benchmark script, not a test).
 
 Clean espeak-ng speech (8 kHz, -26 dBFS, a -62 dBFS line-noise floor) is streamed in 20 ms chunks;
-the line then goes dead (digital zeros), or heavily impaired (white noise 5 dB above the speech,
-or 50 % packet loss), then back to clean; and a caller falls silent on a live line for 40 s.
+from 12 s to 24 s the line goes dead (digital zeros), or impaired (white noise 5 dB above the
+speech, 60 % packet loss, 30 % loss in bursts of 3 packets, hard clipping), then back to clean; and a
+caller falls silent on a live line for 40 s.  "detected" is the first alarm after the onset
+(no_signal for a dead line, unintelligible for noise and heavy loss, anything but good for bursty
+loss and clipping), "recovery" the first "good" after the line is clean again.
 
-    python3 tests/bench/bench_line_latency.py
+    python3 tests/bench/bench_line_latency.py [--seeds 8]
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -66,34 +70,81 @@ def fmt(v: float | None) -> str:
     return "never" if v is None else f"{v:.2f} s"
 
 
-def main() -> int:
-    rng = np.random.default_rng(3)
-    s = speech(40.0)
-    n = len(s)
-    a, b = 12 * SR, 24 * SR  # impairment from 12 s to 24 s, clean again afterwards
-    base = s + floor_noise(n, rng)
-    print("scenario                      onset->detected   recovery->good   verdict before onset")
+def gilbert_loss(x: np.ndarray, rng: np.random.Generator, loss: float, burst: float) -> np.ndarray:
+    """Zero 20 ms packets by a two-state (Gilbert) model: mean loss rate `loss`, mean burst `burst` packets."""
+    y = x.copy()
+    fr = y[: len(y) // 160 * 160].reshape(-1, 160)
+    p_bg = 1.0 / burst
+    p_gb = loss * p_bg / (1.0 - loss)
+    bad = False
+    for i in range(len(fr)):
+        bad = rng.random() < (1.0 - p_bg if bad else p_gb)
+        if bad:
+            fr[i] = 0.0
+    return y
 
+
+def clipped(x: np.ndarray, frac_of_peak: float) -> np.ndarray:
+    """Hard clipping at a fraction of the peak, re-amplified to near full scale as an AGC would."""
+    c = frac_of_peak * float(np.max(np.abs(x)))
+    return np.clip(x, -c, c) * (0.9 / c)
+
+
+ALARM = {"unintelligible", "no_signal"}
+NOT_GOOD = {"degraded", "unintelligible", "no_signal"}
+
+
+def scenarios(s: np.ndarray, rng: np.random.Generator) -> list[tuple[str, np.ndarray, set[str]]]:
+    """(name, signal impaired from A_S to B_S and clean around it, verdicts that count as detected)."""
+    a, b = A_S * SR, B_S * SR
+    base = s + floor_noise(len(s), rng)
+    out = []
     dead = base.copy()
     dead[a:b] = 0.0
-    reps = stream(dead)
-    print(f"{'dead line (zeros)':30s}{fmt(first(reps, 12, {'no_signal'})):>15s}"
-          f"{fmt(first(reps, 24, {'good'})):>17s}   {[r.verdict for r in reps if r.t <= 12][-1]}")
-
+    out.append(("dead line (zeros)", dead, {"no_signal"}))
     noisy = base.copy()
     noisy[a:b] += rng.normal(0, 10 ** (-21 / 20), b - a)  # white noise 5 dB above the speech
-    reps = stream(noisy)
-    print(f"{'noise at SNR -5 dB':30s}{fmt(first(reps, 12, {'unintelligible'})):>15s}"
-          f"{fmt(first(reps, 24, {'good'})):>17s}   {[r.verdict for r in reps if r.t <= 12][-1]}")
-
+    out.append(("noise at SNR -5 dB", noisy, ALARM))
     lossy = base.copy()
     seg = lossy[a:b].reshape(-1, 160)
     seg[rng.random(len(seg)) < 0.6] = 0.0  # 60 % of packets lost
-    reps = stream(lossy)
-    print(f"{'packet loss 60 %':30s}{fmt(first(reps, 12, {'unintelligible', 'no_signal'})):>15s}"
-          f"{fmt(first(reps, 24, {'good'})):>17s}   {[r.verdict for r in reps if r.t <= 12][-1]}")
+    out.append(("packet loss 60 %", lossy, ALARM))
+    bursty = base.copy()
+    bursty[a:b] = gilbert_loss(base[a:b], rng, 0.3, 3.0)
+    out.append(("loss 30 %, burst 3", bursty, NOT_GOOD))
+    clip = base.copy()
+    clip[a:b] = clipped(base[a:b], 0.03) * 10 ** (-26 / 20)  # hard clipped, back at the same level
+    out.append(("clipping at 3 % of peak", clip, NOT_GOOD))
+    return out
 
-    silent = np.concatenate([base[: 10 * SR], floor_noise(40 * SR, rng, -55.0)])
+
+A_S, B_S = 12, 24  # impairment from 12 s to 24 s, clean again afterwards
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
+    a = ap.parse_args()
+    s = speech(40.0)
+    worst: dict[str, list[float | None]] = {}
+    print(f"{'scenario':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
+    for seed in range(3, 3 + a.seeds):
+        for name, x, hit in scenarios(s, np.random.default_rng(seed)):
+            reps = stream(x)
+            det, rec = first(reps, A_S, hit), first(reps, B_S, {"good"})
+            if seed == 3:
+                before = [r.verdict for r in reps if r.t <= A_S][-1]
+                print(f"{name:30s}{fmt(det):>17s}{fmt(rec):>17s}   {before}")
+            w = worst.setdefault(name, [0.0, 0.0])
+            w[0] = None if det is None or w[0] is None else max(w[0], det)
+            w[1] = None if rec is None or w[1] is None else max(w[1], rec)
+    if a.seeds > 1:
+        print(f"worst case over {a.seeds} seeds:")
+        for name, (det, rec) in worst.items():
+            print(f"{name:30s}{fmt(det):>17s}{fmt(rec):>17s}")
+
+    rng = np.random.default_rng(3)
+    silent = np.concatenate([s[: 10 * SR] + floor_noise(10 * SR, rng), floor_noise(40 * SR, rng, -55.0)])
     reps = stream(silent)
     after = [r.verdict for r in reps if r.t > 10]
     t_sil = first(reps, 10, {"silent"})
