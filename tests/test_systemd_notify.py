@@ -72,7 +72,7 @@ def sim_process(env_extra: dict[str, str], *args: str, state_dir: Path | None = 
     env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
     env.update(env_extra)
     env.setdefault("DESKUNIT_CONFIG", "")
-    cmd = [sys.executable, "-m", "deskunit.cli", "run", "--sim", *args]
+    cmd = [sys.executable, "-m", "deskunit.cli", "run", "--sim", "--http-port", "0", *args]
     if state_dir is not None:
         cmd += ["--state-dir", str(state_dir)]
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

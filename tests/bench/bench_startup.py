@@ -59,8 +59,8 @@ def run_once(call_s: float, idle_s: float, prefix: list[str]) -> dict[str, float
     env = dict(os.environ, NOTIFY_SOCKET="@" + address[1:], WATCHDOG_USEC="30000000", DESKUNIT_CONFIG="")
     with tempfile.TemporaryDirectory(prefix="deskunit-bench-") as state:
         t0 = time.monotonic()
-        proc = subprocess.Popen([*prefix, "-m", "deskunit.cli", "run", "--sim", "--state-dir", state],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
+        cmd = [*prefix, "-m", "deskunit.cli", "run", "--sim", "--http-port", "0", "--state-dir", state]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
         try:
             ready = wait_ready(sock, 30) - t0
             start_cpu = cpu_seconds(proc.pid)
