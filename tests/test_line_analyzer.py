@@ -212,6 +212,14 @@ def test_reports_have_times_verdicts_and_reset_starts_over() -> None:
     assert an.feed(np.zeros(SR))[0].t == reps[0].t
 
 
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_stored_noise_floor_bias_is_what_the_calibration_measures(rate: int) -> None:
+    an = LineAnalyzer(rate)
+    stored = an._bias.copy()
+    an._bias = np.ones(an.nb)
+    assert np.allclose(an._calibrate_bias(), stored, rtol=1e-9)
+
+
 def test_rejects_unsupported_sample_rate() -> None:
     with pytest.raises(ValueError, match="44100"):
         LineAnalyzer(44100)
