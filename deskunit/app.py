@@ -123,6 +123,9 @@ def run_hardware(cfg: dict[str, Any]) -> int:
         from firmware.sync import SyncClient
 
         app.attach_sync(SyncClient.from_config(cfg))
+    from deskunit.console_backend import attach_console
+
+    attach_console(app, cfg["console"]["port"])  # the technician's serial console on the UART
     stop = threading.Event()
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 

@@ -106,8 +106,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "run":
+        from deskunit.logsetup import setup_logging
+
+        # the daemon: structured lines with personal data redacted, to journald (stdout) on a Pi and
+        # to stderr under --sim, where stdout shows the LCD
+        setup_logging(verbose=args.verbose, stream=sys.stderr if args.sim else None)
+    else:
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return args.fn(args)
 
 

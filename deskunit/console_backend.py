@@ -436,8 +436,8 @@ class ConsoleBackend:
 
     def _check_keys(self) -> tuple[str, str]:
         panel = self.app.panel
-        stuck = [k for k, b in panel.buttons.items() if b.is_pressed]
-        stuck += [f"keypad column {i + 1}" for i, c in enumerate(panel.keypad.cols) if c.is_pressed]
+        stuck = [k for k, b in panel.buttons.items() if b.is_active]
+        stuck += [f"keypad column {i + 1}" for i, c in enumerate(panel.keypad.cols) if c.is_active]
         hook = "off-hook" if panel.off_hook() else "on-hook"
         if stuck:
             return "FAIL", "pressed at rest (stuck or shorted): " + ", ".join(stuck)

@@ -196,6 +196,9 @@ SCHEMA: dict[str, Check] = {
 }
 
 
+SCHEMA_PIN_KEYS = {"hook", *(f"key_{k}" for k in ("hold", "appeal", "up", "down", "ok", "back"))}
+
+
 def lookup(cfg: Mapping[str, Any], dotted: str) -> Any:
     node: Any = cfg
     for part in dotted.split("."):
@@ -225,8 +228,28 @@ def validate(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(f"{table}.{key}", "unknown key")
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
+    validate_pin_map(cfg["pins"])
     validate_operators(cfg.get("operators", []))
     validate_directories(cfg.get("directories", {}))
+
+
+#: GPIOs the unit's buses own: I2C for the LCD, the UART for the technician console.
+RESERVED_PINS = {2: "I2C SDA (the LCD)", 3: "I2C SCL (the LCD)", 14: "UART TX (the console)",
+                 15: "UART RX (the console)"}
+
+
+def validate_pin_map(pins: Mapping[str, Any]) -> None:
+    """Every GPIO used once, and none of the LCD's I2C or the console's UART pins."""
+    seen: dict[int, str] = {}
+    for key, value in pins.items():
+        numbers = value if isinstance(value, list) else [value] if key in SCHEMA_PIN_KEYS else []
+        for number in numbers:
+            where = f"pins.{key}"
+            if number in RESERVED_PINS:
+                raise ConfigError(where, f"BCM {number} is {RESERVED_PINS[number]}")
+            if number in seen:
+                raise ConfigError(where, f"BCM {number} is already used by pins.{seen[number]}")
+            seen[number] = key
 
 
 def validate_operators(operators: Any) -> None:

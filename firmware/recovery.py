@@ -23,8 +23,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from firmware.unit import LINE_COLOUR, LINE_SEVERITY, CallState, Operator
-from firmware.views import SCRIPT_STEPS, HomeView, MessageView, ScriptView, View
+from firmware.appeal import AppealForm
+from firmware.unit import LINE_SEVERITY, CallState, Operator
+from firmware.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,8 @@ def restore_call(unit: Any, draft: dict[str, Any], off_hook: bool) -> str:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
         call.hold_started = call.started_mono + open_hold_t
     call.views[:] = restore_views(unit, draft, call)
-    resume = getattr(unit, "resume_call", None)
-    if resume is not None:
-        resume(call)
-    else:
-        _resume_by_hand(unit, call)
+    _restore_appeal_form(unit, draft, call)
+    unit.resume_call(call)
     log.info("call %s resumed after restart (handset off-hook)", call.id)
     return "resumed"
 
@@ -102,8 +100,9 @@ def call_from_draft(draft: dict[str, Any], clock: Any) -> CallState:
         appeal=draft.get("appeal"),
     )
     types = {e.get("type") for e in events}
-    call.cannot_hear_shown = "cannot_hear_shown" in types
-    call.caller_heard = "caller_resumed" in types
+    panel = draft.get("panel") or {}
+    call.cannot_hear_shown = bool(panel.get("cannot_hear_shown", "cannot_hear_shown" in types))
+    call.caller_heard = bool(panel.get("caller_heard", "caller_resumed" in types))
     return call
 
 
@@ -142,6 +141,21 @@ def restore_views(unit: Any, draft: dict[str, Any], call: CallState) -> list[Vie
     return [ScriptView(min(max(step, 0), len(SCRIPT_STEPS) - 1))]
 
 
+def _restore_appeal_form(unit: Any, draft: dict[str, Any], call: CallState) -> None:
+    """The appeal form as it was at the last confirmed field, on screen again if it was open."""
+    panel = draft.get("panel") or {}
+    state = panel.get("appeal_form")
+    if not state:
+        return
+    try:
+        call.appeal_form = AppealForm.from_dict(state, unit.cfg.get("directories"))
+    except (KeyError, TypeError, ValueError) as e:
+        log.error("appeal form draft unreadable: %s", type(e).__name__)
+        return
+    if panel.get("appeal_open"):
+        call.views.append(AppealView(call.appeal_form))
+
+
 def _open_hold_start(events: list[dict[str, Any]]) -> float | None:
     """The call time of a hold_start with no hold_end after it (the caller was on hold), or None."""
     started = None
@@ -177,27 +191,3 @@ class _operator_for_record:
 
     def __exit__(self, *_: Any) -> None:
         self.unit.operator = self.saved
-
-
-def _resume_by_hand(unit: Any, call: CallState) -> None:
-    """What ``Unit.resume_call(call)`` should do; used until the unit has that method.
-
-    It reaches into two private members of Unit (``_tick``, ``_hold_stage``): that is why the
-    method belongs in firmware/unit.py.
-    """
-    unit.off_hook = True
-    unit._tick = unit.loop.call_every(1.0, unit.refresh)
-    unit.leds.set("line", LINE_COLOUR.get(call.line, "green"))
-    if call.hold_started is not None:
-        hold = unit.cfg["hold"]
-        elapsed = unit.clock.monotonic() - call.hold_started
-        colour = "red" if elapsed >= hold["limit_s"] else "amber" if elapsed >= hold["warn_s"] else "green"
-        unit.leds.set("hold", colour, blink=colour == "red")
-        call_id, started = call.id, call.hold_started
-        for stage, at in (("amber", hold["warn_s"]), ("red", hold["limit_s"])):
-            if elapsed < at:
-                unit.loop.call_later(at - elapsed, lambda s=stage: unit._hold_stage(call_id, started, s))
-    unit.persist_call()
-    if unit.on_call:
-        unit.on_call(True)
-    unit.refresh()

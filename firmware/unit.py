@@ -26,7 +26,7 @@ from firmware.lcd import display_text, wrap
 from firmware.leds import Leds
 from firmware.phrases import LANGUAGES, Phrase, PhraseBank, load_all
 from firmware.pins import verify_pin
-from firmware.views import AppealView, HoldConfirmView, MessageView, PhraseView, ScriptView, View
+from firmware.views import AppealView, HoldConfirmView, HomeView, MessageView, PhraseView, ScriptView, View
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +233,19 @@ class Unit:
         if self.on_call:
             self.on_call(True)
 
+    def resume_call(self, call: CallState) -> None:
+        """Back into a call after a restart (crash recovery): ticks, LEDs, hold stages, the line."""
+        self.call = call
+        self.off_hook = True
+        self._tick = self.loop.call_every(1.0, self._call_tick)
+        self.leds.set("line", LINE_COLOUR.get(call.line, "green"))
+        if call.hold_started is not None:
+            self._schedule_hold_stages(call)
+        self.persist_call()
+        if self.on_call:
+            self.on_call(True)
+        self.refresh()
+
     def end_call(self) -> None:
         call = self.call
         if call is None:
@@ -298,6 +311,8 @@ class Unit:
             "cannot_hear_shown": call.cannot_hear_shown,
             "caller_heard": call.caller_heard,
         }
+        base = next((v for v in call.views if isinstance(v, ScriptView | HomeView)), None)
+        draft["screen"] = {"script_step": base.step} if isinstance(base, ScriptView) else {"home": True}
         self.journal.put_draft("call", draft)
 
     # ---------------------------------------------------------------- keys and views
@@ -437,12 +452,19 @@ class Unit:
             return
         call.hold_started = self.clock.monotonic()
         self.note("hold_start")
-        self.leds.set("hold", "green")
-        hold = self.cfg["hold"]
-        call_id, started = call.id, call.hold_started
-        self.loop.call_later(hold["warn_s"], lambda: self._hold_stage(call_id, started, "amber"))
-        self.loop.call_later(hold["limit_s"], lambda: self._hold_stage(call_id, started, "red"))
+        self._schedule_hold_stages(call)
         self.persist_call()
+
+    def _schedule_hold_stages(self, call: CallState) -> None:
+        """The HOLD LED now, and its amber (2:30) and red-blinking (3:00) stages still to come."""
+        hold = self.cfg["hold"]
+        elapsed = self.hold_elapsed()
+        colour = "red" if elapsed >= hold["limit_s"] else "amber" if elapsed >= hold["warn_s"] else "green"
+        self.leds.set("hold", colour, blink=colour == "red")
+        call_id, started = call.id, call.hold_started
+        for stage, at in (("amber", hold["warn_s"]), ("red", hold["limit_s"])):
+            if elapsed < at:
+                self.loop.call_later(at - elapsed, lambda s=stage: self._hold_stage(call_id, started, s))
 
     def _hold_stage(self, call_id: str, started: float | None, colour: str) -> None:
         call = self.call

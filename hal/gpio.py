@@ -28,22 +28,24 @@ class PanelInputs:
 
     def __init__(self, pins: Mapping[str, Any], post: Callable[[Event], None], clock: Clock,
                  pin_factory: Any = None) -> None:
-        from gpiozero import Button
+        from gpiozero import DigitalInputDevice
 
         self._post = post
         self._clock = clock
         self._down_at: dict[str, float] = {}
         bounce = pins.get("bounce_s") or None
         self.buttons: dict[str, Any] = {}
+        # DigitalInputDevice, not Button: holds are timed on the unit's clock, and each Button would
+        # start a polling hold thread of its own
         for key, cfg_key in PANEL_KEY_PINS.items():
-            button = Button(pins[cfg_key], pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
-            button.when_pressed = lambda _d, k=key: self._down(k)
-            button.when_released = lambda _d, k=key: self._up(k)
+            button = DigitalInputDevice(pins[cfg_key], pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
+            button.when_activated = lambda _d, k=key: self._down(k)
+            button.when_deactivated = lambda _d, k=key: self._up(k)
             self.buttons[key] = button
-        self.hook = Button(pins["hook"], pull_up=pins["hook_active_low"], bounce_time=bounce,
-                           pin_factory=pin_factory)
-        self.hook.when_pressed = lambda _d: post(HookChanged(off_hook=True))
-        self.hook.when_released = lambda _d: post(HookChanged(off_hook=False))
+        self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], bounce_time=bounce,
+                                       pin_factory=pin_factory)
+        self.hook.when_activated = lambda _d: post(HookChanged(off_hook=True))
+        self.hook.when_deactivated = lambda _d: post(HookChanged(off_hook=False))
         self.keypad = MatrixKeypad(pins["keypad_rows"], pins["keypad_cols"], self._down, self._up,
                                    pin_factory=pin_factory)
 
@@ -52,7 +54,7 @@ class PanelInputs:
         return {k: b.pin for k, b in self.buttons.items()}
 
     def off_hook(self) -> bool:
-        return bool(self.hook.is_pressed)
+        return bool(self.hook.is_active)
 
     def _down(self, key: str) -> None:
         self._down_at[key] = self._clock.monotonic()
@@ -81,7 +83,7 @@ class MatrixKeypad:
     def __init__(self, row_pins: Sequence[int], col_pins: Sequence[int], on_down: Callable[[str], None],
                  on_up: Callable[[str], None], pin_factory: Any = None,
                  layout: Sequence[Sequence[str]] = KEYPAD_LAYOUT) -> None:
-        from gpiozero import Button, DigitalOutputDevice
+        from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
         self.layout = layout
         self._on_down, self._on_up = on_down, on_up
@@ -90,10 +92,10 @@ class MatrixKeypad:
         self._held: dict[int, str] = {}  # column -> key down on it
         self.rows = [DigitalOutputDevice(p, active_high=False, initial_value=True, pin_factory=pin_factory)
                      for p in row_pins]
-        self.cols = [Button(p, pull_up=True, pin_factory=pin_factory) for p in col_pins]
+        self.cols = [DigitalInputDevice(p, pull_up=True, pin_factory=pin_factory) for p in col_pins]
         for c, col in enumerate(self.cols):
-            col.when_pressed = lambda _d, c=c: self._col_fell(c)
-            col.when_released = lambda _d, c=c: self._col_rose(c)
+            col.when_activated = lambda _d, c=c: self._col_fell(c)
+            col.when_deactivated = lambda _d, c=c: self._col_rose(c)
 
     def _col_fell(self, c: int) -> None:
         with self._lock:
@@ -120,7 +122,7 @@ class MatrixKeypad:
             for r in range(len(self.rows)):
                 for i, row in enumerate(self.rows):
                     row.value = i == r
-                if self.cols[c].is_pressed:
+                if self.cols[c].is_active:
                     found = self.layout[r][c]
                     break
             return found

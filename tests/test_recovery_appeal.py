@@ -1,0 +1,72 @@
+"""A crash in the middle of an appeal: the form comes back at the last confirmed field, on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from firmware.clock import VirtualClock
+from firmware.config import load_config
+from firmware.recovery import recover
+from hwsim.unit import SimUnit
+
+
+def tap(sim, key):
+    sim.press(key)
+    sim.advance(0.05)
+    sim.release(key)
+    sim.advance(0.1)
+
+
+def start(state_dir):
+    sim = SimUnit.create(load_config(), VirtualClock(datetime.fromisoformat("2026-11-23T10:00:00+02:00")),
+                         state_dir=state_dir)
+    sim.unit.sign_in(7, "Олена Петренко")
+    return sim
+
+
+def test_the_open_appeal_form_survives_a_crash_with_the_handset_still_off_hook(tmp_path):
+    before = start(tmp_path)
+    before.hook(off=True)
+    before.advance(1)
+    for key in ["APPEAL", "OK", "#", "4", "2", "OK", "DOWN", "OK", "#", "7", "7", "OK"]:  # name, residence
+        tap(before, key)
+    call_id = before.unit.call.id
+    tap(before, "DOWN")
+    tap(before, "OK")
+    tap(before, "#")
+    tap(before, "5")  # essence being typed when the power goes
+    before.close()  # no call end: as after kill -9
+
+    after = start(tmp_path)
+    after.loop.call_soon(recover, after.unit, True)  # at start-up, before any input, as run does
+    after.hook(off=True)  # the handset is still off the hook
+    after.advance(0.5)
+    assert after.unit.call is not None and after.unit.call.id == call_id
+    assert after.shows("Місце проживання") and after.shows("77")  # the form, at the last confirmed field
+    tap(after, "UP")
+    assert after.shows("ПІБ") and after.shows("42")
+    after.hook(off=False)
+    after.advance(1)
+    record = after.journal.latest()
+    assert record["id"] == call_id
+    assert any(e["type"] == "unit_restarted" for e in record["events"])
+    after.close()
+
+
+def test_an_appeal_saved_before_the_crash_is_in_the_record_after_it(tmp_path):
+    before = start(tmp_path)
+    before.hook(off=True)
+    before.advance(1)
+    keys = ["APPEAL", "OK", "#", "9", "OK", "DOWN", "OK", "#", "7", "OK", "DOWN", "OK", "#", "5", "OK", "DOWN",
+            "OK", "DOWN", "OK", "DOWN", "OK", *"0671234567", "OK", "APPEAL"]
+    for key in keys:
+        tap(before, key)
+    assert before.shows("Збережено")
+    before.close()  # crash right after the LCD said «Збережено»
+
+    after = start(tmp_path)  # restarted on-hook: the call is saved as ended
+    after.loop.call_soon(recover, after.unit, False)
+    after.advance(0.5)
+    appeal = after.journal.latest()["appeal"]
+    assert appeal["full_name"] == "9" and appeal["phone"] == "+380671234567"
+    after.close()
