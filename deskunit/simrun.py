@@ -17,14 +17,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hwsim.pty import NullModemCable
-from hwsim.sync_sim import attach_sync
-from hwsim.unit import SimUnit
-
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.clock import RealClock
 from firmware.recovery import recover
+from hwsim.pty import NullModemCable
+from hwsim.sync_sim import attach_sync
+from hwsim.unit import SimUnit
 
 SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "

@@ -128,7 +128,9 @@ def time_zone(v: Any) -> str | None:
 
 
 def gpio_pin(v: Any) -> str | None:
-    return None if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 27 else f"must be a BCM pin 0-27 (got {v!r})"
+    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 27:
+        return None
+    return f"must be a BCM pin 0-27 (got {v!r})"
 
 
 def pin_list(n: int) -> Check:

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,7 @@ class Journal:
 
     def mark_synced(self, record_ids: list[str], when: datetime) -> None:
         """The server confirmed these records (stored in UTC, so retention compares times, not text)."""
-        stamp = when.astimezone(timezone.utc).isoformat()
+        stamp = when.astimezone(UTC).isoformat()
         with self._lock:
             self._db.executemany(
                 "UPDATE records SET synced_at = ? WHERE id = ? AND synced_at IS NULL",
@@ -132,7 +132,7 @@ class Journal:
     def purge_personal(self, now: datetime, keep_days: float) -> int:
         """Blank personal fields of appeals the server confirmed more than ``keep_days`` ago; never
         one it has not confirmed. Returns how many records were purged."""
-        cutoff = (now - timedelta(days=keep_days)).astimezone(timezone.utc).isoformat()
+        cutoff = (now - timedelta(days=keep_days)).astimezone(UTC).isoformat()
         purged = 0
         with self._lock:
             rows = self._db.execute(

@@ -19,9 +19,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from hwsim.hd44780 import HD44780, FakeSMBus
-
 from hal.lcd import RplcdDisplay
+from hwsim.hd44780 import HD44780, FakeSMBus
 
 _lock = threading.Lock()
 _fast_users = 0

@@ -40,10 +40,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
+from firmware.leds import LED_NAMES
 from hwsim.audio import parse_mode
 from hwsim.font5x8 import rom_font
-
-from firmware.leds import LED_NAMES
 
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/index.html": ("index.html", "text/html; charset=utf-8"),

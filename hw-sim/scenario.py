@@ -19,15 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hwsim.audio import parse_mode
-from hwsim.sync_sim import attach_sync
-from hwsim.unit import SimUnit
-
 from firmware.clock import VirtualClock
 from firmware.config import ConfigError, load_config, merge, read_toml
 from firmware.events import ALL_KEYS
 from firmware.lcd.rom import fold_lookalikes
 from firmware.leds import COLOURS
+from hwsim.audio import parse_mode
+from hwsim.sync_sim import attach_sync
+from hwsim.unit import SimUnit
 
 KEYS_GAP_S = 0.15
 PRESS_S = 0.1

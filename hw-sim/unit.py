@@ -19,13 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hwsim.audio import SimLine
-from hwsim.gpio import SimBoard, SimFactory
-from hwsim.lcd import simulated_display
-
 from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
 from firmware.display import parse_size
+from hwsim.audio import SimLine
+from hwsim.gpio import SimBoard, SimFactory
+from hwsim.lcd import simulated_display
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1

@@ -6,10 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hwsim.unit import SimUnit
 
 from firmware.clock import VirtualClock
 from firmware.config import load_config
+from hwsim.unit import SimUnit
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hwsim.unit import SimUnit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from firmware.clock import VirtualClock
 from firmware.config import load_config
 from firmware.console import PROMPT, PROMPT_AUTH, Console
 from firmware.pins import hash_pin
+from hwsim.unit import SimUnit
 
 PIN = "4821"
 

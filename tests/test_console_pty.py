@@ -9,14 +9,14 @@ import time
 
 import pytest
 import serial
-from hwsim.pty import NullModemCable
-from hwsim.unit import SimUnit
 
 from deskunit.console_backend import attach_console, read_overrides
 from firmware import console as console_mod
 from firmware.clock import RealClock
 from firmware.config import load_config
 from firmware.pins import hash_pin
+from hwsim.pty import NullModemCable
+from hwsim.unit import SimUnit
 
 PIN = "730519"
 TIMEOUT_S = 8.0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from hwsim.lcd import simulated_display
 
 from firmware.lcd import encode_screen, layout
 from firmware.lcd.glyphs import GLYPHS
 from firmware.lcd.rom import fold_lookalikes
+from hwsim.lcd import simulated_display
 
 BYTE = 8  # bus writes per byte via RPLCD on a PCF8574: 2 nibbles x (data, EN low, EN high, EN low)
 

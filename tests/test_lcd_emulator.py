@@ -5,9 +5,9 @@ from __future__ import annotations
 import errno
 
 import pytest
-from hwsim.hd44780 import BL, EN, HD44780, FakeSMBus, send
 
 from firmware.lcd.glyphs import GLYPHS
+from hwsim.hd44780 import BL, EN, HD44780, FakeSMBus, send
 
 ADDR = 0x27
 

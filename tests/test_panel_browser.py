@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hwsim.font5x8 import rom_font
-from hwsim.panel_server import PanelServer
-from hwsim.sync_sim import attach_sync
-from hwsim.unit import SimUnit
 
 from firmware.clock import RealClock
 from firmware.config import load_config
 from firmware.lcd.rom import fold_lookalikes
+from hwsim.font5x8 import rom_font
+from hwsim.panel_server import PanelServer
+from hwsim.sync_sim import attach_sync
+from hwsim.unit import SimUnit
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

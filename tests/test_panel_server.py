@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hwsim.font5x8 import GLYPHS, glyph_for, rom_font
-from hwsim.panel_server import PanelServer
-from hwsim.unit import SimUnit
 
 from firmware.clock import RealClock
 from firmware.config import load_config
 from firmware.lcd.glyphs import GLYPHS as CGRAM_GLYPHS
 from firmware.lcd.rom import ROM_NAMES, rom_table
+from hwsim.font5x8 import GLYPHS, glyph_for, rom_font
+from hwsim.panel_server import PanelServer
+from hwsim.unit import SimUnit
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hwsim.unit import SimUnit
 
 from firmware.clock import VirtualClock
 from firmware.config import load_config
 from firmware.recovery import call_age, recover, restore_call
+from hwsim.unit import SimUnit
 
 START = datetime.fromisoformat("2026-11-23T09:15:00+02:00")
 

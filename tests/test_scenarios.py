@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
+
 from hwsim.scenario import fold, run_scenario
 
 SHARED = sorted(SHARED_SCENARIOS.glob("*.toml"))

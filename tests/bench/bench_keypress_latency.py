@@ -15,10 +15,9 @@ import statistics
 import threading
 import time
 
-from hwsim.unit import SimUnit
-
 from firmware.clock import RealClock
 from firmware.config import load_config
+from hwsim.unit import SimUnit
 
 
 def main() -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 
-from hwsim.lcd import simulated_display
-
 from firmware.lcd import encode_screen, layout
+from hwsim.lcd import simulated_display
 
 APOLOGY = (
     "Просимо вибачення за неякісне обслуговування, надалі ці недоліки ми обов’язково "

@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from hwsim.unit import SimUnit
-
 from firmware.clock import VirtualClock
 from firmware.config import load_config
+from hwsim.unit import SimUnit
 
 
 def timed(minutes: float, call: bool) -> float:
