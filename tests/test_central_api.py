@@ -6,6 +6,7 @@ import importlib.util
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -388,6 +389,10 @@ def test_log_lines_name_the_request_but_never_the_body(server: CentralServer, ca
     with caplog.at_level("DEBUG", logger="central"):
         post(server, record)
         post(server, make_record("unit-1", greeting="bad", appeal=make_appeal(full_name="Секретна Особа")))
+        # the server writes its access line just after the response: give its thread a moment
+        deadline = time.monotonic() + 5
+        while sum(r.name == "central.access" for r in caplog.records) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     lines = [r.getMessage() for r in caplog.records if r.name == "central.access"]
     assert lines[0].startswith("POST /api/v1/records 201 unit=unit-1 ")
     assert lines[1].startswith("POST /api/v1/records 400 unit=unit-1 ")
