@@ -11,7 +11,9 @@ MockFactory pins and the HD44780 emulator in the simulator (:mod:`hwsim.unit`).
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,7 +127,16 @@ def run_hardware(cfg: dict[str, Any]) -> int:
         app.attach_sync(SyncClient.from_config(cfg))
     from deskunit.console_backend import attach_console
 
-    attach_console(app, cfg["console"]["port"])  # the technician's serial console on the UART
+    restart_requested = threading.Event()
+
+    def restart() -> None:
+        restart_requested.set()
+        app.loop.stop()
+
+    try:
+        attach_console(app, cfg["console"]["port"], restart=restart)  # the technician's serial console
+    except Exception as e:  # no UART must not mean no unit: the operators come first
+        log.error("technician console unavailable on %s: %s", cfg["console"]["port"], e)
     stop = threading.Event()
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 
@@ -143,4 +154,7 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     log.info("deskunit running")
     app.loop.run_forever()
     app.close()
+    if restart_requested.is_set():  # the console's `restart`: the same process, started afresh
+        log.info("restarting on the technician's request")
+        os.execv(sys.executable, [sys.executable, "-m", "deskunit.cli", *sys.argv[1:]])
     return 0
