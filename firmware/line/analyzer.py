@@ -43,7 +43,7 @@ SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
 UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
 DEGRADED_BELOW = 0.72
 HYST = 0.03
-CLEAR_ABOVE = 0.78  # the last second alone clears an alarm only when it is clearly good, not borderline
+CLEAR_ABOVE = 0.78  # the last second alone clears an alarm only when clearly good: border 0.72 + HYST + 0.03
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
 VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
@@ -320,8 +320,7 @@ class LineAnalyzer:
             ))
         return out
 
-    def _recent_score(
-        self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray) -> np.ndarray:
+    def _recent_score(self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray) -> np.ndarray:
         """The heard score of the last second alone where it is clearly clean, else 0.
 
         A span reaches back 2 s, so after a burst of packet loss or noise ends it would keep the
@@ -332,9 +331,7 @@ class LineAnalyzer:
         """
         nb, k = self.nb, _NAGG
         nact = recent[:, _A_NACT]
-        clean = (
-            speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCONC] == 0)
-        )
+        clean = speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCONC] == 0)
         if not clean.any():
             return np.zeros(len(nact))
         na = np.maximum(nact, 1.0)
