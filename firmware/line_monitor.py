@@ -13,8 +13,11 @@ import numpy as np
 
 from firmware.events import Event, LineVerdict
 
-#: A caller not speaking for less than this is just the operator's turn to talk, not "silent".
-MIN_SILENCE_S = 2.0
+#: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
+#: dead line (which must be caught within a second) and a good one are believed; a bad or silent
+#: verdict waits for a full window (measured over every start offset of our speech: none after 2.2 s).
+#: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent".
+SETTLE_S = 2.4
 
 
 class LineMonitor:
@@ -49,8 +52,8 @@ class LineMonitor:
             return
         for report in self.analyzer.feed(samples):
             self.latest = report
-            if report.verdict == "silent" and report.t < MIN_SILENCE_S:
-                continue  # at the start of a call the operator speaks first: that is not a silent caller
+            if report.verdict not in ("good", "no_signal") and report.t < SETTLE_S:
+                continue
             if report.verdict != self.verdict:
                 self.verdict = report.verdict
                 self._post(LineVerdict(report.verdict, float(report.score), report))
