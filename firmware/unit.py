@@ -427,12 +427,10 @@ class Unit:
         if not offices:
             return bank.text("ui.office_none")
         parts = []
-        for office in offices:
-            facts = ", ".join(
-                f"{bank.text(f'ui.{k}')}: {'+' if office.get(k) else bank.text('ui.no')}"
-                for k in ("ramp", "wide_door", "lift")
-            )
-            parts.append(f"{office.get('name', '')}, {office.get('address', '')} ({facts})")
+        for office in offices:  # the facts first: they are what the caller asks about (ramp, door, lift)
+            facts = " ".join(f"{bank.text(f'ui.{k}')}{'+' if office.get(k) else '-'}"
+                             for k in ("ramp", "wide_door", "lift"))
+            parts.append(f"{office.get('name', '')}: {facts}. {office.get('address', '')}")
         return "\n".join(parts)
 
     def end_for_abuse(self) -> None:
