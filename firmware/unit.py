@@ -450,6 +450,10 @@ class Unit:
             return
         call.hold_started = self.clock.monotonic()
         self.note("hold_start")
+        if call.countdown_end is not None:  # on hold nobody tries to reach the caller
+            call.countdown_end = None
+            self.note("countdown_cancelled", verdict="hold")
+        call.silent_since = None
         self._schedule_hold_stages(call)
         self.persist_call()
 
@@ -489,6 +493,8 @@ class Unit:
         call.hold_started = None
         self.note("hold_end", duration_s=round(spell, 1))
         self.leds.set("hold", "off")
+        if self.line_verdict is not None:
+            self.on_line(self.line_verdict)  # back to the caller: the line rules apply again
         self.persist_call()
 
     # ---------------------------------------------------------------- the line (R16, R19, R21)
@@ -508,9 +514,11 @@ class Unit:
         if call is None:
             return
         previous, call.line = call.line, verdict
+        self.leds.set("line", LINE_COLOUR[verdict])
+        if call.hold_started is not None:
+            return  # the caller is waiting on hold: nobody is trying to talk, so no line rules apply
         if LINE_SEVERITY.index(verdict) > LINE_SEVERITY.index(call.line_worst):
             call.line_worst = verdict
-        self.leds.set("line", LINE_COLOUR[verdict])
         now = self.clock.monotonic()
         if verdict in ("good", "degraded"):
             call.caller_heard = True
