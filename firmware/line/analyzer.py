@@ -46,6 +46,11 @@ HYST = 0.03
 CLEAR_ABOVE = 0.78  # the last second alone clears an alarm only when clearly good: border 0.72 + HYST + 0.03
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
 VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
+VALLEY2_RANK = 30  # and the 30th: how far apart they are tells a fluctuating interferer (babble)
+FILL_GAIN = 0.5  # dB of noise-mean correction per dB of valley spread (half: the 30th rank is partly the talker)
+FILL_SPREAD = (4.0, 7.0)  # spread where both ranks lie in the interferer .. where the 30th is speech
+HUM_HSR = (-10.0, 10.0)  # mains hum floor re the speech level (dB) over which the low bands go
+HUM_LOSS = 0.3  # the share of the score lost once hum buries the low (voicing) bands
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
@@ -135,10 +140,10 @@ class LineAnalyzer:
         self._pending = np.zeros(0)
         self._tail = np.zeros(self.n)  # previous frame, for the 50 % overlap and repeat detection
         self._tail_energy = 0.0
-        self._smooth_tail = np.full((2, self.nb), np.nan)  # last two frames' band energies
+        self._smooth_tail = np.full((2, self.nb + 1), np.nan)  # last two frames' band energies
         self._zero_tail = False
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
-        self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb), np.inf)  # per-block band minima
+        self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
         self._lg_hist = np.full(((SPAN_BLOCKS - 1) * HOP_FRAMES, self.nb), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
@@ -185,7 +190,8 @@ class LineAnalyzer:
         absx = np.abs(cur)
         peak = absx.max(axis=1)
         return {
-            "band": e[:, : self.nb], "hum": e[:, self.nb], "inband": e[:, self.nb + 1], "etot": ecur / n,
+            "band": e[:, : self.nb], "bandh": e[:, : self.nb + 1], "hum": e[:, self.nb],
+            "inband": e[:, self.nb + 1], "etot": ecur / n,
             "zeros": np.count_nonzero(cur == 0.0, axis=1),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
@@ -202,17 +208,22 @@ class LineAnalyzer:
         # a packet-loss concealment frame is the previous packet again, scaled down: exact correlation
         conc = (f["rho"] > 0.9995) & (f["ecur"] <= f["eprev"] * 1.001) & ~zero_fr & (f["ecur"] > 1e-9 * n)
         # 3-frame moving average of band energies (carried across chunks) for floor and modulation
-        ext = np.concatenate([self._smooth_tail, band], axis=0)
+        bandh = f["bandh"]
+        ext = np.concatenate([self._smooth_tail, bandh], axis=0)
         self._smooth_tail = ext[-2:].copy()
-        sm = (ext[2:] + ext[1:-1] + ext[:-2]) / 3.0
-        sm = np.where(np.isnan(sm), band, sm)
-        smf = np.where((zero_fr | quiet)[:, None], np.inf, sm)
+        smh = (ext[2:] + ext[1:-1] + ext[:-2]) / 3.0
+        smh = np.where(np.isnan(smh), bandh, smh)
+        sm = smh[:, :nb]
+        smf = np.where((zero_fr | quiet)[:, None], np.inf, smh)
 
-        # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected
-        bmin = smf.reshape(nblk, hop, nb).min(axis=1)
+        # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
+        # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
+        bmin = smf.reshape(nblk, hop, nb + 1).min(axis=1)
         hist = np.concatenate([self._floor_hist, bmin], axis=0)
         self._floor_hist = hist[-(FLOOR_BLOCKS - 1) :].copy()
         fl = np.lib.stride_tricks.sliding_window_view(hist, FLOOR_BLOCKS, axis=0).min(axis=2)
+        hum_floor = np.where(np.isfinite(fl[:, nb]), fl[:, nb], 0.0)
+        fl = fl[:, :nb]
         floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)  # (nblk, nb)
 
         floor_fr = np.repeat(floor, hop, axis=0)
@@ -247,14 +258,22 @@ class LineAnalyzer:
         lgh = np.concatenate([self._lg_hist, lgv], axis=0)
         self._lg_hist = lgh[-(SPAN_BLOCKS - 1) * hop :].copy()
         win = np.lib.stride_tricks.sliding_window_view(lgh, SPAN_BLOCKS * hop, axis=0)[::hop]  # (nblk, nb, W)
-        valley = 10.0 ** (np.partition(win, VALLEY_RANK, axis=2)[:, :, VALLEY_RANK] / 10.0)
-        return self._reports(span, recent, blocks, floor, valley)
+        part = np.partition(win, (VALLEY_RANK, VALLEY2_RANK), axis=2)
+        v1, v2 = part[:, :, VALLEY_RANK], part[:, :, VALLEY2_RANK]
+        # A steady noise puts both ranks at one level; one talker's pauses put the 15th on the line
+        # noise and the 30th on speech, far above.  Babble's own level swings between the two: its mean
+        # power, which masks the talker, lies above its valley by about the spread of those swings.
+        with np.errstate(invalid="ignore"):  # inf - inf where a span has no live frame
+            spread = np.nan_to_num(v2 - v1, nan=0.0, posinf=0.0, neginf=0.0)
+        taper = np.clip((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]), 0.0, 1.0)
+        fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
+        return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
 
     # ------------------------------------------------------------------ judging
 
     def _reports(
         self, span: np.ndarray, recent: np.ndarray, blocks: np.ndarray, floor: np.ndarray,
-        valley: np.ndarray,
+        valley: np.ndarray, fill: np.ndarray, hum_floor: np.ndarray,
     ) -> list[LineReport]:
         nb, k = self.nb, _NAGG
         nact = span[:, _A_NACT]
@@ -268,7 +287,7 @@ class LineAnalyzer:
         na = np.maximum(nact, 1.0)
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
-        noise_b = np.where(np.isfinite(valley), np.maximum(floor, valley), floor)
+        noise_b = np.where(np.isfinite(fill), np.maximum(floor, fill), floor)
         snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
         intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
         carrying = snr_b > 3.0
@@ -283,9 +302,13 @@ class LineAnalyzer:
         concealed = span[:, _A_NCONC] / nfr
         burst = span[:, _A_NZERO] / np.maximum(span[:, _A_ZRUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
-        score = np.where(speech, _score(intel, dropout, burst, concealed, clipping), 0.0)
+        hum = _hum_factor(hum_floor, eact.sum(axis=1))
+        score = np.where(speech, _score(intel, dropout, burst, concealed, clipping) * hum, 0.0)
         heard = _audible(score, level)
-        fast = self._recent_score(recent, noise_b, speech)
+        # The fill correction is a statistic of the whole span: while lost packets thin the span out,
+        # its ranks climb into the talker.  The clean last second is judged against the plain valley.
+        noise_v = np.where(np.isfinite(valley), np.maximum(floor, valley), floor)
+        fast = self._recent_score(recent, noise_v, speech, hum)
         judged = np.maximum(heard, fast)
         blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
         blk_dead = (blocks[:, _A_NDEAD] >= HOP_FRAMES - 1).tolist()
@@ -320,7 +343,9 @@ class LineAnalyzer:
             ))
         return out
 
-    def _recent_score(self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray) -> np.ndarray:
+    def _recent_score(
+        self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray, hum: np.ndarray,
+    ) -> np.ndarray:
         """The heard score of the last second alone where it is clearly clean, else 0.
 
         A span reaches back 2 s, so after a burst of packet loss or noise ends it would keep the
@@ -339,7 +364,7 @@ class LineAnalyzer:
         snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
         intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
         zero = np.zeros(len(nact))
-        score = _score(intel, zero, zero, zero, recent[:, _A_CLIP] / (na * self.n))
+        score = _score(intel, zero, zero, zero, recent[:, _A_CLIP] / (na * self.n)) * hum
         level = 10.0 * np.log10(np.maximum(recent[:, _A_LVL] / na, 1e-12))
         heard = _audible(score, level)
         return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
@@ -390,7 +415,7 @@ class LineAnalyzer:
         x = rng.normal(0.0, 0.01, self.n * HOP_FRAMES * FLOOR_BLOCKS * 3)
         self.reset()
         self._process(x, len(x) // (self.n * HOP_FRAMES))
-        fl = np.min(self._floor_hist, axis=0)
+        fl = np.min(self._floor_hist[:, : self.nb], axis=0)
         self.reset()
         truth = np.mean(self._frame_features(x[-self.n * 200 :], 200)["band"], axis=0)
         return truth / fl
@@ -427,6 +452,16 @@ def _score(
     # even infinitely clipped speech stays fairly intelligible (zero crossings survive)
     s = s * (1.0 - 0.4 * np.minimum(1.0, clipping / 0.35) ** 0.7)
     return s
+
+
+def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
+    """The share of the score left when mains hum buries the low bands that carry voicing.
+
+    The hum and its harmonics (50-200 Hz) sit below the analyzer's bands, but a listener (and ESTOI's
+    lowest bands) lose the voicing cues there once the hum is as loud as the talker.
+    """
+    hsr = 10.0 * np.log10(np.maximum(hum_floor, 1e-14) / np.maximum(speech_power, 1e-14))
+    return 1.0 - HUM_LOSS * np.clip((hsr - HUM_HSR[0]) / (HUM_HSR[1] - HUM_HSR[0]), 0.0, 1.0)
 
 
 def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.ndarray:
