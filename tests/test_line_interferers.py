@@ -52,3 +52,19 @@ def test_faint_mains_hum_under_the_caller_stays_good(tmp_path: Path) -> None:
     assert faint.verdict == "good", faint
     loud = analyze(quantise(mix_at(x, hum(len(x)), -10.0)), SR)
     assert faint.score > loud.score + 0.2
+
+
+def lowpass(x: np.ndarray, hz: float) -> np.ndarray:
+    """A steep low-pass (Gaussian roll-off over 150 Hz), line noise filtered along with the speech."""
+    f = np.fft.rfft(x)
+    fr = np.fft.rfftfreq(len(x), 1 / SR)
+    f[fr > hz] *= np.exp(-((fr[fr > hz] - hz) / 150) ** 2)
+    return np.fft.irfft(f, len(x))
+
+
+@needs_speech
+@pytest.mark.parametrize("hz", [450.0, 700.0])
+def test_speech_cut_to_the_lowest_bands_cannot_be_understood(tmp_path: Path, hz: float) -> None:
+    # what is left above the cut-off lies at -100 dBFS, far above 16-bit quantisation but inaudible
+    res = analyze(quantise(lowpass(speech(tmp_path), hz)), SR)
+    assert res.verdict == "unintelligible", res

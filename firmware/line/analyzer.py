@@ -49,6 +49,8 @@ VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 VALLEY2_RANK = 30  # and the 30th: how far apart they are tells a fluctuating interferer (babble)
 FILL_GAIN = 0.5  # dB of noise-mean correction per dB of valley spread (half: the 30th rank is partly the talker)
 FILL_SPREAD = (4.0, 7.0)  # spread where both ranks lie in the interferer .. where the 30th is speech
+BAND_AUDIBLE = 1e-9  # band energy (mean square, about -90 dBFS) under which a listener hears nothing: a band
+# emptied by a narrow filter carries no speech however far its remains sit above the quantisation noise
 HUM_HSR = (-10.0, 10.0)  # mains hum floor re the speech level (dB) over which the low bands go
 HUM_LOSS = 0.3  # the share of the score lost once hum buries the low (voicing) bands
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
@@ -287,7 +289,7 @@ class LineAnalyzer:
         na = np.maximum(nact, 1.0)
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
-        noise_b = np.where(np.isfinite(fill), np.maximum(floor, fill), floor)
+        noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
         snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
         intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
         carrying = snr_b > 3.0
@@ -307,7 +309,7 @@ class LineAnalyzer:
         heard = _audible(score, level)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
-        noise_v = np.where(np.isfinite(valley), np.maximum(floor, valley), floor)
+        noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
         fast = self._recent_score(recent, noise_v, speech, hum)
         judged = np.maximum(heard, fast)
         blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
