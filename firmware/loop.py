@@ -154,6 +154,11 @@ class EventLoop:
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the loop; from another thread, wait for it to finish what it is doing (so the
+        devices it drives can be closed after this returns)."""
         self._stop.set()
         self._queue.put(None)
+        thread = self.thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout)
