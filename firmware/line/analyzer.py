@@ -260,8 +260,9 @@ class LineAnalyzer:
         lgh = np.concatenate([self._lg_hist, lgv], axis=0)
         self._lg_hist = lgh[-(SPAN_BLOCKS - 1) * hop :].copy()
         win = np.lib.stride_tricks.sliding_window_view(lgh, SPAN_BLOCKS * hop, axis=0)[::hop]  # (nblk, nb, W)
-        part = np.partition(win, (VALLEY_RANK, VALLEY2_RANK), axis=2)
-        v1, v2 = part[:, :, VALLEY_RANK], part[:, :, VALLEY2_RANK]
+        low = np.partition(win, VALLEY2_RANK, axis=2)[:, :, : VALLEY2_RANK + 1]  # one selection over 100,
+        v2 = low[:, :, VALLEY2_RANK]
+        v1 = np.partition(low, VALLEY_RANK, axis=2)[:, :, VALLEY_RANK]  # the other over the lowest 31
         # A steady noise puts both ranks at one level; one talker's pauses put the 15th on the line
         # noise and the 30th on speech, far above.  Babble's own level swings between the two: its mean
         # power, which masks the talker, lies above its valley by about the spread of those swings.
