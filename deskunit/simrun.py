@@ -94,8 +94,7 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
             if line == "q":
                 break
             if line == "h":
-                off_hook = not off_hook
-                sim.hook(off=off_hook)
+                sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
             elif line.startswith("audio "):
                 try:
                     sim.line.set_mode(line.split(None, 1)[1])
