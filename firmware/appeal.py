@@ -211,11 +211,9 @@ class AppealForm:
     def _text_key(self, key: str, now: float) -> FormResult:
         editor = self.editor
         assert editor is not None
-        if key == "OK":
-            return self._confirm()
-        if key == "BACK":
-            self.cancel_edit()
-            return FormResult("cancelled")
+        done = self._ok_or_back(key)
+        if done is not None:
+            return done
         if key in KEYPAD:
             if editor.press(key, now):
                 return FormResult("typed")
@@ -227,17 +225,24 @@ class AppealForm:
             return FormResult("typed")  # no cursor movement in a text field; swallow, do not leave it
         return FormResult("ignored")
 
+    def _ok_or_back(self, key: str) -> FormResult | None:
+        """While editing, OK confirms the field and BACK leaves it unchanged; None for other keys."""
+        if key == "OK":
+            return self._confirm()
+        if key == "BACK":
+            self.cancel_edit()
+            return FormResult("cancelled")
+        return None
+
     def _choice_key(self, key: str) -> FormResult:
         assert self.choice is not None
         if key in ("UP", "DOWN"):
             count = len(self.options(self.field))
             self.choice = (self.choice + (1 if key == "DOWN" else -1)) % count
             return FormResult("changed")
-        if key == "OK":
-            return self._confirm()
-        if key == "BACK":
-            self.cancel_edit()
-            return FormResult("cancelled")
+        done = self._ok_or_back(key)
+        if done is not None:
+            return done
         if key in KEYPAD:
             return FormResult("typed")
         return FormResult("ignored")

@@ -68,19 +68,18 @@ class SimBoard:
 
     # ---------------------------------------------------------------- inputs
     def press(self, key: str) -> None:
-        if key in self.key_pin:
-            self.gpio(self.key_pin[key]).drive_low()
-        elif key in self.keypad_pos:
-            self.pressed.add(self.keypad_pos[key])
-            self._settle_columns()
-        else:
-            raise ValueError(f"no key {key!r} on the panel")
+        self._key(key, down=True)
 
     def release(self, key: str) -> None:
+        self._key(key, down=False)
+
+    def _key(self, key: str, down: bool) -> None:
+        """A panel key shorts its pin to ground; a keypad key joins its row and column."""
         if key in self.key_pin:
-            self.gpio(self.key_pin[key]).drive_high()
+            pin = self.gpio(self.key_pin[key])
+            pin.drive_low() if down else pin.drive_high()
         elif key in self.keypad_pos:
-            self.pressed.discard(self.keypad_pos[key])
+            (self.pressed.add if down else self.pressed.discard)(self.keypad_pos[key])
             self._settle_columns()
         else:
             raise ValueError(f"no key {key!r} on the panel")
