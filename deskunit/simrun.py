@@ -10,6 +10,7 @@ http://127.0.0.1:8080 (``http_port``; 0 = no panel), see :mod:`hwsim.panel_serve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -63,11 +64,22 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
 
     def on_sigterm(*_: Any) -> None:
         supervision.stopping()
-        raise KeyboardInterrupt  # leaves the stdin loop; the finally below closes the unit
+        raise KeyboardInterrupt  # leaves serve(); the exit stack closes what was started
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_sigterm)
+    with contextlib.ExitStack() as cleanup:  # whatever got started is stopped, even on an early SIGTERM
+        cleanup.callback(sim.close)
+        with contextlib.suppress(KeyboardInterrupt):  # SIGTERM (see on_sigterm) or Ctrl-C
+            serve(sim, cleanup, show, supervision, stdin, http_port)
+    return 0
+
+
+def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: Any, stdin: Any,
+          http_port: int) -> None:
+    """Console cable, central server, browser panel, then keys from stdin until 'q' or end of input."""
     cable = NullModemCable()
+    cleanup.callback(cable.close)
     attach_console(sim.app, cable.unit_path, sim=sim,
                    restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
     attach_sync(sim)  # the reference central server on loopback, as the unit's central server
@@ -76,45 +88,36 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)
     print(f"deskunit: technician console on {cable.technician_path} (picocom -b 115200 {cable.technician_path})",
           flush=True)
-    panel = None
     if http_port:
         from hwsim.panel_server import PanelServer
 
         try:
             panel = PanelServer(sim, port=http_port).start()
+            cleanup.callback(panel.stop)
             print(f"deskunit: front panel on {panel.url}", flush=True)
         except OSError as e:  # port taken: the unit runs on without its browser panel
             print(f"deskunit: front panel not served on port {http_port}: {e} (--http-port)", flush=True)
     show(sim.lcd_rows())
-    try:
-        for raw in stdin:
-            line = raw.strip()
-            if not line:
-                continue
-            if line == "q":
-                break
-            if line == "h":
-                sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
-            elif line.startswith("audio "):
-                try:
-                    sim.line.set_mode(line.split(None, 1)[1])
-                except ValueError as e:
-                    print(f"audio: {e}", flush=True)
-            elif line in SHORTCUTS or line.upper() in SHORTCUTS.values():
-                key = SHORTCUTS.get(line, line.upper())
-                sim.press(key)
-                sim.release(key)
-            elif all(ch in "0123456789*#" for ch in line):
-                for ch in line:
-                    sim.press(ch)
-                    sim.release(ch)
-            else:
-                print(f"?? {line!r}. {HELP}", flush=True)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if panel is not None:
-            panel.stop()
-        sim.close()
-        cable.close()
-    return 0
+    for raw in stdin:
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "q":
+            break
+        if line == "h":
+            sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
+        elif line.startswith("audio "):
+            try:
+                sim.line.set_mode(line.split(None, 1)[1])
+            except ValueError as e:
+                print(f"audio: {e}", flush=True)
+        elif line in SHORTCUTS or line.upper() in SHORTCUTS.values():
+            key = SHORTCUTS.get(line, line.upper())
+            sim.press(key)
+            sim.release(key)
+        elif all(ch in "0123456789*#" for ch in line):
+            for ch in line:
+                sim.press(ch)
+                sim.release(ch)
+        else:
+            print(f"?? {line!r}. {HELP}", flush=True)
