@@ -79,15 +79,15 @@ def test_delay_makes_a_client_time_out_after_the_record_was_stored(server: Centr
 
 
 def test_delay_until_cleared(server: CentralServer, faults: Faults) -> None:
-    faults.delay(0.2)
+    faults.delay(1.0)
     for _ in range(2):
         started = time.monotonic()
         assert call(server.url, "GET", "/api/v1/time").status == 200
-        assert time.monotonic() - started >= 0.2
+        assert time.monotonic() - started >= 1.0
     faults.clear()
     started = time.monotonic()
     call(server.url, "GET", "/api/v1/time")
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.9  # no longer held a whole second (generous: CI may be busy)
 
 
 def test_malformed_json_body(server: CentralServer, faults: Faults) -> None:
