@@ -38,6 +38,8 @@ LINE_SEVERITY = ("good", "silent", "degraded", "unintelligible", "no_signal")
 PHRASE_OUTCOMES = {"outside_competence": "outside_competence"}
 AUTO_PAGE_S = 3.0
 PURGE_PERIOD_S = 3600.0
+#: A caller who has not said a word yet: the operator is still greeting them; remind only after this.
+SILENT_REMINDER_S = 8.0
 
 
 class TextDisplay(Protocol):
@@ -262,6 +264,8 @@ class Unit:
             call.outcome = "bad_line"
         elif call.outcome == "answered" and call.silent_since is not None and self._silent_for() >= self.silent_limit:
             call.outcome = "caller_silent"
+        if call.outcome == "callback" and call.appeal is not None and call.appeal.get("callback_ring_s") is None:
+            call.appeal["callback_ring_s"] = self.cfg["appeal"]["normal_ring_s"]  # R22: the usual ring time
         self.note("call_end")
         record = self.build_record(call)
         self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
@@ -366,6 +370,16 @@ class Unit:
             return
         call.language = LANGUAGES[(LANGUAGES.index(call.language) + 1) % len(LANGUAGES)]
         self.note("language", language=call.language)
+        self.persist_call()
+
+    def set_outcome(self, outcome: str) -> None:
+        """The operator will call the caller back, or has transferred them (R17, R21)."""
+        call = self.call
+        if call is None:
+            return
+        call.outcome = outcome
+        self.note("outcome", outcome=outcome)
+        self.push_view(MessageView(self.bank.text(f"ui.outcome_{outcome}_set")))
         self.persist_call()
 
     def show_phrase(self, phrase: Phrase) -> None:
@@ -589,7 +603,8 @@ class Unit:
             body = self.wrap(f"{bank.text('ui.countdown')}: {left:2d} с")
         elif call.hold_started is not None:
             body = self.wrap(bank.text("ui.hold_over")) if self.hold_elapsed() >= self.cfg["hold"]["limit_s"] else []
-        elif call.silent_since is not None and call.caller_heard and not view.fullscreen:
+        elif call.silent_since is not None and not view.fullscreen and (
+                call.caller_heard or self._silent_for() >= SILENT_REMINDER_S):
             key = "ui.silent_callback" if self._silent_for() >= self.silent_limit else "ui.silent"
             body = self.wrap(bank.text(key))
         elif view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):

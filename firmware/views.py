@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from firmware.unit import Unit
 
 SCRIPT_STEPS = ("greeting", "address", "help")
+#: Outcomes the operator records from the phrase list (the others follow from what happened).
+OUTCOME_ENTRIES = ("callback", "transfer")
 
 
 class View:
@@ -119,24 +121,26 @@ class HomeView(View):
 class PhraseListView(View):
     """The phrases the operator may need (R6-R26), browsed with UP/DOWN; OK shows one full-screen.
 
-    The first entry switches the call's language (R1).
+    The first entry switches the call's language (R1); the last ones record what the call came to
+    when the operator will call back or has transferred the caller (R17, R21).
     """
 
     def __init__(self) -> None:
         self.index = 1  # start on the first phrase; entry 0 is the language switch
 
-    def entries(self, unit: Unit) -> list[Phrase | None]:
-        return [None, *unit.bank.phrases]
+    def entries(self, unit: Unit) -> list[Phrase | str | None]:
+        return [None, *unit.bank.phrases, *OUTCOME_ENTRIES]
 
     def lines(self, unit: Unit) -> list[str]:
         entries = self.entries(unit)
         self.index %= len(entries)
         entry = entries[self.index]
-        head = f"{self.index}/{len(entries) - 1} "
         if entry is None:
             nxt = LANGUAGES[(LANGUAGES.index(unit.language) + 1) % len(LANGUAGES)]
             return unit.wrap(f"{unit.bank.text('ui.language')}: {unit.bank.label} > {unit.banks[nxt].label}\nOK")
-        title = unit.wrap(f"{head}{entry.title}")
+        if isinstance(entry, str):
+            return unit.wrap(f"{unit.bank.text(f'ui.outcome_{entry}')}\nOK")
+        title = unit.wrap(f"{self.index}/{len(unit.bank.phrases)} {entry.title}")
         room = max(0, unit.display.rows - 1 - len(title))  # a preview: OK shows the whole phrase
         return title + unit.wrap(entry.text)[:room]
 
@@ -150,6 +154,8 @@ class PhraseListView(View):
             entry = self.entries(unit)[self.index]
             if entry is None:
                 unit.switch_language()
+            elif isinstance(entry, str):
+                unit.set_outcome(entry)
             else:
                 unit.show_phrase(entry)
         elif key == "BACK":
