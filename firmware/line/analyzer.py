@@ -17,6 +17,8 @@ streaming analyzer over a whole signal and aggregates its reports into one verdi
 """
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +28,7 @@ VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
 FRAME_S = 0.02
 HOP_FRAMES = 10  # one report every 0.2 s of audio
 HOP_S = HOP_FRAMES * FRAME_S
+_BLOCKS_PER_S = round(1 / HOP_S)  # an integer: block k ends at k / 5 s exactly (to the nearest float)
 SPAN_BLOCKS = 10  # a report speaks about the last 2 s
 FLOOR_BLOCKS = 10  # noise floor: minimum over the last 2 s
 DEAD_BLOCKS = 3  # 0.6 s of dead frames make a dead line
@@ -106,6 +109,7 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
 _A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
 _NAGG = 9
+_WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
 class LineAnalyzer:
@@ -146,7 +150,7 @@ class LineAnalyzer:
         self._zero_tail = False
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
-        self._lg_hist = np.full(((SPAN_BLOCKS - 1) * HOP_FRAMES, self.nb), np.inf)  # frame band levels (dB)
+        self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
         self._verdict = "silent"
@@ -174,22 +178,42 @@ class LineAnalyzer:
             return []
         return self._process(x[: nblk * blk], nblk)
 
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+        """A work array kept from call to call under `name` (contents undefined).
+
+        A fresh array of a few hundred kB is mapped anew from the system and page-faulted in on every
+        call, which costs more than the arithmetic done in it.  The arrays are per thread (analyzers
+        of one thread never run at once) and shared by its analyzers, so that `analyze` of file after
+        file reuses them too.
+        """
+        work: dict[str, np.ndarray] = _WORK.__dict__
+        size = math.prod(shape)
+        buf = work.get(name)
+        if buf is None or buf.size < size:
+            buf = work[name] = np.empty(size, dtype)
+        return buf[:size].reshape(shape)
+
     def _frame_features(self, x: np.ndarray, nfr: int) -> dict[str, np.ndarray]:
         n = self.n
-        xx = np.concatenate([self._tail, x])
+        xx = self._scratch("xx", (n + x.size,))
+        xx[:n] = self._tail
+        xx[n:] = x
         self._tail = x[-n:].copy()
         cur = xx[n:].reshape(nfr, n)
         prev = xx[:-n].reshape(nfr, n)
         # 40 ms frames with 50 % overlap: a strided view of the signal, windowed in one product
-        spec = np.fft.rfft(np.lib.stride_tricks.sliding_window_view(xx, 2 * n)[::n] * self._win, axis=1)
-        pw = spec.real**2 + spec.imag**2
+        frames = np.lib.stride_tricks.as_strided(xx, (nfr, 2 * n), (n * xx.itemsize, xx.itemsize), writeable=False)
+        fw = np.multiply(frames, self._win, out=self._scratch("fw", (nfr, 2 * n)))
+        spec = np.fft.rfft(fw, axis=1, out=self._scratch("spec", (nfr, n + 1), np.complex128))
+        pw = np.square(spec.real, out=self._scratch("pw", (nfr, n + 1)))
+        pw += np.square(spec.imag, out=self._scratch("pwi", (nfr, n + 1)))
         e = pw @ self._proj
         ecur = np.einsum("ij,ij->i", cur, cur)
         eprev = np.empty_like(ecur)
         eprev[0] = self._tail_energy
         eprev[1:] = ecur[:-1]
         self._tail_energy = float(ecur[-1])
-        absx = np.abs(cur)
+        absx = np.abs(cur, out=self._scratch("absx", (nfr, n)))
         peak = absx.max(axis=1)
         return {
             "band": e[:, : self.nb], "bandh": e[:, : self.nb + 1], "hum": e[:, self.nb],
@@ -214,61 +238,90 @@ class LineAnalyzer:
         ext = np.concatenate([self._smooth_tail, bandh], axis=0)
         self._smooth_tail = ext[-2:].copy()
         smh = (ext[2:] + ext[1:-1] + ext[:-2]) / 3.0
-        smh = np.where(np.isnan(smh), bandh, smh)
+        nan = np.isnan(smh)  # only in the first two frames after a reset
+        if nan.any():
+            smh[nan] = bandh[nan]
         sm = smh[:, :nb]
-        smf = np.where((zero_fr | quiet)[:, None], np.inf, smh)
+        dead_fr = zero_fr | quiet
+        smf = smh.copy()
+        smf[dead_fr] = np.inf
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
         bmin = smf.reshape(nblk, hop, nb + 1).min(axis=1)
         hist = np.concatenate([self._floor_hist, bmin], axis=0)
         self._floor_hist = hist[-(FLOOR_BLOCKS - 1) :].copy()
-        fl = np.lib.stride_tricks.sliding_window_view(hist, FLOOR_BLOCKS, axis=0).min(axis=2)
+        fl = hist[:nblk].copy()
+        for i in range(1, FLOOR_BLOCKS):  # a sliding minimum, as FLOOR_BLOCKS - 1 pairwise minima
+            np.minimum(fl, hist[i : i + nblk], out=fl)
         hum_floor = np.where(np.isfinite(fl[:, nb]), fl[:, nb], 0.0)
         fl = fl[:, :nb]
         floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)  # (nblk, nb)
 
-        floor_fr = np.repeat(floor, hop, axis=0)
-        rise = 10.0 * np.log10(np.maximum(band / floor_fr, 1.0))
-        act = (rise.mean(axis=1) > ACT_DB) & ~zero_fr & ~quiet & ~conc
+        rise = 10.0 * np.log10(np.maximum(band.reshape(nblk, hop, nb) / floor[:, None, :], 1.0))
+        act = (rise.reshape(nfr, nb).sum(axis=1) / nb > ACT_DB) & ~dead_fr & ~conc
         hum_dom = f["hum"] > 30.0 * f["inband"]  # mains tones 15 dB above all broadband energy
-        dead = zero_fr | quiet | (hum_dom & ~act)
+        dead = dead_fr | (hum_dom & ~act)
         live = ~dead
-        clip = np.where(f["peak"] >= 0.03, np.maximum(f["near"] - 2, 0), 0)
-        zprev = np.concatenate([[self._zero_tail], zero_fr[:-1]])
+        zprev = np.empty_like(zero_fr)
+        zprev[0] = self._zero_tail
+        zprev[1:] = zero_fr[:-1]
         self._zero_tail = bool(zero_fr[-1])
         lsm = 10.0 * np.log10(sm + 1e-13)
-        lg = np.where(live[:, None], lsm, 0.0)
 
-        cols = np.column_stack([
-            act, np.where(act, f["etot"], 0.0), zero_fr, conc, np.where(act, clip, 0), dead,
-            np.ones(nfr), zero_fr & ~zprev, live,
-        ]).astype(float)
-        per_frame = np.concatenate([cols, band * act[:, None], lg, lg * lg], axis=1)
+        # per-frame columns, summed per block: the aggregates, band energies of speech frames, and the
+        # band log-energies of live frames with their squares
+        k = _NAGG
+        per_frame = self._scratch("per_frame", (nfr, k + 3 * nb))
+        per_frame[:, _A_NACT] = act
+        per_frame[:, _A_LVL] = np.where(act, f["etot"], 0.0)
+        per_frame[:, _A_NZERO] = zero_fr
+        per_frame[:, _A_NCONC] = conc
+        per_frame[:, _A_CLIP] = np.where(act & (f["peak"] >= 0.03), np.maximum(f["near"] - 2, 0), 0.0)
+        per_frame[:, _A_NDEAD] = dead
+        per_frame[:, _A_NFR] = 1.0
+        per_frame[:, _A_ZRUNS] = zero_fr & ~zprev
+        per_frame[:, _A_NLIVE] = live
+        np.multiply(band, act[:, None], out=per_frame[:, k : k + nb])
+        lg = per_frame[:, k + nb : k + 2 * nb]
+        lg[...] = lsm
+        lg[dead] = 0.0
+        np.multiply(lg, lg, out=per_frame[:, k + 2 * nb :])
         blocks = per_frame.reshape(nblk, hop, -1).sum(axis=1)
         # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
         deadblk = blocks[:, _A_NDEAD] >= hop - 1
-        blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS])] = 0.0
+        if deadblk.any():
+            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS])] = 0.0
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
-        cs = np.concatenate([np.zeros((1, allb.shape[1])), np.cumsum(allb, axis=0)], axis=0)
+        cs = np.empty((allb.shape[0] + 1, allb.shape[1]))
+        cs[0] = 0.0
+        np.cumsum(allb, axis=0, out=cs[1:])
         span = cs[SPAN_BLOCKS:] - cs[:-SPAN_BLOCKS]  # (nblk, K): sums over each report's span
         recent = cs[SPAN_BLOCKS:] - cs[SPAN_BLOCKS - RECENT_BLOCKS : -RECENT_BLOCKS]  # its last second
         # valleys: a low percentile of every band's level over the report span.  Between the words of
         # one talker they fall to the line noise; babble or a continuous interferer keeps them filled.
-        lgv = np.where((zero_fr | quiet | conc)[:, None], np.inf, lsm)
-        lgh = np.concatenate([self._lg_hist, lgv], axis=0)
-        self._lg_hist = lgh[-(SPAN_BLOCKS - 1) * hop :].copy()
-        win = np.lib.stride_tricks.sliding_window_view(lgh, SPAN_BLOCKS * hop, axis=0)[::hop]  # (nblk, nb, W)
-        low = np.partition(win, VALLEY2_RANK, axis=2)[:, :, : VALLEY2_RANK + 1]  # one selection over 100,
-        v2 = low[:, :, VALLEY2_RANK]
-        v1 = np.partition(low, VALLEY_RANK, axis=2)[:, :, VALLEY_RANK]  # the other over the lowest 31
+        # The history is kept band-major, so that every span is a contiguous run of a band's levels.
+        lgv = lsm.T.copy()
+        lgv[:, dead_fr | conc] = np.inf
+        lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
+        self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
+        w = SPAN_BLOCKS * hop
+        st = lgh.strides
+        spans = np.lib.stride_tricks.as_strided(lgh, (nb, nblk, w), (st[0], hop * st[1], st[1]), writeable=False)
+        # one sort of the 100 levels (vectorised, cheaper than two selections) gives both ranks
+        srt = self._scratch("spans", spans.shape)
+        srt[...] = spans
+        srt.sort(axis=2)
+        v1 = np.ascontiguousarray(srt[:, :, VALLEY_RANK].T)  # (nblk, nb), C order as the sums below expect
+        v2 = np.ascontiguousarray(srt[:, :, VALLEY2_RANK].T)
         # A steady noise puts both ranks at one level; one talker's pauses put the 15th on the line
         # noise and the 30th on speech, far above.  Babble's own level swings between the two: its mean
         # power, which masks the talker, lies above its valley by about the spread of those swings.
         with np.errstate(invalid="ignore"):  # inf - inf where a span has no live frame
-            spread = np.nan_to_num(v2 - v1, nan=0.0, posinf=0.0, neginf=0.0)
-        taper = np.clip((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]), 0.0, 1.0)
+            spread = v2 - v1
+        spread[~np.isfinite(spread)] = 0.0
+        taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
 
@@ -283,7 +336,7 @@ class LineAnalyzer:
         nfr = np.maximum(span[:, _A_NFR], 1.0)
         l1, l2 = span[:, k + nb : k + 2 * nb], span[:, k + 2 * nb :]
         nlive = np.maximum(span[:, _A_NLIVE], 1.0)[:, None]
-        modulation = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0)).mean(axis=1)
+        modulation = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0)).sum(axis=1) / nb
         # speech needs enough active frames and a modulated envelope (a steady noise that has just
         # risen above the old floor is not a talker)
         speech = (nact >= 8) & (modulation >= MIN_MOD_DB)
@@ -292,7 +345,7 @@ class LineAnalyzer:
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
         snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
-        intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
+        intel = _unit((snr_b - SNR_LO) / (SNR_HI - SNR_LO)).sum(axis=1) / nb
         carrying = snr_b > 3.0
         top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
         bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
@@ -322,15 +375,17 @@ class LineAnalyzer:
             intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
             bw.tolist(), blk_speech, blk_dead, judged.tolist(), strict=True,
         )
+        new_report = object.__new__
+        k, prev_bsp, dead_run = self._blocks_done, self._prev_bsp, self._dead_run
         for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead, hd in cols:
-            self._blocks_done += 1
-            t = round(self._blocks_done * HOP_S, 6)
-            recent = bsp or self._prev_bsp  # speech frames within the last 0.4 s
-            self._prev_bsp = bsp
+            k += 1
+            t = k / _BLOCKS_PER_S  # the nearest float to k * HOP_S seconds, as round(k * HOP_S, 6) gives
+            recent = bsp or prev_bsp  # speech frames within the last 0.4 s
+            prev_bsp = bsp
             if bsp:
                 self._last_speech_t = t
-            self._dead_run = self._dead_run + 1 if bdead else 0
-            if self._dead_run >= DEAD_BLOCKS:
+            dead_run = dead_run + 1 if bdead else 0
+            if dead_run >= DEAD_BLOCKS:
                 raw = "no_signal"
             elif sp and recent:
                 raw = _band(hd)
@@ -338,12 +393,22 @@ class LineAnalyzer:
                 raw = "unintelligible"
             else:
                 raw = "silent"
-            self._update_verdict(raw, hd, t)
+            if raw == self._verdict:
+                self._pending_verdict = None  # all that _update_verdict does when the verdict stands
+            else:
+                self._update_verdict(raw, hd, t)
             if not sp:
                 lv, sn, it, cl, bwi = -120.0, 0.0, 0.0, 0.0, 0.0
-            out.append(LineReport(
-                t, self._verdict, sc, sp, raw, lv, nz, sn, it, dr, cc, cl, md, bwi,
-            ))
+            # the frozen dataclass's own __init__ sets its 14 fields one object.__setattr__ at a time;
+            # filling the instance dict at once gives the same object at half the cost
+            rep = new_report(LineReport)
+            rep.__dict__.update(
+                t=t, verdict=self._verdict, score=sc, speech=sp, raw=raw, speech_dbfs=lv, noise_dbfs=nz,
+                snr_db=sn, intelligibility=it, dropout=dr, concealed=cc, clipping=cl, modulation_db=md,
+                bandwidth_hz=bwi,
+            )
+            out.append(rep)
+        self._blocks_done, self._prev_bsp, self._dead_run = k, prev_bsp, dead_run
         return out
 
     def _recent_score(
@@ -365,7 +430,7 @@ class LineAnalyzer:
         na = np.maximum(nact, 1.0)
         eact = recent[:, k : k + nb] / na[:, None]
         snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
-        intel = np.clip((snr_b - SNR_LO) / (SNR_HI - SNR_LO), 0.0, 1.0).mean(axis=1)
+        intel = _unit((snr_b - SNR_LO) / (SNR_HI - SNR_LO)).sum(axis=1) / nb
         zero = np.zeros(len(nact))
         score = _score(intel, zero, zero, zero, recent[:, _A_CLIP] / (na * self.n)) * hum
         level = 10.0 * np.log10(np.maximum(recent[:, _A_LVL] / na, 1e-12))
@@ -428,6 +493,11 @@ def _db(p: float) -> float:
     return 10.0 * float(np.log10(max(p, 1e-12)))
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    """`v` clipped to 0..1 (np.clip's own overhead is larger than the work on a few dozen values)."""
+    return np.minimum(np.maximum(v, 0.0), 1.0)
+
+
 def _limits(verdict: str) -> tuple[float, float]:
     return {
         "good": (DEGRADED_BELOW, 2.0),
@@ -464,7 +534,7 @@ def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
     lowest bands) lose the voicing cues there once the hum is as loud as the talker.
     """
     hsr = 10.0 * np.log10(np.maximum(hum_floor, 1e-14) / np.maximum(speech_power, 1e-14))
-    return 1.0 - HUM_LOSS * np.clip((hsr - HUM_HSR[0]) / (HUM_HSR[1] - HUM_HSR[0]), 0.0, 1.0)
+    return 1.0 - HUM_LOSS * _unit((hsr - HUM_HSR[0]) / (HUM_HSR[1] - HUM_HSR[0]))
 
 
 def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.ndarray:
