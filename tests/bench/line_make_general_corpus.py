@@ -7,6 +7,7 @@ babble, echo, hum, concealment by repeated frames, codecs g723/speex/opus-6k, ru
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen --seed 7
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen11 --seed 11 --langs uk,en
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen23 --seed 23 --langs en,ru,uk --mix alt
+    python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen31 --seed 31 --langs ru,uk --mix alt
 
 `--mix alt` is a third, independent check: other SNRs, delays, loss rates and clipping points than
 the default plan, so that nothing is tuned to the values of one plan.
