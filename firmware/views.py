@@ -106,10 +106,18 @@ class ScriptView(View):
 
 
 class HomeView(View):
-    """The call's resting screen: the language and a hint; the status line shows time and line."""
+    """The call's resting screen: the language and a hint; the status line shows time and line.
+
+    While the caller is hard to follow but heard (LINE amber), the hint gives way to R19's reminder:
+    unusual speech, pauses or sounds are not a bad line and not a prank.
+    """
 
     def lines(self, unit: Unit) -> list[str]:
-        return unit.wrap(f"{unit.bank.text('ui.call')} [{unit.bank.label}]\n{unit.bank.text('ui.browse')}")
+        call = unit.call
+        hint = unit.bank.text("ui.browse")
+        if call is not None and call.line == "degraded":
+            hint = unit.bank.phrase("patience").text
+        return unit.wrap(f"{unit.bank.text('ui.call')} [{unit.bank.label}]\n{hint}")
 
     def on_key(self, unit: Unit, key: str) -> bool:
         if key in ("UP", "DOWN", "OK"):

@@ -32,3 +32,33 @@ def test_a_dead_line_at_the_start_of_a_call_is_still_reported_within_a_second():
 def test_a_noisy_line_from_the_start_is_reported_once_the_window_is_full():
     got = verdicts_from(0, "noise:-10")
     assert got and got[0][1] in ("unintelligible", "degraded") and got[0][0] <= 3.0
+
+
+def run_modes(plan: list[tuple[str, float]]) -> list[tuple[float, str]]:
+    """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time."""
+    posted: list = []
+    monitor = LineMonitor(8000, posted.append)
+    line = SimLine()
+    monitor.set_active(True)
+    for mode, seconds in plan:
+        line.set_mode(mode)
+        for _ in range(round(seconds * 10)):
+            monitor.feed(line.read(800))
+    return [(round(e.report.t, 1), e.verdict) for e in posted]
+
+
+def test_a_one_second_burst_of_noise_does_not_flash_the_led_red():
+    got = run_modes([("clean", 6.0), ("noise:-10", 0.8), ("clean", 6.0)])
+    assert "unintelligible" not in [v for _, v in got], got
+
+
+def test_a_line_drowned_in_noise_is_reported_within_three_and_a_half_seconds():
+    got = run_modes([("clean", 6.0), ("noise:-10", 6.0)])
+    bad = [t for t, v in got if v == "unintelligible"]
+    assert bad and bad[0] - 6.0 <= 3.5, got
+
+
+def test_a_dead_line_is_reported_at_once_even_mid_call():
+    got = run_modes([("clean", 6.0), ("dead", 3.0)])
+    dead = [t for t, v in got if v == "no_signal"]
+    assert dead and dead[0] - 6.0 <= 1.0, got
