@@ -115,6 +115,8 @@ class Unit:
         self.line_verdict: str | None = None
         self._tick = None
         self._idle_tick = None
+        self._paged_body: list[list[str]] | None = None
+        self._paged_since = 0.0
         self.refresh()
         self._schedule_idle_tick()
         self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
@@ -622,7 +624,10 @@ class Unit:
             return self._fit(body, rows)
         per = max(1, rows - 1)
         pages = [body[i:i + per] for i in range(0, len(body), per)]
-        page = pages[int(self.clock.monotonic() // AUTO_PAGE_S) % len(pages)]
+        now = self.clock.monotonic()
+        if self._paged_body != pages:  # a new text starts at its first page
+            self._paged_body, self._paged_since = pages, now
+        page = pages[int((now - self._paged_since + 1e-6) // AUTO_PAGE_S) % len(pages)]
         return self._fit(page, per) + ([self.status_line()] if rows > 1 else [])
 
     def status_line(self) -> str:

@@ -153,9 +153,9 @@ class SimUnit:
 
     def shows(self, text: str) -> bool:
         """Whether the LCD shows ``text``, matched as scenarios match it (look-alikes folded)."""
-        from hwsim.scenario import fold
+        from hwsim.scenario import shows
 
-        return fold(text) in fold(self.lcd_text())
+        return shows(text, self.lcd_text(), self.cfg["lcd"]["rom"])
 
     def led(self, name: str) -> str:
         return self.board.led_value(name)
