@@ -1,4 +1,5 @@
-"""Screens between calls: signing in at shift start (R3 needs the operator's number and name) and out.
+"""Signing in at shift start (R3 needs the operator's number and name) and out; a call that rings
+while nobody is signed in opens the sign-in on top of the greeting.
 
 The operator types their number on the keypad, OK, then their PIN (shown as asterisks), OK. The
 roster comes from the configuration (and, later, the central server); PINs are kept hashed.
@@ -62,6 +63,8 @@ class SignInView(View):
             self.number, self.message = "", unit.bank.text("ui.signin_unknown", number=number)
         elif result == "bad_pin":
             self.pin, self.message = "", unit.bank.text("ui.signin_bad_pin")
+        elif result == "ok" and unit.call is not None:
+            unit.pop_view()  # signed in mid-call: back to the greeting, now with the introduction (R3)
 
 
 class SignOutView(View):

@@ -228,6 +228,10 @@ class Unit:
             greeting=greeting,
         )
         self.call.views.append(ScriptView())
+        if self.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
+            from firmware.idle_views import SignInView
+
+            self.call.views.append(SignInView())
         self.note("greeting_shown", greeting=greeting)
         if not self.clock.trusted:
             self.note("clock_untrusted")
