@@ -38,7 +38,6 @@ from deskunit.app import App
 from firmware.config import SCHEMA, ConfigError, load_config, lookup, merge, site_config_path, validate
 from firmware.console import Check, CommandError, Console, is_secret
 from firmware.events import HookChanged, KeyDown, KeyUp
-from firmware.greeting import Boundaries
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
 from hal.serialport import SerialPort
@@ -583,12 +582,7 @@ class ConsoleBackend:
             raise CommandError(f"refused: cannot save to {self.app.state_dir}: {reason}. Nothing changed.") from None
         shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
         if key in LIVE_KEYS:
-            if hasattr(self.unit, "apply_config"):
-                self.unit.apply_config({table: {name: value}})
-            else:
-                self.cfg[table][name] = value
-            if table == "greeting":
-                self.unit.bounds = Boundaries.from_config(self.cfg["greeting"])
+            self.unit.apply_config({table: {name: value}})
             return f"{key} = {shown}: applied now, saved in {path}"
         return f"{key} = {shown}: saved in {path}; takes effect after restart"
 

@@ -8,27 +8,28 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from firmware.lcd.codec import encode_screen
+
 
 class FrameDisplay(Protocol):
     def show(self, frame: Any) -> None: ...
 
 
 class LcdScreen:
-    """Implements the core's TextDisplay over a frame display for a given size and character ROM."""
+    """Implements the core's TextDisplay over a frame display for a given size and character ROM.
+
+    ``text`` is what was last sent to the glass (the console's ``lcd`` command reads it).
+    """
 
     def __init__(self, frame_display: FrameDisplay, cols: int, rows: int, rom: str) -> None:
         self.frame_display = frame_display
         self.cols, self.rows, self.rom = cols, rows, rom
         self.text: list[str] = [""] * rows
-        self._shown: list[str] | None = None
 
     def show(self, rows: list[str]) -> None:
-        if rows == self._shown:
+        if rows == self.text:
             return
-        from firmware.lcd.codec import encode_screen
-
         self.frame_display.show(encode_screen(rows, self.rom, self.cols))
-        self._shown = list(rows)
         self.text = list(rows)
 
 

@@ -59,13 +59,7 @@ class Journal:
     # ---------------------------------------------------------------- records
     def save(self, record: dict[str, Any], saved_at: datetime | None = None) -> bool:
         """Commit ``record`` (idempotent by its id); True when it was new. Durable on return."""
-        body = json.dumps(record, ensure_ascii=False, sort_keys=True)
-        when = (saved_at or datetime.now().astimezone()).isoformat()
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO records (id, body, saved_at) VALUES (?, ?, ?)", (record["id"], body, when)
-            )
-            return cur.rowcount == 1
+        return self.save_and_clear_draft(record, None, saved_at)
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -169,8 +163,10 @@ class Journal:
             row = self._db.execute("SELECT body FROM drafts WHERE name = ?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def save_and_clear_draft(self, record: dict[str, Any], draft: str, saved_at: datetime | None = None) -> bool:
-        """Commit the record and drop its draft in one transaction: never both, never neither."""
+    def save_and_clear_draft(self, record: dict[str, Any], draft: str | None,
+                             saved_at: datetime | None = None) -> bool:
+        """Commit the record and drop its draft (if named) in one transaction: never both, never
+        neither. Idempotent by the record's id; True when it was new. Durable on return."""
         body = json.dumps(record, ensure_ascii=False, sort_keys=True)
         when = (saved_at or datetime.now().astimezone()).isoformat()
         with self._lock:
@@ -179,7 +175,8 @@ class Journal:
                 cur = self._db.execute(
                     "INSERT OR IGNORE INTO records (id, body, saved_at) VALUES (?, ?, ?)", (record["id"], body, when)
                 )
-                self._db.execute("DELETE FROM drafts WHERE name = ?", (draft,))
+                if draft is not None:
+                    self._db.execute("DELETE FROM drafts WHERE name = ?", (draft,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

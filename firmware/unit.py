@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from firmware.appeal import AppealForm
 from firmware.clock import Clock
+from firmware.config import merge
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import Boundaries, greeting_for
 from firmware.journal import Journal
@@ -105,7 +106,6 @@ class Unit:
         self.leds = leds
         self.journal = journal
         self.banks = phrases or load_all(cfg.get("phrases"))
-        self.bounds = Boundaries.from_config(cfg["greeting"])
         self.on_record = on_record
         self.on_call = on_call
         self.operator: Operator | None = None
@@ -114,7 +114,6 @@ class Unit:
         self.off_hook = False
         self.line_verdict: str | None = None
         self._tick = None
-        self._idle_tick = None
         self._paged_body: list[list[str]] | None = None
         self._paged_since = 0.0
         self.refresh()
@@ -132,7 +131,7 @@ class Unit:
 
     def wrap(self, text: str) -> list[str]:
         """``text`` as the LCD will show it (romanised on A00/A02), wrapped to the screen's width."""
-        return wrap(display_text(text, self.cfg["lcd"]["rom"], self.language), self.display.cols)
+        return wrap(self.display_line(text), self.display.cols)
 
     def display_line(self, text: str) -> str:
         """One row's text in the form the LCD shows it (romanised on A00/A02)."""
@@ -168,9 +167,8 @@ class Unit:
         return purged
 
     def apply_config(self, doc: dict[str, Any]) -> None:
-        """A validated config pushed by the central server (roster, directories, phrases); loop thread."""
-        from firmware.config import merge
-
+        """A validated config pushed by the central server (roster, directories, phrases) or set on the
+        console; loop thread. Everything derived from the config is read from it when needed."""
         self.cfg = merge(self.cfg, doc)
         if "phrases" in doc:
             self.banks = load_all(self.cfg.get("phrases"))
@@ -219,7 +217,8 @@ class Unit:
 
     def start_call(self) -> None:
         now = self.clock.now()
-        greeting = greeting_for(now.time(), self.bounds, self.clock.trusted)
+        bounds = Boundaries.from_config(self.cfg["greeting"])  # from cfg each call: a pushed change applies
+        greeting = greeting_for(now.time(), bounds, self.clock.trusted)
         self.call = CallState(
             id=str(uuid.uuid4()),
             started_mono=self.clock.monotonic(),
@@ -643,8 +642,7 @@ class Unit:
             text = f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"
         else:
             text = f"{mmss(self.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
-        line = display_text(text, self.cfg["lcd"]["rom"], self.language)
-        return line[: self.display.cols]
+        return self.display_line(text)[: self.display.cols]
 
     def idle_lines(self) -> list[str]:
         bank, clock = self.bank, self.clock
@@ -670,7 +668,7 @@ class Unit:
     def _schedule_idle_tick(self) -> None:
         """Redraw the idle clock at each minute boundary of the wall clock."""
         now = self.clock.now()
-        self._idle_tick = self.loop.call_later(60.0 - now.second - now.microsecond / 1e6 + 0.01, self._on_idle_tick)
+        self.loop.call_later(60.0 - now.second - now.microsecond / 1e6 + 0.01, self._on_idle_tick)
 
     def _on_idle_tick(self) -> None:
         if self.call is None:
