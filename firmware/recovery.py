@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from firmware.appeal import AppealForm
-from firmware.unit import LINE_SEVERITY, CallState, Operator
+from firmware.unit import LINE_SEVERITY, CallState
 from firmware.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def restore_call(unit: Any, draft: dict[str, Any], off_hook: bool) -> str:
     if not off_hook:
         if open_hold_t is not None:
             call.hold_started = call.started_mono + open_hold_t
-        with _operator_for_record(unit, draft.get("operator")):
-            unit.end_call()  # closes the hold, settles the outcome, saves, drops the draft
+        unit.end_call()  # closes the hold, settles the outcome, saves, drops the draft
         unit.refresh()
         log.info("call %s saved after restart (handset on-hook)", call.id)
         return "ended"
@@ -98,6 +97,7 @@ def call_from_draft(draft: dict[str, Any], clock: Any) -> CallState:
         hold_total_s=float(draft.get("hold_total_s") or 0.0),
         hold_max_s=float(draft.get("hold_max_s") or 0.0),
         appeal=draft.get("appeal"),
+        operator=draft.get("operator") if isinstance(draft.get("operator"), int) else None,
     )
     types = {e.get("type") for e in events}
     panel = draft.get("panel") or {}
@@ -174,20 +174,3 @@ def _restore_operator(unit: Any, number: Any) -> None:
     entry = next((op for op in unit.roster() if op.get("number") == number), None)
     if entry is not None:
         unit.sign_in(number, entry["name"])
-
-
-class _operator_for_record:
-    """Save the record under the draft's operator even if someone else is signed in now."""
-
-    def __init__(self, unit: Any, number: Any) -> None:
-        self.unit, self.number, self.saved = unit, number, None
-
-    def __enter__(self) -> None:
-        self.saved = self.unit.operator
-        if self.number is None:
-            self.unit.operator = None
-        elif isinstance(self.number, int) and (self.saved is None or self.saved.number != self.number):
-            self.unit.operator = Operator(self.number, "")
-
-    def __exit__(self, *_: Any) -> None:
-        self.unit.operator = self.saved

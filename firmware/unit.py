@@ -79,6 +79,7 @@ class CallState:
     silent_since: float | None = None
     caller_heard: bool = False  # R21 is about a caller who *went* silent, not one not yet speaking
     appeal: dict[str, Any] | None = None
+    operator: int | None = None  # who took the call (R3), kept with it through a restart
     appeal_form: AppealForm | None = None
     views: list[View] = field(default_factory=list)
 
@@ -180,6 +181,8 @@ class Unit:
 
     def sign_in(self, number: int, name: str) -> None:
         self.operator = Operator(number, name)
+        if self.call is not None and self.call.operator is None:  # signed in as the call began
+            self.call.operator = number
         self.idle_views.clear()
         log.info("operator %s signed in", number)
         self.refresh()
@@ -225,6 +228,7 @@ class Unit:
             started_at=now.isoformat(timespec="seconds"),
             language=self.cfg["unit"]["language"],
             greeting=greeting,
+            operator=self.operator.number if self.operator else None,
         )
         self.call.views.append(ScriptView())
         if self.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
@@ -288,7 +292,7 @@ class Unit:
         return {
             "id": call.id,
             "unit": self.cfg["unit"]["id"],
-            "operator": self.operator.number if self.operator else None,
+            "operator": call.operator,
             "started_at": call.started_at,
             "ended_at": self.clock.now().isoformat(timespec="seconds"),
             "language": call.language,
