@@ -39,9 +39,9 @@ def test_every_language_has_the_same_keys_and_phrases():
 
 @pytest.mark.parametrize("quote", re.findall(r"«([^»]+)»", SEED))
 def test_each_quoted_phrase_of_the_seed_is_in_the_ukrainian_bank_word_for_word(quote):
-    quote = quote.replace("(назвати номер) та назвати своє повне ім’я", "").strip()
-    texts = " ".join(t for _, t in strings(bank("uk")))
-    assert quote.rstrip(".") in texts.replace("{number} {name}", "").strip() or quote.rstrip(".").rstrip() in texts
+    quote = quote.replace("(назвати номер) та назвати своє повне ім’я", "{number} {name}")  # filled in live
+    texts = [t for _, t in strings(bank("uk"))]
+    assert any(quote in t for t in texts)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
