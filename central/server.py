@@ -298,6 +298,14 @@ class CentralServer:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
+    def set_down(self, down: bool) -> None:
+        """Take the server off the network (connections refused) or bring it back on the same port;
+        through its Faults when it has them, so their state stays the truth."""
+        if self.faults is not None:
+            self.faults.down() if down else self.faults.up()
+        else:
+            self._on_down(down)
+
     def _on_down(self, down: bool) -> None:
         if down:
             self._unlisten()

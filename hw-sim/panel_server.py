@@ -250,7 +250,7 @@ class PanelServer:
             sim.line.set_mode(mode)
         elif path == "/api/server":
             up = _flag(body, "up")
-            # looked up when it runs: attaching the sync simulator replaces sim.set_server
+            # on the loop thread, like every other change to the simulated unit
             sim.loop.call_soon(lambda: sim.set_server(up))
         else:
             raise LookupError(path)

@@ -66,20 +66,8 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     worker = sim.app.attach_sync(client, **options)
     sim.central = server
     sim.sync = worker
-
-    def set_server(up: bool) -> None:
-        sim.server_up = up
-        if server.faults is not None:
-            if up:
-                server.faults.up()
-            else:
-                server.faults.down()
-        else:
-            server._on_down(not up)  # a server started without Faults: the same switch, unguarded
-
-    sim.set_server = set_server
     if not sim.server_up:
-        set_server(False)
+        sim.set_server(False)
 
     sim.before_advance.append(lambda: worker.wait_idle(60.0))
 

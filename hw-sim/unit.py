@@ -125,7 +125,10 @@ class SimUnit:
         self.loop.run_until(t)
 
     def set_server(self, up: bool) -> None:
+        """The simulated central server up or down (a scenario's ``server`` step)."""
         self.server_up = up
+        if self.central is not None:
+            self.central.set_down(not up)
 
     def synced_count(self) -> int:
         return 0 if self.central is None else self.central.count_records(self.cfg["unit"]["id"])
