@@ -11,6 +11,8 @@ held, 1 one failed, 2 the file is invalid (the message names the step and the ke
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import re
 import tomllib
@@ -210,7 +212,8 @@ class Runner:
             self.sim.unit.sign_in(int(op["number"]), str(op["name"]))
         if self.unit_spec.get("server", "up") == "down":
             self.sim.set_server(False)
-        self._pending: list[tuple[float, int, Any]] = []  # (t, order, action) releases and typed keys
+        self._pending: list[tuple[float, int, Any]] = []  # heap of (t, order, action): releases, typed keys
+        self._order = itertools.count()
 
     def _screen_changed(self, rows: list[str]) -> None:
         if not self.result.screens or self.result.screens[-1]["rows"] != rows:
@@ -218,14 +221,13 @@ class Runner:
 
     def advance_to(self, t: float) -> None:
         while self._pending and self._pending[0][0] <= t:
-            when, _, action = self._pending.pop(0)
+            when, _, action = heapq.heappop(self._pending)
             self.sim.advance_to(when)
             action()
         self.sim.advance_to(t)
 
     def later(self, t: float, action: Any) -> None:
-        self._pending.append((t, len(self._pending) + int(t * 1e6), action))
-        self._pending.sort(key=lambda p: (p[0], p[1]))
+        heapq.heappush(self._pending, (t, next(self._order), action))  # equal times keep their order
 
     def run(self) -> Result:
         try:
