@@ -137,11 +137,9 @@ def run_hardware(cfg: dict[str, Any]) -> int:
         attach_console(app, cfg["console"]["port"], restart=restart)  # the technician's serial console
     except Exception as e:  # no UART must not mean no unit: the operators come first
         log.error("technician console unavailable on %s: %s", cfg["console"]["port"], e)
-    stop = threading.Event()
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 
     def on_signal(*_: Any) -> None:
-        stop.set()
         supervision.stopping()
         app.loop.stop()
 
