@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from firmware.exc import DeskunitError
+
 GREETINGS = ("morning", "day", "evening", "neutral")
 OUTCOMES = (
     "answered",
@@ -28,7 +30,7 @@ APPEAL_KINDS = ("remark", "proposal", "statement", "complaint", "request")
 SEND_INFO_VIA = ("sms", "messenger", "email")
 
 
-class RecordError(ValueError):
+class RecordError(DeskunitError, ValueError):
     """A record that does not match the schema; `field` is a dotted path such as ``appeal.kind``."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from firmware.clock import Clock
-from firmware.config import ConfigError
+from firmware.exc import CommandError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ Done = Callable[[Any], None]
 
 def is_secret(key: str) -> bool:
     return key in SECRET_KEYS or key.endswith(("pin_hash", "token"))
-
-
-class CommandError(Exception):
-    """A command cannot do what was asked; the message is shown to the technician as is."""
 
 
 class Backend(Protocol):

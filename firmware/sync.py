@@ -46,8 +46,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from firmware.clock import Clock
-from firmware.config import ConfigError, validate_operators
+from firmware.config import validate_operators
 from firmware.events import Call
+from firmware.exc import ConfigError, InsecureURL, SyncError, SyncErrorKind
 from firmware.journal import Journal
 from firmware.phrases import LANGUAGES
 
@@ -58,28 +59,6 @@ PUSHED_CONFIG_DRAFT = "pushed_config"
 PARKED_DRAFT = "sync_parked"
 MAX_BATCH = 1000  # the server's limit per /records/batch
 _RECORD_INDEX = re.compile(r"records\[(\d+)\]\.?(.*)")
-
-
-# ---------------------------------------------------------------- errors
-
-
-class SyncError(Exception):
-    """A request that did not succeed; ``kind`` decides what the worker does.
-
-    - ``retry``: network down, timeout, 5xx, malformed or truncated answer: try again later.
-    - ``auth``: 401/403 (or a certificate the unit cannot verify): failing, retry slowly.
-    - ``invalid``: the server refused a record (400; ``index`` names it in the batch): park it.
-    - ``client``: another 4xx, a bug or a misconfigured URL: failing, normal backoff.
-    """
-
-    def __init__(self, kind: str, message: str, status: int | None = None, *,
-                 index: int | None = None, field: str | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.status, self.index, self.field = kind, status, index, field
-
-
-class InsecureURL(ValueError):
-    """A plain ``http://`` server URL for a host that is not loopback."""
 
 
 # ---------------------------------------------------------------- the client
@@ -192,21 +171,21 @@ class SyncClient:
                 return resp.status, {k.lower(): v for k, v in resp.getheaders()}, raw
             except ssl.SSLCertVerificationError as e:
                 self.close()
-                raise SyncError("auth", f"server certificate not trusted: {e.verify_message}") from None
+                raise SyncError(SyncErrorKind.AUTH, f"server certificate not trusted: {e.verify_message}") from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
                 if reused and attempt == 1:
                     continue  # the server closed an idle keep-alive connection
-                raise SyncError("retry", f"connection lost: {type(e).__name__}") from None
+                raise SyncError(SyncErrorKind.RETRY, f"connection lost: {type(e).__name__}") from None
             except TimeoutError:
                 self.close()
-                raise SyncError("retry", f"timed out after {self.timeout_s:g} s") from None
+                raise SyncError(SyncErrorKind.RETRY, f"timed out after {self.timeout_s:g} s") from None
             except http.client.IncompleteRead:
                 self.close()
-                raise SyncError("retry", "truncated response") from None
+                raise SyncError(SyncErrorKind.RETRY, "truncated response") from None
             except (OSError, http.client.HTTPException) as e:
                 self.close()
-                raise SyncError("retry", f"network: {type(e).__name__}: {e}") from None
+                raise SyncError(SyncErrorKind.RETRY, f"network: {type(e).__name__}: {e}") from None
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -214,7 +193,7 @@ class SyncClient:
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise SyncError("retry", "malformed JSON in response") from None
+            raise SyncError(SyncErrorKind.RETRY, "malformed JSON in response") from None
 
     @staticmethod
     def _fail(status: int, raw: bytes) -> SyncError:
@@ -227,22 +206,22 @@ class SyncClient:
         except (ValueError, UnicodeDecodeError):
             pass
         if status >= 500 or status in (408, 425, 429):
-            return SyncError("retry", f"server answered {status}", status)
+            return SyncError(SyncErrorKind.RETRY, f"server answered {status}", status)
         index = None
         if field_name:
             m = _RECORD_INDEX.match(field_name)
             if m:
                 index, field_name = int(m.group(1)), m.group(2) or None
         if status == 400:
-            return SyncError("invalid", f"server refused a record (400, field {field_name or '?'})", status,
+            return SyncError(SyncErrorKind.INVALID, f"server refused a record (400, field {field_name or '?'})", status,
                              index=index, field=field_name)
         if status == 403 and index is not None:
             # a record naming another unit: a problem of that record, not of our token
-            return SyncError("invalid", f"server refused a record (403, field {field_name})", status,
+            return SyncError(SyncErrorKind.INVALID, f"server refused a record (403, field {field_name})", status,
                              index=index, field=field_name)
         if status in (401, 403):
-            return SyncError("auth", f"server refused the unit's token ({status})", status)
-        return SyncError("client", f"server answered {status}", status)
+            return SyncError(SyncErrorKind.AUTH, f"server refused the unit's token ({status})", status)
+        return SyncError(SyncErrorKind.CLIENT, f"server answered {status}", status)
 
     # -- API
     def post_batch(self, records: list[dict[str, Any]]) -> BatchOutcome:
@@ -256,17 +235,17 @@ class SyncClient:
         results = doc.get("results") if isinstance(doc, dict) else None
         sent = [r["id"] for r in records]
         if not isinstance(results, list) or len(results) != len(sent):
-            raise SyncError("retry", "malformed batch result")
+            raise SyncError(SyncErrorKind.RETRY, "malformed batch result")
         delivered, conflicts = [], []
         for rid, item in zip(sent, results, strict=True):
             if not isinstance(item, dict) or str(item.get("id")) != rid:
-                raise SyncError("retry", "malformed batch result (ids out of order)")
+                raise SyncError(SyncErrorKind.RETRY, "malformed batch result (ids out of order)")
             if item.get("status") in ("created", "duplicate"):
                 delivered.append(rid)
             elif item.get("status") == "conflict":
                 conflicts.append(rid)
             else:
-                raise SyncError("retry", "malformed batch result (unknown status)")
+                raise SyncError(SyncErrorKind.RETRY, "malformed batch result (unknown status)")
         return BatchOutcome(delivered, conflicts)
 
     def get_config(self, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
@@ -281,7 +260,7 @@ class SyncClient:
             raise self._fail(status, raw)
         doc = self._json(raw)
         if not isinstance(doc, dict):
-            raise SyncError("retry", "malformed config document (not an object)")
+            raise SyncError(SyncErrorKind.RETRY, "malformed config document (not an object)")
         return doc, hdrs.get("etag")
 
     def get_time(self) -> TimeReading:
@@ -294,7 +273,7 @@ class SyncClient:
         doc = self._json(raw)
         epoch = doc.get("epoch") if isinstance(doc, dict) else None
         if isinstance(epoch, bool) or not isinstance(epoch, int | float):
-            raise SyncError("retry", "malformed time answer")
+            raise SyncError(SyncErrorKind.RETRY, "malformed time answer")
         return TimeReading(float(epoch) + rtt / 2, rtt)
 
 
@@ -311,7 +290,7 @@ def validate_pushed_config(doc: Any) -> dict[str, Any]:
         7
         >>> validate_pushed_config({"operators": [{"number": 0, "name": "X"}]})
         Traceback (most recent call last):
-        firmware.config.ConfigError: operators[0].number: must be a number 1-9999 (got 0)
+        firmware.exc.ConfigError: operators[0].number: must be a number 1-9999 (got 0)
     """
     if not isinstance(doc, Mapping):
         raise ConfigError("pushed config", "must be a JSON object")
@@ -630,7 +609,7 @@ class SyncWorker:
                     result: Any = self._push(started) if kind == "push" else self._pull(started)
                 except Exception as e:  # a bug must not kill the thread: report it as a failure
                     log.exception("sync %s job failed", kind)
-                    err = SyncError("client", f"internal error: {type(e).__name__}")
+                    err = SyncError(SyncErrorKind.CLIENT, f"internal error: {type(e).__name__}")
                     result = (PushResult(started, 0, err, False, self._scan_forwards(), len(self._parked))
                               if kind == "push" else PullResult(started, None, None, None, started, err))
                 handler = self._push_done if kind == "push" else self._pull_done
@@ -679,14 +658,14 @@ class SyncWorker:
             try:
                 outcome = self.client.post_batch(batch)
             except SyncError as e:
-                contacted = contacted or e.kind == "invalid"
-                if e.kind == "invalid" and e.index is not None and 0 <= e.index < len(batch):
+                contacted = contacted or e.kind is SyncErrorKind.INVALID
+                if e.kind is SyncErrorKind.INVALID and e.index is not None and 0 <= e.index < len(batch):
                     self._park(ids[e.index], f"refused by the server ({e.status}, field {e.field or '?'})")
                     continue
-                if e.kind == "invalid" and len(batch) == 1:
+                if e.kind is SyncErrorKind.INVALID and len(batch) == 1:
                     self._park(ids[0], f"refused by the server ({e.status}, field {e.field or '?'})")
                     continue
-                if e.kind == "invalid" and not solo:
+                if e.kind is SyncErrorKind.INVALID and not solo:
                     solo = True
                     continue
                 error = e
@@ -719,7 +698,7 @@ class SyncWorker:
             except SyncError as e:
                 error = e
         config, refused = None, None
-        if error is None or error.kind != "auth":
+        if error is None or error.kind is not SyncErrorKind.AUTH:
             try:
                 doc, etag = self.client.get_config(self._etag)
                 if doc is not None:
@@ -770,7 +749,7 @@ class SyncWorker:
         else:
             self._push_failures += 1
             self._last_error = str(err)
-            if err.kind == "auth":
+            if err.kind is SyncErrorKind.AUTH:
                 self._auth_error = True
                 delay = self.auth_retry_s
             else:
@@ -807,7 +786,7 @@ class SyncWorker:
         else:
             self._pull_failures += 1
             self._last_error = str(err)
-            if err.kind == "auth":
+            if err.kind is SyncErrorKind.AUTH:
                 self._auth_error = True
                 delay = self.auth_retry_s
             else:

@@ -17,9 +17,8 @@ A good value comes back normalised (phones in E.164); a bad one raises :class:`I
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from firmware.appeal_text import text
+from firmware.exc import InvalidInput
 
 #: Most characters each appeal field may hold (phone: the E.164 form, ``+380`` and 9 digits).
 FIELD_LIMITS: dict[str, int] = {
@@ -40,18 +39,6 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _EMAIL_LOCAL_ALLOWED = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 EMAIL_LOCAL_MAX = 64
 EMAIL_LABEL_MAX = 63
-
-
-class InvalidInput(ValueError):
-    """A value the form refuses; ``code`` (e.g. ``phone.too_short``) names the reason."""
-
-    def __init__(self, reason: str, /, **params: Any) -> None:
-        self.code = reason
-        self.params = params
-        super().__init__(self.message("uk"))
-
-    def message(self, language: str = "uk") -> str:
-        return text(language, self.code, **self.params)
 
 
 def normalize_phone(raw: str) -> str:

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from firmware.clock import VirtualClock
-from firmware.config import ConfigError, load_config, merge, read_toml
+from firmware.config import load_config, merge, read_toml
 from firmware.events import ALL_KEYS
+from firmware.exc import ConfigError, ScenarioError
 from firmware.lcd.rom import fold_lookalikes
 from firmware.leds import COLOURS
 from hwsim.audio import parse_mode
@@ -36,10 +37,6 @@ ACTIONS = ("audio", "hook", "press", "keys", "server")
 EXPECTS = ("expect_lcd", "expect_not_lcd", "expect_led", "expect_record", "expect_synced")
 STEP_KEYS = {"at", "hold_s", *ACTIONS, *EXPECTS}
 UNIT_KEYS = {"lcd", "rom", "language", "clock", "operator", "server", "config"}
-
-class ScenarioError(ValueError):
-    """The scenario file itself is wrong: names the step and the key."""
-
 
 def shows(expected: str, screen: str, rom: str) -> bool:
     """Whether ``screen`` shows ``expected``, as written or as the ROM can show it (romanised on
