@@ -68,15 +68,15 @@ class App:
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
 
-    def attach_sync(self, client: Any, **options: Any) -> Any:
+    def attach_sync(self, client: Any, settings: Any = None, *, rng: Any = None) -> Any:
         """Start a :class:`firmware.sync.SyncWorker` over ``client`` wired to this unit: a push after
         each saved record, the SYNC LED and pushed config applied on the loop's thread."""
         from firmware.sync import SyncWorker
 
         unit = self.unit
-        worker = SyncWorker(self.journal, client, self.loop, self.clock,
+        worker = SyncWorker(self.journal, client, self.loop, self.clock, settings,
                             on_led=lambda colour: unit.leds.set("sync", colour, blink=False),
-                            on_config=unit.apply_config, **options)
+                            on_config=unit.apply_config, rng=rng)
         previous = unit.on_record
 
         def on_record(record: dict[str, Any]) -> None:
