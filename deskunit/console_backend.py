@@ -1,12 +1,13 @@
 """The serial console's access to a running unit, and its wiring to a serial port.
 
-:class:`ConsoleBackend` implements :class:`firmware.console.Backend` over a
-:class:`deskunit.app.App` (plus the simulator's extras when given a ``hwsim.unit.SimUnit``).
+:class:`ConsoleBackend` implements :class:`firmware.console.Backend` over a :class:`hal.assembly.App`.
+What differs between a Pi and the simulator (reading the LCD and LEDs back, the audio device) comes
+from a :class:`HardwareProbe`: :class:`RealProbe` here, ``hwsim.probe.SimProbe`` in the simulator.
 Every method runs on the event loop's thread; slow work (PIN hashing, the network, fsync) runs in
-:meth:`ConsoleBackend.run_blocking`'s worker thread and answers through ``loop.call_soon``.
+:meth:`ConsoleBackend.run_blocking`'s one worker thread and answers through ``loop.call_soon``.
 
     >>> service = attach_console(app, "/dev/serial0")      # in run_hardware, after App.build
-    >>> service = attach_console(sim.app, cable.unit_path, sim=sim)   # deskunit run --sim
+    >>> service = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim))   # deskunit run --sim
 
 Personal data: the log tail is redacted when captured and again when shown
 (:func:`redact`); ``config show`` hides secrets and operators' names; ``queue`` shows counts only.
@@ -21,7 +22,7 @@ import difflib
 import json
 import logging
 import os
-import re
+import queue
 import socket
 import ssl
 import threading
@@ -31,15 +32,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from deskunit.app import App
+from deskunit.logsetup import redact
 from firmware.config import SCHEMA, ConfigError, load_config, lookup, merge, site_config_path, validate
-from firmware.console import Check, CommandError, Console, is_secret
+from firmware.console import CommandError, Console, ConsoleSettings, SelftestCheck, ViewTimings, is_secret
 from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
+from hal.assembly import App
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
@@ -52,33 +54,8 @@ LIVE_KEYS = frozenset({
     "unit.language", "greeting.morning", "greeting.day", "greeting.evening", "line.countdown_s",
     "line.silent_callback_s", "hold.warn_s", "hold.limit_s", "console.idle_logout_s", "console.pin_hash",
 })
-HIDDEN = "<hidden>"
 
-# ---------------------------------------------------------------- redaction
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s\-().]{0,2}\d){6,14}(?![\w-])")
-_FIELD = re.compile(r"""(?i)(["']?(?:full_?name|name|residence|address|phone|e-?mail|essence)["']?\s*[:=]\s*)"""
-                    r"""("[^"]*"|'[^']*'|\S+)""")
-_NON_ASCII_WORDS = re.compile(r"[^\s\x00-\x7f]\S*(?:\s+\S*[^\s\x00-\x7f]\S*)*")
-_NAME_PAIR = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)+\b")
-_ADDRESS = re.compile(r"\b\d+[A-Za-z]?,?\s+[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|St|Str|Ave|Rd)\.?)*")
-
-
-def redact(text: str, known: Iterable[str] = ()) -> str:
-    """``text`` with personal data replaced by <hidden>: known names and values, e-mails, phone
-    numbers, ``name=...``-style fields, addresses, capitalised name pairs, and any non-Latin words
-    (the unit's own log messages are English; Cyrillic in a log line is a caller's or operator's data).
-    """
-    for value in sorted({k for k in known if k and len(k) >= 3}, key=len, reverse=True):
-        text = re.sub(re.escape(value), HIDDEN, text, flags=re.IGNORECASE)
-    text = _EMAIL.sub(HIDDEN, text)
-    text = _FIELD.sub(lambda m: m.group(1) + HIDDEN, text)
-    text = _PHONE.sub(HIDDEN, text)
-    text = _NON_ASCII_WORDS.sub(HIDDEN, text)
-    text = _ADDRESS.sub(HIDDEN, text)
-    text = _NAME_PAIR.sub(HIDDEN, text)
-    return text
+# ---------------------------------------------------------------- the log, redacted
 
 
 class RedactedLogBuffer(logging.Handler):
@@ -182,23 +159,106 @@ def _fmt_age(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+class Workers:
+    """A few daemon threads, started on first use, running submitted functions in order.
+
+    Two, so a check the technician gave up on (Ctrl-C while ``sync now`` waits for the server) does
+    not hold up the next login; daemon threads, so a hung network check never delays the daemon's exit.
+    """
+
+    def __init__(self, name: str, count: int = 2) -> None:
+        self._name = name
+        self._count = count
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._threads:
+                for i in range(self._count):
+                    thread = threading.Thread(target=self._run, name=f"{self._name}-{i}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
+        self._jobs.put(fn)
+
+    def close(self) -> None:
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)
+
+    def _run(self) -> None:
+        while (fn := self._jobs.get()) is not None:
+            fn()
+
+
+class HardwareProbe(Protocol):
+    """What differs between a Pi and the simulator when the console looks at the hardware."""
+
+    #: whether :meth:`check_audio` may block (opening a sound device does)
+    audio_check_blocks: bool
+
+    def lcd_rows(self) -> list[str]:
+        """The LCD's rows as the console shows them."""
+        ...
+
+    def lcd_readback(self) -> list[str] | None:
+        """The rows the controller holds, read back; None where the hardware cannot be read."""
+        ...
+
+    def led_colour(self, name: str) -> str:
+        """The colour the LED's pins show now ("?" when it is none of the known ones)."""
+        ...
+
+    def check_audio(self) -> tuple[str, str]:
+        """The selftest's audio item: (PASS/FAIL/SKIP, reason)."""
+        ...
+
+
+class RealProbe:
+    """The hardware of a Pi: the LCD cannot be read back; the LED pins' values can."""
+
+    audio_check_blocks = True
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def lcd_rows(self) -> list[str]:
+        return list(self.app.screen.text)
+
+    def lcd_readback(self) -> list[str] | None:
+        return None
+
+    def led_colour(self, name: str) -> str:
+        value = tuple(int(v) for v in self.app.hw_leds[name].device.value)
+        return {rgb: c for c, rgb in COLOURS.items()}.get(value, "?")
+
+    def check_audio(self) -> tuple[str, str]:
+        from hal.audio import describe_device
+
+        audio = self.app.unit.cfg["audio"]
+        name = describe_device(audio["backend"], audio["device"] or None)
+        return "PASS", f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
+
+
 class ConsoleBackend:
     """The console's view of the unit; see the module docstring. Loop thread only (except
     :meth:`run_blocking` and the functions it runs)."""
 
-    def __init__(self, app: App, *, sim: Any = None, sync: Any = None, restart: Callable[[], None] | None = None,
+    def __init__(self, app: App, *, probe: HardwareProbe | None = None, restart: Callable[[], None] | None = None,
                  config_path: Path | None = None, log_buffer: RedactedLogBuffer | None = None) -> None:
         self.app = app
         self.unit = app.unit
         self.loop = app.loop
         self.clock = app.clock
-        self.sim = sim
-        self._sync = sync
+        self.probe = probe or RealProbe(app)
         self._restart = restart
         self.config_path = config_path
         self.started = app.clock.monotonic()
         self.log_buffer = log_buffer or RedactedLogBuffer(known=self._static_known)
         self._audit_lock = threading.Lock()
+        self._workers = Workers("deskunit-console-work")
+        self._settings: tuple[dict[str, Any], ConsoleSettings] | None = None
 
     @property
     def cfg(self) -> dict[str, Any]:
@@ -207,8 +267,16 @@ class ConsoleBackend:
 
     @property
     def sync(self) -> Any:
-        """The sync worker (firmware.sync.SyncWorker): given, or attached to the app or SimUnit later."""
-        return self._sync or getattr(self.app, "sync", None) or getattr(self.sim, "sync", None)
+        """The app's sync worker (firmware.sync.SyncWorker), or None when the unit does not sync."""
+        return self.app.sync
+
+    def settings(self) -> ConsoleSettings:
+        """The ``[console]`` settings of the running config (``config set`` may change the PIN and
+        the idle logout at once: built again only when the config changed)."""
+        cfg = self.cfg
+        if self._settings is None or self._settings[0] is not cfg:
+            self._settings = (cfg, ConsoleSettings.from_config(cfg))
+        return self._settings[1]
 
     # -- threads
     def run_blocking(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -221,7 +289,11 @@ class ConsoleBackend:
                 result = e
             self.loop.call_soon(done, result)
 
-        threading.Thread(target=work, name="deskunit-console-work", daemon=True).start()
+        self._workers.submit(work)
+
+    def close(self) -> None:
+        """Stop the workers once they finish what they run; queued work is dropped."""
+        self._workers.close()
 
     # -- personal data
     def _static_known(self) -> list[str]:
@@ -240,15 +312,9 @@ class ConsoleBackend:
         return known
 
     # -- login and audit
-    def pin_hash(self) -> str:
-        return str(self.cfg["console"].get("pin_hash") or "")
-
     def verify_pin(self, pin: str) -> bool:
-        stored = self.pin_hash()
+        stored = self.settings().pin_hash
         return bool(stored) and verify_pin(pin, stored)
-
-    def idle_logout_s(self) -> float:
-        return float(self.cfg["console"]["idle_logout_s"])
 
     @property
     def audit_path(self) -> Path:
@@ -311,9 +377,7 @@ class ConsoleBackend:
 
     # -- LCD
     def lcd_rows(self) -> list[str]:
-        if self.sim is not None:
-            return list(self.sim.lcd_rows())
-        return list(self.app.screen.text)
+        return self.probe.lcd_rows()
 
     def lcd_test_pattern(self) -> list[str]:
         cols, rows = self.app.screen.cols, self.app.screen.rows
@@ -342,30 +406,22 @@ class ConsoleBackend:
     # -- inputs
     def watch_inputs(self, on_event: Callable[[str], None]) -> Callable[[], None]:
         """Report key and hook events; keys do not reach the unit meanwhile (the hook still does:
-        a call that starts during a key test must still be greeted)."""
-        loop = self.loop
-        original = loop.handler
+        a call that starts during a key test must still be greeted). Returns the function ending it."""
         t0 = self.clock.monotonic()
 
-        def handler(event: Any) -> None:
+        def watch(event: Any) -> bool:
             stamp = f"{self.clock.monotonic() - t0:7.2f}s"
             if isinstance(event, KeyDown):
                 on_event(f"{stamp} key {event.key} down")
-                return
+                return True
             if isinstance(event, KeyUp):
                 on_event(f"{stamp} key {event.key} up (held {event.held_s:.2f} s)")
-                return
+                return True
             if isinstance(event, HookChanged):
                 on_event(f"{stamp} hook {'OFF-hook (handset lifted)' if event.off_hook else 'ON-hook (hung up)'}")
-            original(event)
+            return False
 
-        loop.handler = handler
-
-        def stop() -> None:
-            if loop.handler is handler:
-                loop.handler = original
-
-        return stop
+        return self.loop.add_filter(watch)
 
     # -- audio
     def audio_begin(self) -> Callable[[], None]:
@@ -388,14 +444,14 @@ class ConsoleBackend:
         return {k: getattr(r, k, None) for k in ("speech_dbfs", "noise_dbfs", "snr_db", "verdict", "score")}
 
     # -- selftest
-    def selftest(self) -> list[Check]:
+    def selftest(self) -> list[SelftestCheck]:
         return [
-            Check("lcd", self._check_lcd),
-            Check("leds", self._check_leds),
-            Check("keys", self._check_keys),
-            Check("audio", self._check_audio, blocking=self.sim is None),
-            Check("storage", self._check_storage, blocking=True),
-            Check("server", self._check_server, blocking=True),
+            SelftestCheck("lcd", self._check_lcd),
+            SelftestCheck("leds", self._check_leds),
+            SelftestCheck("keys", self._check_keys),
+            SelftestCheck("audio", self.probe.check_audio, blocking=self.probe.audio_check_blocks),
+            SelftestCheck("storage", self._check_storage, blocking=True),
+            SelftestCheck("server", self._check_server, blocking=True),
         ]
 
     def _check_lcd(self) -> tuple[str, str]:
@@ -404,9 +460,9 @@ class ConsoleBackend:
         pattern = self.lcd_test_pattern()
         try:
             self.lcd_show(pattern)
-            if self.sim is None:
+            got = self.probe.lcd_readback()
+            if got is None:
                 return "PASS", "test frame written without a bus error (lcd test to look at it)"
-            got = self.sim.lcd_rows()
             if got[0].rstrip() != pattern[0].rstrip():
                 return "FAIL", f"wrote {pattern[0]!r}, the controller holds {got[0]!r}"
             return "PASS", "test frame written and read back from the controller"
@@ -421,10 +477,7 @@ class ConsoleBackend:
             for name, led in self.app.hw_leds.items():
                 for colour in ("red", "green", "blue", "off"):
                     led.set_rgb(COLOURS[colour])
-                    if self.sim is not None:
-                        got = self.sim.board.led_colour(name)
-                    else:
-                        got = {rgb: c for c, rgb in COLOURS.items()}.get(tuple(int(v) for v in led.device.value), "?")
+                    got = self.probe.led_colour(name)
                     if got != colour:
                         bad.append(f"{name} {colour}->{got}")
         finally:
@@ -441,15 +494,6 @@ class ConsoleBackend:
         if stuck:
             return "FAIL", "pressed at rest (stuck or shorted): " + ", ".join(stuck)
         return "PASS", f"{len(panel.buttons)} keys and keypad at rest, hook {hook} (keys for a live test)"
-
-    def _check_audio(self) -> tuple[str, str]:
-        if self.sim is not None:
-            return "PASS", f"simulated line (mode {self.sim.line.mode})"
-        from hal.audio import describe_device
-
-        audio = self.cfg["audio"]
-        name = describe_device(audio["backend"], audio["device"] or None)
-        return "PASS", f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
 
     def _check_storage(self) -> tuple[str, str]:
         state_dir = Path(self.app.state_dir)
@@ -637,25 +681,25 @@ class ConsoleService:
 
     def close(self) -> None:
         self.port.close()
+        self.console.close()
+        self.backend.close()
         logging.getLogger().removeHandler(self.backend.log_buffer)
 
 
-def attach_console(app: App, port_path: str | None = None, *, sim: Any = None, sync: Any = None,
+def attach_console(app: App, port_path: str | None = None, *, probe: HardwareProbe | None = None,
                    restart: Callable[[], None] | None = None, baudrate: int | None = None,
-                   config_path: Path | None = None) -> ConsoleService:
+                   config_path: Path | None = None, timings: ViewTimings | None = None) -> ConsoleService:
     """Serve the technician console on ``port_path`` (default ``console.port``) for ``app``.
 
     Bytes from the port's reader thread are posted to the loop; the console runs on the loop's
     thread only. Raises what pyserial raises when the port cannot be opened.
     """
-    cfg = app.cfg["console"]
-    backend = ConsoleBackend(app, sim=sim, sync=sync, restart=restart, config_path=config_path)
-    holder: dict[str, Console] = {}
-    port = SerialPort(port_path or cfg["port"], int(baudrate or cfg["baudrate"]),
-                      on_bytes=lambda data: app.loop.call_soon(holder["console"].feed, data))
-    console = Console(backend, app.clock, write=port.write, call_later=app.loop.call_later,
-                      run_blocking=backend.run_blocking)
-    holder["console"] = console
+    settings = ConsoleSettings.from_config(app.cfg)
+    backend = ConsoleBackend(app, probe=probe, restart=restart, config_path=config_path)
+    console = Console(backend, app.clock, write=lambda data: port.write(data), call_later=app.loop.call_later,
+                      run_blocking=backend.run_blocking, timings=timings)
+    port = SerialPort(port_path or settings.port, int(baudrate or settings.baudrate),
+                      on_bytes=lambda data: app.loop.call_soon(console.feed, data))
     logging.getLogger().addHandler(backend.log_buffer)
     try:
         port.open()

@@ -22,6 +22,7 @@ from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.clock import RealClock
 from firmware.recovery import recover
+from hwsim.probe import SimProbe
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
@@ -80,7 +81,7 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
     """Console cable, central server, browser panel, then keys from stdin until 'q' or end of input."""
     cable = NullModemCable()
     cleanup.callback(cable.close)
-    attach_console(sim.app, cable.unit_path, sim=sim,
+    attach_console(sim.app, cable.unit_path, probe=SimProbe(sim),
                    restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
     attach_sync(sim)  # the reference central server on loopback, as the unit's central server
     sim.start_realtime()

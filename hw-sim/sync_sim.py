@@ -43,8 +43,8 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
                 **settings: Any) -> SyncWorker:
     """Start (unless given) a central server on loopback, register ``sim``'s unit, and wire a worker.
 
-    Wires: ``sim.central``; ``sim.set_server(up)`` takes the server down or up; a push after each
-    saved record (chained after any existing ``unit.on_record``); the SYNC LED, set on the loop's
+    Wires: ``sim.attach_server(server)``, so ``sim.set_server(up)`` takes the server down or up; a push after each
+    saved record (a subscriber of ``sim.app.records``); the SYNC LED, set on the loop's
     thread; pushed config applied to the unit; ``sim.before_advance`` waits for the worker; and
     ``sim.close()`` stops the worker (and the server, when this function started it).
     ``settings`` change fields of the worker's :class:`SyncSettings` (e.g. ``deadline_margin_s``,
@@ -65,10 +65,7 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     # clock the worker does not set it from /time unless asked (set_time=True).
     chosen = replace(SyncSettings(lockstep=virtual, set_time=not virtual), **settings)
     worker = sim.app.attach_sync(client, chosen, rng=random.Random(seed))
-    sim.central = server
-    sim.sync = worker
-    if not sim.server_up:
-        sim.set_server(False)
+    sim.attach_server(server)
 
     sim.before_advance.append(lambda: worker.wait_idle(60.0))
 

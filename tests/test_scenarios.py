@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
-from hwsim.scenario import fold, run_scenario
+from hwsim.matching import fold
+from hwsim.scenario import run_scenario
 
 SHARED = sorted(SHARED_SCENARIOS.glob("*.toml"))
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
