@@ -2,58 +2,47 @@
 
 :class:`ConsoleBackend` implements :class:`firmware.console.Backend` over a :class:`hal.assembly.App`.
 What differs between a Pi and the simulator (reading the LCD and LEDs back, the audio device) comes
-from a :class:`HardwareProbe`: :class:`RealProbe` here, ``hwsim.probe.SimProbe`` in the simulator.
-Every method runs on the event loop's thread; slow work (PIN hashing, the network, fsync) runs in
-:meth:`ConsoleBackend.run_blocking`'s one worker thread and answers through ``loop.call_soon``.
+from a :class:`deskunit.console_hardware.HardwareProbe`; ``config`` is :mod:`deskunit.console_config`.
+Every method runs on the event loop's thread; slow work (PIN hashing, the network, fsync) runs on
+:meth:`ConsoleBackend.run_blocking`'s worker threads and answers through ``loop.call_soon``.
 
     >>> service = attach_console(app, "/dev/serial0")      # in run_hardware, after App.build
     >>> service = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim))   # deskunit run --sim
 
 Personal data: the log tail is redacted when captured and again when shown
-(:func:`redact`); ``config show`` hides secrets and operators' names; ``queue`` shows counts only.
-``config set`` validates with :mod:`firmware.config`, applies what is safe to apply live and saves
-the value in ``<state_dir>/console-overrides.toml`` (read at start by :func:`with_saved_overrides`).
+(:func:`deskunit.logsetup.redact`); ``config show`` hides secrets and operators' names; ``queue``
+shows counts only.
 """
 
 from __future__ import annotations
 
 import collections
-import difflib
-import json
 import logging
 import os
 import queue
-import socket
-import ssl
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
+from deskunit.console_config import ConfigEditor
+from deskunit.console_hardware import HardwareProbe, RealProbe, Selftest, show_unit_leds
 from deskunit.logsetup import redact
-from firmware.config import SCHEMA, ConfigError, load_config, lookup, merge, site_config_path, validate
-from firmware.console import CommandError, Console, ConsoleSettings, SelftestCheck, ViewTimings, is_secret
+from firmware.console import Console, ConsoleSettings, SelftestCheck, ViewTimings
 from firmware.events import HookChanged, KeyDown, KeyUp
+from firmware.journal import PERSONAL_FIELDS
 from firmware.leds import COLOURS
-from firmware.pins import verify_pin
+from firmware.pin_hash import verify_pin
 from hal.assembly import App
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
 
-OVERRIDES_FILE = "console-overrides.toml"
 AUDIT_FILE = "console-audit.log"
 AUDIT_MAX_BYTES = 512 * 1024
-#: Keys the running unit reads each time it needs them, so a new value is safe to apply at once.
-LIVE_KEYS = frozenset({
-    "unit.language", "greeting.morning", "greeting.day", "greeting.evening", "line.countdown_s",
-    "line.silent_callback_s", "hold.warn_s", "hold.limit_s", "console.idle_logout_s", "console.pin_hash",
-})
 
 # ---------------------------------------------------------------- the log, redacted
 
@@ -79,72 +68,6 @@ class RedactedLogBuffer(logging.Handler):
 
     def tail(self, n: int) -> list[str]:
         return list(self.lines)[-n:]
-
-
-# ---------------------------------------------------------------- overrides
-
-
-def parse_value(text: str) -> Any:
-    """A console value as TOML (``200``, ``true``, ``0x27``, ``[1, 2]``, ``"x"``), else the bare text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text.strip()
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot save a {type(value).__name__}")
-
-
-def read_overrides(state_dir: Path) -> dict[str, Any]:
-    path = Path(state_dir) / OVERRIDES_FILE
-    if not path.exists():
-        return {}
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
-
-
-def write_overrides(state_dir: Path, overrides: dict[str, Any]) -> Path:
-    """Write atomically: a power cut leaves the old file or the new one, never half of one."""
-    path = Path(state_dir) / OVERRIDES_FILE
-    lines = ["# Set with the technician console (config set). Merged over the site config at start."]
-    for table in sorted(overrides):
-        lines.append(f"\n[{table}]")
-        lines += [f"{key} = {toml_value(v)}" for key, v in sorted(overrides[table].items())]
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def with_saved_overrides(cfg: dict[str, Any]) -> dict[str, Any]:
-    """``cfg`` with the console's saved values merged over it; unchanged (and a warning) when they
-    no longer validate, so a stale override never stops the unit from starting."""
-    try:
-        saved = read_overrides(Path(cfg["unit"]["state_dir"]))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        log.warning("console overrides ignored: %s", e)
-        return cfg
-    if not saved:
-        return cfg
-    merged = merge(cfg, saved)
-    try:
-        validate(merged)
-    except ConfigError as e:
-        log.warning("console overrides ignored: %s", e)
-        return cfg
-    return merged
 
 
 # ---------------------------------------------------------------- the backend
@@ -192,58 +115,56 @@ class Workers:
             fn()
 
 
-class HardwareProbe(Protocol):
-    """What differs between a Pi and the simulator when the console looks at the hardware."""
-
-    #: whether :meth:`check_audio` may block (opening a sound device does)
-    audio_check_blocks: bool
-
-    def lcd_rows(self) -> list[str]:
-        """The LCD's rows as the console shows them."""
-        ...
-
-    def lcd_readback(self) -> list[str] | None:
-        """The rows the controller holds, read back; None where the hardware cannot be read."""
-        ...
-
-    def led_colour(self, name: str) -> str:
-        """The colour the LED's pins show now ("?" when it is none of the known ones)."""
-        ...
-
-    def check_audio(self) -> tuple[str, str]:
-        """The selftest's audio item: (PASS/FAIL/SKIP, reason)."""
-        ...
+def roster_names(cfg: dict[str, Any]) -> list[str]:
+    """The operators' names in the roster, whole and word by word: hidden in every log line shown."""
+    names = [str(op.get("name", "")) for op in cfg.get("operators") or []]
+    return names + [part for n in names for part in n.split()]
 
 
-class RealProbe:
-    """The hardware of a Pi: the LCD cannot be read back; the LED pins' values can."""
+def personal_now(unit: Any) -> list[str]:
+    """The signed-in operator's name and the open appeal's personal fields, to hide as well."""
+    known: list[str] = []
+    if unit.operator is not None:
+        known += [unit.operator.name, *unit.operator.name.split()]
+    call = unit.call
+    if call is not None and call.appeal:
+        known += [str(v) for k, v in call.appeal.items() if k in PERSONAL_FIELDS and v]
+    return known
 
-    audio_check_blocks = True
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+class AuditLog:
+    """The console's audit trail in ``<state_dir>/console-audit.log``: one line per command line,
+    login and logout (never a PIN), stamped with the unit's clock; rotated once past 512 KiB."""
 
-    def lcd_rows(self) -> list[str]:
-        return list(self.app.screen.text)
+    def __init__(self, path: Path, clock: Any) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.Lock()  # the console's worker threads audit too
 
-    def lcd_readback(self) -> list[str] | None:
-        return None
-
-    def led_colour(self, name: str) -> str:
-        value = tuple(int(v) for v in self.app.hw_leds[name].device.value)
-        return {rgb: c for c, rgb in COLOURS.items()}.get(value, "?")
-
-    def check_audio(self) -> tuple[str, str]:
-        from hal.audio import describe_device
-
-        audio = self.app.unit.cfg["audio"]
-        name = describe_device(audio["backend"], audio["device"] or None)
-        return "PASS", f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
+    def write(self, text: str, authenticated: bool) -> None:
+        status = self.clock.status()
+        stamp = status.now.isoformat(timespec="seconds") + ("" if status.trusted else "?")
+        line = f"{stamp} {'tech' if authenticated else 'anon'} {text}\n"
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.exists() and self.path.stat().st_size > AUDIT_MAX_BYTES:
+                    os.replace(self.path, self.path.with_suffix(".log.1"))
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+            except OSError as e:
+                log.warning("console audit not written: %s", e)
 
 
 class ConsoleBackend:
     """The console's view of the unit; see the module docstring. Loop thread only (except
-    :meth:`run_blocking` and the functions it runs)."""
+    :meth:`run_blocking` and the functions it runs).
+
+    It implements the whole :class:`firmware.console.Backend` protocol (25 methods, each a few lines
+    over the app), so it is wider than a class should be; the work behind ``config``, ``selftest``
+    and the hardware read-back lives in :mod:`deskunit.console_config` and
+    :mod:`deskunit.console_hardware`.
+    """
 
     def __init__(self, app: App, *, probe: HardwareProbe | None = None, restart: Callable[[], None] | None = None,
                  config_path: Path | None = None, log_buffer: RedactedLogBuffer | None = None) -> None:
@@ -255,10 +176,12 @@ class ConsoleBackend:
         self._restart = restart
         self.config_path = config_path
         self.started = app.clock.monotonic()
-        self.log_buffer = log_buffer or RedactedLogBuffer(known=self._static_known)
-        self._audit_lock = threading.Lock()
+        self.log_buffer = log_buffer or RedactedLogBuffer(known=lambda: roster_names(self.cfg))
+        self.audit_log = AuditLog(Path(app.state_dir) / AUDIT_FILE, app.clock)
         self._workers = Workers("deskunit-console-work")
         self._settings: tuple[dict[str, Any], ConsoleSettings] | None = None
+        self.config = ConfigEditor(app.unit, app.state_dir, config_path)
+        self._selftest = Selftest(app, self.probe, self.lcd_test_pattern)
 
     @property
     def cfg(self) -> dict[str, Any]:
@@ -295,45 +218,13 @@ class ConsoleBackend:
         """Stop the workers once they finish what they run; queued work is dropped."""
         self._workers.close()
 
-    # -- personal data
-    def _static_known(self) -> list[str]:
-        names = [str(op.get("name", "")) for op in self.cfg.get("operators") or []]
-        return names + [part for n in names for part in n.split()]
-
-    def _known(self) -> list[str]:
-        known = self._static_known()
-        op = self.unit.operator
-        if op is not None:
-            known += [op.name, *op.name.split()]
-        call = self.unit.call
-        if call is not None and call.appeal:
-            known += [str(v) for k, v in call.appeal.items() if k in ("full_name", "residence", "phone", "email",
-                                                                      "essence") and v]
-        return known
-
     # -- login and audit
     def verify_pin(self, pin: str) -> bool:
         stored = self.settings().pin_hash
         return bool(stored) and verify_pin(pin, stored)
 
-    @property
-    def audit_path(self) -> Path:
-        return Path(self.app.state_dir) / AUDIT_FILE
-
     def audit(self, text: str, authenticated: bool) -> None:
-        status = self.clock.status()
-        stamp = status.now.isoformat(timespec="seconds") + ("" if status.trusted else "?")
-        line = f"{stamp} {'tech' if authenticated else 'anon'} {text}\n"
-        path = self.audit_path
-        with self._audit_lock:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if path.exists() and path.stat().st_size > AUDIT_MAX_BYTES:
-                    os.replace(path, path.with_suffix(".log.1"))
-                with open(path, "a", encoding="utf-8") as fh:
-                    fh.write(line)
-            except OSError as e:
-                log.warning("console audit not written: %s", e)
+        self.audit_log.write(text, authenticated)
 
     # -- status
     def status(self) -> dict[str, str]:
@@ -400,8 +291,7 @@ class ConsoleBackend:
         self.app.hw_leds[name].set_rgb(COLOURS[colour])
 
     def led_restore(self) -> None:
-        for name, state in self.unit.leds.states.items():
-            self.app.hw_leds[name].set_rgb(COLOURS[state.colour])
+        show_unit_leds(self.app)
 
     # -- inputs
     def watch_inputs(self, on_event: Callable[[str], None]) -> Callable[[], None]:
@@ -445,93 +335,7 @@ class ConsoleBackend:
 
     # -- selftest
     def selftest(self) -> list[SelftestCheck]:
-        return [
-            SelftestCheck("lcd", self._check_lcd),
-            SelftestCheck("leds", self._check_leds),
-            SelftestCheck("keys", self._check_keys),
-            SelftestCheck("audio", self.probe.check_audio, blocking=self.probe.audio_check_blocks),
-            SelftestCheck("storage", self._check_storage, blocking=True),
-            SelftestCheck("server", self._check_server, blocking=True),
-        ]
-
-    def _check_lcd(self) -> tuple[str, str]:
-        if self.in_call():
-            return "SKIP", "a call is on (the screen is left alone)"
-        pattern = self.lcd_test_pattern()
-        try:
-            self.lcd_show(pattern)
-            got = self.probe.lcd_readback()
-            if got is None:
-                return "PASS", "test frame written without a bus error (lcd test to look at it)"
-            if got[0].rstrip() != pattern[0].rstrip():
-                return "FAIL", f"wrote {pattern[0]!r}, the controller holds {got[0]!r}"
-            return "PASS", "test frame written and read back from the controller"
-        except OSError as e:
-            return "FAIL", f"I2C error: {e}"
-        finally:
-            self.lcd_restore()
-
-    def _check_leds(self) -> tuple[str, str]:
-        bad = []
-        try:
-            for name, led in self.app.hw_leds.items():
-                for colour in ("red", "green", "blue", "off"):
-                    led.set_rgb(COLOURS[colour])
-                    got = self.probe.led_colour(name)
-                    if got != colour:
-                        bad.append(f"{name} {colour}->{got}")
-        finally:
-            self.led_restore()
-        if bad:
-            return "FAIL", "pins read back wrong: " + ", ".join(bad)
-        return "PASS", f"{len(self.app.hw_leds)} LEDs, every die driven and read back (led test to look)"
-
-    def _check_keys(self) -> tuple[str, str]:
-        panel = self.app.panel
-        stuck = [k for k, b in panel.buttons.items() if b.is_active]
-        stuck += [f"keypad column {i + 1}" for i, c in enumerate(panel.keypad.cols) if c.is_active]
-        hook = "off-hook" if panel.off_hook() else "on-hook"
-        if stuck:
-            return "FAIL", "pressed at rest (stuck or shorted): " + ", ".join(stuck)
-        return "PASS", f"{len(panel.buttons)} keys and keypad at rest, hook {hook} (keys for a live test)"
-
-    def _check_storage(self) -> tuple[str, str]:
-        state_dir = Path(self.app.state_dir)
-        probe = state_dir / f".selftest-{os.getpid()}"
-        try:
-            with open(probe, "wb") as fh:
-                fh.write(b"deskunit selftest\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            probe.unlink()
-            usage = os.statvfs(state_dir)
-            free_mb = usage.f_bavail * usage.f_frsize // (1024 * 1024)
-        except OSError as e:
-            return "FAIL", f"{state_dir}: {e.strerror or e}"
-        records = self.app.journal.count()
-        return "PASS", f"{state_dir} writable, {free_mb} MB free, journal holds {records} records"
-
-    def _check_server(self) -> tuple[str, str]:
-        server = self.cfg["server"]
-        if not server["url"]:
-            return "SKIP", "server.url is empty (no central server configured)"
-        parts = urlsplit(server["url"])
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        timeout = min(5.0, float(server["timeout_s"]))
-        t0 = time.monotonic()
-        try:
-            with socket.create_connection((host, port), timeout=timeout) as sock:
-                if parts.scheme == "https":
-                    ctx = ssl.create_default_context(cafile=server["ca_file"] or None)
-                    with ctx.wrap_socket(sock, server_hostname=host):
-                        pass
-        except ssl.SSLError as e:
-            return "FAIL", f"{host}:{port} TLS: {e.reason or e}"
-        except OSError as e:
-            return "FAIL", f"{host}:{port}: {e.strerror or e}"
-        what = "TLS handshake" if parts.scheme == "https" else "TCP connect"
-        return "PASS", f"{host}:{port} {what} in {(time.monotonic() - t0) * 1000:.0f} ms"
+        return self._selftest.checks()
 
     # -- queue and sync
     def queue(self) -> dict[str, str]:
@@ -569,70 +373,17 @@ class ConsoleBackend:
 
     # -- config
     def config_items(self) -> list[tuple[str, str]]:
-        saved = self._saved_overrides()
-        items = []
-        for key in SCHEMA:
-            value = lookup(self.cfg, key)
-            shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
-            table, name = key.split(".", 1)
-            if name in saved.get(table, {}):
-                shown += "   (set on the console)"
-            items.append((key, shown))
-        ops = self.cfg.get("operators") or []
-        numbers = ", ".join(str(op.get("number")) for op in ops) or "none"
-        with_pin = sum(1 for op in ops if op.get("pin_hash"))
-        items.append(("operators", f"{len(ops)} ({numbers}); {with_pin} with a PIN; names not shown"))
-        return items
-
-    def _saved_overrides(self) -> dict[str, Any]:
-        try:
-            return read_overrides(self.app.state_dir)
-        except (OSError, tomllib.TOMLDecodeError):
-            return {}
+        return self.config.items()
 
     def config_check(self) -> list[str]:
-        problems = []
-        try:
-            validate(self.cfg)
-        except ConfigError as e:
-            problems.append(f"running config: {e}")
-        site = self.config_path or site_config_path()
-        try:
-            saved = read_overrides(self.app.state_dir)
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            problems.append(f"{self.app.state_dir / OVERRIDES_FILE}: {e}")
-            saved = {}
-        try:
-            load_config(site, overrides=saved)
-        except ConfigError as e:
-            problems.append(f"{site or 'defaults'} + console overrides: {e}")
-        return problems or [f"config: OK (running config, {site or 'defaults'}, console overrides)"]
+        return self.config.check()
 
     def config_set(self, key: str, text: str) -> str:
-        if key not in SCHEMA:
-            close = difflib.get_close_matches(key, list(SCHEMA), n=1)
-            hint = f" Did you mean {close[0]}?" if close else " config show lists the keys."
-            raise CommandError(f"refused: unknown key {key[:60]!r}.{hint} Nothing changed.")
-        value = parse_value(text)
-        table, name = key.split(".", 1)
-        candidate = merge(self.cfg, {table: {name: value}})
-        validate(candidate)  # ConfigError: the console says why; nothing is touched
-        saved = self._saved_overrides()
-        saved.setdefault(table, {})[name] = value
-        try:
-            path = write_overrides(self.app.state_dir, saved)
-        except OSError as e:
-            reason = e.strerror or e
-            raise CommandError(f"refused: cannot save to {self.app.state_dir}: {reason}. Nothing changed.") from None
-        shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
-        if key in LIVE_KEYS:
-            self.unit.apply_config({table: {name: value}})
-            return f"{key} = {shown}: applied now, saved in {path}"
-        return f"{key} = {shown}: saved in {path}; takes effect after restart"
+        return self.config.set(key, text)
 
     # -- log
     def log_tail(self, n: int) -> list[str]:
-        known = self._known()
+        known = roster_names(self.cfg) + personal_now(self.unit)
         return [redact(line, known) for line in self.log_buffer.tail(n)]
 
     # -- clock

@@ -26,7 +26,7 @@ from firmware.journal import Journal
 from firmware.lcd import display_text, wrap
 from firmware.leds import Leds
 from firmware.phrases import LANGUAGES, Phrase, PhraseBank, load_all
-from firmware.pins import verify_pin
+from firmware.pin_hash import verify_pin
 from firmware.views import AppealView, HoldConfirmView, HomeView, MessageView, PhraseView, ScriptView, View
 
 log = logging.getLogger(__name__)

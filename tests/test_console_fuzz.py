@@ -15,7 +15,7 @@ from firmware import console as console_mod
 from firmware.clock import VirtualClock
 from firmware.config import load_config
 from firmware.console import PROMPT, PROMPT_AUTH, Console, ViewTimings
-from firmware.pins import hash_pin
+from firmware.pin_hash import hash_pin
 from hwsim.probe import SimProbe
 from hwsim.unit import SimUnit
 

@@ -8,9 +8,11 @@ import re
 
 import pytest
 
-from deskunit.console_backend import ConsoleBackend, read_overrides, redact, with_saved_overrides
+from deskunit.console_backend import ConsoleBackend
+from deskunit.console_config import read_overrides, with_saved_overrides
+from deskunit.logsetup import redact
 from firmware.console import PROMPT, PROMPT_AUTH, Console, ViewTimings
-from firmware.pins import hash_pin
+from firmware.pin_hash import hash_pin
 from hwsim.probe import SimProbe
 
 PIN = "4821"
@@ -43,7 +45,7 @@ class Session:
         return self.send(PIN + "\r")
 
     def audit(self) -> str:
-        path = self.backend.audit_path
+        path = self.backend.audit_log.path
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
 

@@ -10,11 +10,12 @@ import time
 import pytest
 import serial
 
-from deskunit.console_backend import attach_console, read_overrides
+from deskunit.console_backend import attach_console
+from deskunit.console_config import read_overrides
 from firmware.clock import RealClock
 from firmware.config import load_config
 from firmware.console import ViewTimings
-from firmware.pins import hash_pin
+from firmware.pin_hash import hash_pin
 from hwsim.probe import SimProbe
 from hwsim.pty import NullModemCable
 from hwsim.unit import SimUnit
@@ -133,7 +134,7 @@ def test_whole_technician_session_over_a_pty(rig):
     assert "logged out" in out
     assert "log in first" in term.run("config show")
 
-    audit = service.backend.audit_path.read_text(encoding="utf-8")
+    audit = service.backend.audit_log.path.read_text(encoding="utf-8")
     assert "tech config set hold.limit_s 210" in audit and PIN not in audit and "tok-3f9a" not in audit
 
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from firmware.clock import Clock
@@ -32,7 +32,11 @@ def _run_now(fn: Callable[[], Any], done: Done) -> None:
 
 
 class Console:
-    """One console session on one serial line; see :mod:`firmware.console`."""
+    """One console session on one serial line; see :mod:`firmware.console`.
+
+    Most of its methods are the :class:`~firmware.console.protocol.Host` its commands run in (output,
+    views, busy work, errors); the line editor, the login and the commands themselves live apart.
+    """
 
     meter_line = staticmethod(meter_line)
 
@@ -134,23 +138,23 @@ class Console:
 
     def start(self) -> None:
         """Greet whoever is on the line (output is simply lost when no one is)."""
-        self.guard(self._banner)
+        def banner() -> None:
+            self.say("\ndeskunit technician console. Type help.")
+            if not self.backend.settings().pin_hash:
+                self.say(NO_PIN_HELP)
+            self.prompt()
 
-    def _banner(self) -> None:
-        self.say("\ndeskunit technician console. Type help.")
-        if not self.backend.settings().pin_hash:
-            self.say(NO_PIN_HELP)
-        self.prompt()
+        self.guard(banner)
 
     # ------------------------------------------------------------ input
     def feed(self, data: bytes) -> None:
         """Bytes from the serial line (on the loop's thread)."""
-        self.guard(self._feed, data)
+        def take(data: bytes) -> None:
+            self.login.touched()
+            for ch in self.term.decode(data):
+                self._char(ch)
 
-    def _feed(self, data: bytes) -> None:
-        self.login.touched()
-        for ch in self.term.decode(data):
-            self._char(ch)
+        self.guard(take, data)
 
     def _char(self, ch: str) -> None:
         term = self.term
@@ -220,7 +224,7 @@ class Console:
             return
         name = words[0].lower()
         cmd = self.commands.get(name)
-        self.audit(self.audit_text(words))
+        self.audit(self.commands.audit_text(words))
         if cmd is None:
             self.commands.unknown(words[0])
             return
@@ -239,10 +243,6 @@ class Console:
             self.end_view(quiet=True)
             self.mode = Mode.LINE
             self.say(f"{name}: failed: {type(e).__name__}: {str(e)[:120]}")
-
-    def audit_text(self, words: Sequence[str]) -> str:
-        """The command as the audit log keeps it: never a PIN, a secret or a stray word of digits."""
-        return self.commands.audit_text(words)
 
     # ------------------------------------------------------------ views (Host)
     def start_view(self, view: View) -> None:
