@@ -12,18 +12,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-GREETINGS = ("morning", "day", "evening", "neutral")
-OUTCOMES = (
-    "answered",
-    "outside_competence",
-    "forwarded",
-    "callback",
-    "transfer",
-    "bad_line",
-    "abuse",
-    "caller_silent",
-)
-LINE_VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
+from firmware.vocabulary import Greeting, Outcome, Verdict
+
+GREETINGS: tuple[str, ...] = tuple(Greeting)
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
+LINE_VERDICTS: tuple[str, ...] = tuple(Verdict)
 APPEAL_KINDS = ("remark", "proposal", "statement", "complaint", "request")
 SEND_INFO_VIA = ("sms", "messenger", "email")
 
