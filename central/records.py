@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from firmware.deadline import day_end
 from firmware.vocabulary import Greeting, Outcome, Verdict
 
 GREETINGS: tuple[str, ...] = tuple(Greeting)
@@ -142,6 +143,4 @@ def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
     offset: the unit's local time is what the operator and the caller agreed on).
     """
     ended = datetime.fromisoformat(record["ended_at"])
-    due = ended.date()
-    deadline = datetime.combine(due + timedelta(days=1), time(0), tzinfo=ended.tzinfo)
-    return due, deadline
+    return ended.date(), day_end(ended)
