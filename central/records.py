@@ -13,13 +13,13 @@ from datetime import date, datetime
 from typing import Any
 
 from firmware.deadline import day_end
-from firmware.vocabulary import Greeting, Outcome, Verdict
+from firmware.vocabulary import AppealKind, Greeting, Outcome, SendVia, Verdict
 
 GREETINGS: tuple[str, ...] = tuple(Greeting)
 OUTCOMES: tuple[str, ...] = tuple(Outcome)
 LINE_VERDICTS: tuple[str, ...] = tuple(Verdict)
-APPEAL_KINDS = ("remark", "proposal", "statement", "complaint", "request")
-SEND_INFO_VIA = ("sms", "messenger", "email")
+APPEAL_KINDS: tuple[str, ...] = tuple(AppealKind)
+SEND_INFO_VIA: tuple[str, ...] = tuple(SendVia)
 
 
 class RecordError(ValueError):

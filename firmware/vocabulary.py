@@ -85,6 +85,24 @@ class Outcome(StrEnum):
     CALLER_SILENT = "caller_silent"
 
 
+class AppealKind(StrEnum):
+    """What kind of appeal the caller makes (the record's ``appeal.kind``)."""
+
+    REMARK = "remark"
+    PROPOSAL = "proposal"
+    STATEMENT = "statement"
+    COMPLAINT = "complaint"
+    REQUEST = "request"
+
+
+class SendVia(StrEnum):
+    """R25: how the center sends the details to a caller who cannot write them down."""
+
+    SMS = "sms"
+    MESSENGER = "messenger"
+    EMAIL = "email"
+
+
 class Greeting(StrEnum):
     """R2's greeting by the time of day; neutral when the clock cannot be believed."""
 
