@@ -36,6 +36,8 @@ from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.journal import PERSONAL_FIELDS
 from firmware.leds import COLOURS
 from firmware.pin_hash import verify_pin
+from firmware.timefmt import mmss
+from firmware.vocabulary import ClockSource
 from hal.assembly import App
 from hal.serialport import SerialPort
 
@@ -240,9 +242,9 @@ class ConsoleBackend:
         if call is None:
             out["call"] = "idle (on-hook)"
         else:
-            out["call"] = f"on a call, {_mmss(unit.call_time())}"
+            out["call"] = f"on a call, {mmss(unit.call_time())}"
             if call.hold_started is not None:
-                out["call"] += f", on hold {_mmss(unit.hold_elapsed())}"
+                out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
         op = unit.operator
@@ -392,7 +394,7 @@ class ConsoleBackend:
         return {"now": st.now, "trusted": st.trusted, "source": st.source}
 
     def set_time(self, when: datetime) -> None:
-        self.clock.set_wall(when, "technician")
+        self.clock.set_wall(when, ClockSource.TECHNICIAN)
         log.warning("clock set by the technician console")
         self.unit.refresh()
 
@@ -412,11 +414,6 @@ def _version() -> str:
         return version("deskunit")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 # ---------------------------------------------------------------- wiring

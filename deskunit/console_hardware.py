@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from firmware.console import SelftestCheck
 from firmware.leds import COLOURS
+from firmware.vocabulary import Colour
 from hal.assembly import App
 
 
@@ -109,7 +110,7 @@ class Selftest:
         bad = []
         try:
             for name, led in self.app.hw_leds.items():
-                for colour in ("red", "green", "blue", "off"):
+                for colour in (Colour.RED, Colour.GREEN, Colour.BLUE, Colour.OFF):
                     led.set_rgb(COLOURS[colour])
                     got = self.probe.led_colour(name)
                     if got != colour:

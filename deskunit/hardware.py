@@ -16,9 +16,9 @@ from typing import Any
 
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
+from firmware.call.recovery import recover
 from firmware.clock import RealClock
 from firmware.display import parse_size
-from firmware.recovery import recover
 from firmware.sync import SyncClient, SyncSettings
 from hal.assembly import App
 

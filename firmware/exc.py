@@ -15,8 +15,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from firmware.appeal_text import text
-
 
 class DeskunitError(Exception):
     """Base class of every exception deskunit raises on purpose."""
@@ -70,18 +68,14 @@ class SyncError(DeskunitError):
 
 
 class InvalidInput(DeskunitError, ValueError):
-    """A value the appeal form refuses; ``code`` (e.g. ``phone.too_short``) names the reason.
+    """A value the appeal form refuses; ``code`` (e.g. ``phone.too_short``) names the reason and
+    ``params`` fill its text, which :func:`firmware.appeal.text.explain` gives in the operator's
+    language; ``str()`` is ``message``, the Ukrainian text (see :func:`firmware.appeal.validation.refuse`)."""
 
-    ``message(language)`` says what is wrong in words an operator can act on.
-    """
-
-    def __init__(self, reason: str, /, **params: Any) -> None:
+    def __init__(self, reason: str, message: str = "", /, **params: Any) -> None:
         self.code = reason
         self.params = params
-        super().__init__(self.message("uk"))
-
-    def message(self, language: str = "uk") -> str:
-        return text(language, self.code, **self.params)
+        super().__init__(message or reason)
 
 
 class CommandError(DeskunitError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware.call.unit import Unit
 from firmware.clock import Clock
 from firmware.display import FrameDisplay, LcdScreen, parse_size
 from firmware.events import HookChanged, Subscribers
@@ -25,7 +26,7 @@ from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.line_monitor import LineMonitor
 from firmware.loop import EventLoop
-from firmware.unit import Unit
+from firmware.vocabulary import Led
 from hal.gpio import PanelInputs, RgbLed, panel_leds
 
 log = logging.getLogger("deskunit")
@@ -79,7 +80,7 @@ class App:
 
         unit = self.unit
         worker = SyncWorker(self.journal, client, self.loop, self.clock, settings,
-                            on_led=lambda colour: unit.leds.set("sync", colour, blink=False),
+                            on_led=lambda colour: unit.leds.set(Led.SYNC, colour, blink=False),
                             on_config=unit.apply_config, rng=rng)
         self.records.subscribe(lambda record: worker.kick())
         self.sync = worker

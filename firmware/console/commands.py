@@ -15,8 +15,9 @@ from typing import Any
 
 from firmware.console.live import LiveViews
 from firmware.console.protocol import Command, Host, Mode
-from firmware.console.settings import PUBLIC_STATUS, is_secret, mmss
+from firmware.console.settings import PUBLIC_STATUS, is_secret
 from firmware.exc import CommandError
+from firmware.timefmt import remaining
 
 CommandFn = Callable[[list[str], str], None]
 
@@ -102,7 +103,7 @@ class Commands:
         if not backend.settings().pin_hash:
             status["console"] = "locked: no technician PIN set (deskunit console hash-pin)"
         elif self._locked_for():
-            status["console"] = f"login locked for {mmss(self._locked_for())}"
+            status["console"] = f"login locked for {remaining(self._locked_for())}"
         else:
             status["console"] = "logged in" if authenticated else "not logged in"
         keys = list(status) if authenticated else [k for k in PUBLIC_STATUS if k in status]

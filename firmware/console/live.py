@@ -10,6 +10,7 @@ from typing import Any
 from firmware.console.protocol import Host, Mode, SelftestCheck, Status, View
 from firmware.console.settings import LED_TEST_COLOURS, ViewTimings
 from firmware.exc import CommandError
+from firmware.vocabulary import Colour
 
 
 class LiveViews:
@@ -51,7 +52,7 @@ class LiveViews:
             raise CommandError("usage: led | led test")
         if backend.in_call():
             raise CommandError("a call is on: led test waits until the call ends.")
-        steps = [(name, colour) for name in backend.led_states() for colour in (*LED_TEST_COLOURS, "off")]
+        steps = [(name, colour) for name in backend.led_states() for colour in (*LED_TEST_COLOURS, Colour.OFF)]
 
         def restore() -> None:
             backend.led_restore()
@@ -67,7 +68,7 @@ class LiveViews:
                 return
             name, colour = steps[i]
             backend.led_set(name, colour)
-            if colour != "off":
+            if colour != Colour.OFF:
                 host.say(f"  {name.upper():<5} {colour}")
             host.later(view, self.timings.led_step_s, lambda: step(i + 1))
 

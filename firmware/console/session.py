@@ -13,8 +13,9 @@ from typing import Any
 
 from firmware.clock import Clock
 from firmware.console.protocol import Host, Mode
-from firmware.console.settings import LOCK_S, MAX_FAILURES, NO_PIN_HELP, mmss
+from firmware.console.settings import LOCK_S, MAX_FAILURES, NO_PIN_HELP
 from firmware.exc import CommandError
+from firmware.timefmt import remaining
 
 
 class PinResult(Enum):
@@ -61,7 +62,7 @@ class Login:
             raise CommandError(NO_PIN_HELP)
         left = self.locked_for()
         if left:
-            raise CommandError(f"login locked after {self.max_failures} wrong PINs: try again in {mmss(left)}.")
+            raise CommandError(f"login locked after {self.max_failures} wrong PINs: try again in {remaining(left)}.")
         if self.authenticated:
             raise CommandError("already logged in.")
         self.host.mode = Mode.PIN

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from firmware.vocabulary import Colour
+
 PROMPT = "deskunit> "
 PROMPT_AUTH = "deskunit# "
 PIN_PROMPT = "PIN: "
@@ -18,7 +20,7 @@ CONFIRM_PROMPT = "Restart the unit now? Type yes to confirm: "
 MAX_LINE = 256
 MAX_FAILURES = 5
 LOCK_S = 300.0
-LED_TEST_COLOURS = ("red", "green", "blue", "amber")
+LED_TEST_COLOURS = (Colour.RED, Colour.GREEN, Colour.BLUE, Colour.AMBER)
 #: What ``status`` shows before login: nothing about operators, callers or the line.
 PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "console")
 #: Keys whose values never leave the unit.
@@ -30,12 +32,6 @@ NO_PIN_HELP = ("no technician PIN is set, so the console stays locked.\n"
 
 def is_secret(key: str) -> bool:
     return key in SECRET_KEYS or key.endswith(("pin_hash", "token"))
-
-
-def mmss(seconds: float) -> str:
-    """``m:ss``, rounded up (a lock with 0.2 s left still says 0:01)."""
-    s = max(0, int(seconds + 0.999))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 @dataclass(frozen=True)

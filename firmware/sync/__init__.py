@@ -30,7 +30,7 @@ record ids, statuses and field names do.
 from firmware.exc import InsecureURL, SyncError, SyncErrorKind
 from firmware.sync.client import DEFAULT_API_PATH, BatchOutcome, SyncClient, TimeReading, is_loopback
 from firmware.sync.jobs import PARKED_DRAFT, PullResult, PushResult
-from firmware.sync.policy import Backoff, SyncState, forward_deadline, sync_led
+from firmware.sync.policy import Backoff, SyncState, sync_led
 from firmware.sync.pushed_config import PUSHED_CONFIG_DRAFT, validate_pushed_config
 from firmware.sync.settings import MAX_BATCH, ServerSettings, SyncSettings
 from firmware.sync.worker import SyncWorker
@@ -38,6 +38,6 @@ from firmware.sync.worker import SyncWorker
 __all__ = [
     "DEFAULT_API_PATH", "MAX_BATCH", "PARKED_DRAFT", "PUSHED_CONFIG_DRAFT", "Backoff", "BatchOutcome",
     "InsecureURL", "PullResult", "PushResult", "ServerSettings", "SyncClient", "SyncError", "SyncErrorKind",
-    "SyncSettings", "SyncState", "SyncWorker", "TimeReading", "forward_deadline", "is_loopback", "sync_led",
+    "SyncSettings", "SyncState", "SyncWorker", "TimeReading", "is_loopback", "sync_led",
     "validate_pushed_config",
 ]

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from firmware.deadline import forward_deadline
 from firmware.exc import ConfigError, SyncError, SyncErrorKind
 from firmware.journal import Journal
 from firmware.sync.client import SyncClient, TimeReading
-from firmware.sync.policy import forward_deadline
 from firmware.sync.pushed_config import PUSHED_CONFIG_DRAFT, validate_pushed_config
 
 log = logging.getLogger("firmware.sync")

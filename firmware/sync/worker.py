@@ -25,6 +25,7 @@ from firmware.sync.jobs import ConfigPull, Outbox, PullResult, PushResult
 from firmware.sync.policy import Backoff, SyncState, sync_led
 from firmware.sync.pushed_config import PUSHED_CONFIG_DRAFT
 from firmware.sync.settings import SyncSettings
+from firmware.vocabulary import ClockSource, Colour
 
 log = logging.getLogger("firmware.sync")
 
@@ -134,7 +135,7 @@ class SyncWorker:
     """
 
     def __init__(self, journal: Journal, client: SyncClient, loop: Any, clock: Clock,
-                 settings: SyncSettings | None = None, *, on_led: Callable[[str], None] | None = None,
+                 settings: SyncSettings | None = None, *, on_led: Callable[[Colour], None] | None = None,
                  on_config: Callable[[dict[str, Any]], None] | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
         self.journal = journal
@@ -303,7 +304,7 @@ class SyncWorker:
 
     def _apply_time(self, result: PullResult) -> None:
         clock = self.clock
-        if clock.trusted and clock.source != "server":
+        if clock.trusted and clock.source != ClockSource.SERVER:
             return  # NTP, a technician or the scenario set it: keep theirs
         reading = result.time
         assert reading is not None
@@ -311,7 +312,7 @@ class SyncWorker:
         waited = max(0.0, clock.monotonic() - result.received_mono)
         when = datetime.fromtimestamp(reading.epoch + waited, clock.tz)
         was_trusted = clock.trusted
-        clock.set_wall(when, "server")
+        clock.set_wall(when, ClockSource.SERVER)
         if not was_trusted:
             log.info("clock set from the server (round trip %.0f ms)", reading.rtt_s * 1000)
 
@@ -346,7 +347,7 @@ class _LoopStatus:
         self.auth_error = False
         self.forwards: tuple[tuple[str, datetime], ...] = ()
         self.parked = parked
-        self.led: str | None = None
+        self.led: Colour | None = None
         self.last_ok: str | None = None
         self.last_error: str | None = None
 
