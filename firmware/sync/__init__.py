@@ -19,7 +19,7 @@ The rooms:
     >>> client = SyncClient("https://central.example.org/api/v1", token="...", ca_file="/etc/ca.pem")
     >>> worker = SyncWorker(journal, client, loop, clock, SyncSettings(), on_led=leds_sync)
     >>> worker.start()
-    >>> unit.subscribe_records(lambda record: worker.kick())    # push at once after each saved record
+    >>> app.records.subscribe(lambda record: worker.kick())    # push at once after each saved record
     >>> worker.state()["led"]
     'green'
 
