@@ -42,4 +42,7 @@ def forward_deadline(ended_at: str | None, due: str | None = None) -> datetime |
         return None
     if ended.tzinfo is None:
         return None
-    return day_end(ended)
+    try:
+        return day_end(ended)
+    except OverflowError:  # 9999-12-31: no day after it to end on
+        return None

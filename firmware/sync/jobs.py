@@ -37,6 +37,7 @@ class PushResult:
     contacted: bool  # the server answered at least once (a push with nothing to send does not count)
     forwards: tuple[tuple[str, datetime], ...]  # (record id, deadline) of pending forwarded appeals
     parked: int
+    parked_ids: tuple[tuple[str, str], ...] = ()  # (record id, why) of each parked record
 
 
 @dataclass(frozen=True)
@@ -55,28 +56,41 @@ class Outbox:
     """The push job: the journal's unsynced records, sent in batches until done or refused.
 
     A record is marked synced only after the server confirmed it (``created`` or ``duplicate``); one
-    the server refuses is parked (kept, not re-sent) so it cannot block the ones behind it.
+    the server refuses is parked (kept, not re-sent) so it cannot block the ones behind it. So is one
+    the server answers 500 for, sent alone, ``park_after`` pushes running while the records after it
+    went through (the server works; that record breaks it). When two records in a row fail alone the
+    server itself is failing: the push stops and is retried later, nothing is parked. Only 500 counts
+    (an error the request caused); 502, 503 and 504 say the server is away.
     """
 
-    def __init__(self, journal: Journal, client: SyncClient, batch_size: int, now: Callable[[], datetime]) -> None:
+    def __init__(self, journal: Journal, client: SyncClient, batch_size: int, now: Callable[[], datetime],
+                 park_after: int = 3) -> None:
         self.journal = journal
         self.client = client
         self.batch_size = batch_size
+        self.park_after = max(1, park_after)
         self._now = now
         parked = journal.get_draft(PARKED_DRAFT) or {}
         self.parked: dict[str, str] = dict(parked.get("ids", {}))
+        self.strikes: dict[str, int] = {}  # record id -> pushes in which it alone got a 500
+        self._solo_next = False
+        self.forwards: tuple[tuple[str, datetime], ...] = ()
 
     def push(self, started: float, unpark: bool, stopping: Callable[[], bool]) -> PushResult:
         if unpark and self.parked:
             log.info("unparking %d record(s)", len(self.parked))
             self.parked.clear()
+            self.strikes.clear()
             self.journal.put_draft(PARKED_DRAFT, None)
         delivered = 0
         contacted = False
         error: SyncError | None = None
-        solo = False  # after a 400 that does not say which record, send one at a time
+        # after a 400 that does not say which record, or a batch the server failed on (500), one at a time
+        solo, self._solo_next = self._solo_next, False
+        suspects: list[str] = []  # records that got a 5xx alone in this push
+        unstruck: list[str] = []  # those of them no later record went through after, yet
         while not stopping():
-            batch = self._next_batch()
+            batch = self._next_batch(skip=suspects)
             if solo:
                 batch = batch[:1]
             if not batch:
@@ -86,6 +100,17 @@ class Outbox:
             try:
                 outcome = self.client.post_batch(batch)
             except SyncError as e:
+                if e.kind is SyncErrorKind.RETRY and e.status == 500:  # 502-504: the server is away
+                    if not solo and len(batch) > 1:
+                        self._solo_next = True  # after the backoff, find out which record it is
+                        error = e
+                        break
+                    if unstruck:
+                        error = e  # a second record in a row fails alone: the server fails, not a record
+                        break
+                    suspects.append(ids[0])
+                    unstruck.append(ids[0])
+                    continue
                 invalid = e.kind is SyncErrorKind.INVALID
                 contacted = contacted or invalid
                 if invalid and e.index is not None and 0 <= e.index < len(batch):
@@ -105,14 +130,31 @@ class Outbox:
             delivered += len(outcome.delivered)
             for rid in outcome.conflicts:
                 self._park(rid, "the server holds a different record under this id (409)")
+            self._strike(unstruck)
+            unstruck.clear()
+        if suspects and error is None:
+            error = SyncError(SyncErrorKind.RETRY, f"server error for {len(suspects)} record(s) sent alone", 500)
         return self.result(started, delivered, error, contacted)
 
-    def result(self, started: float, delivered: int, error: SyncError | None, contacted: bool) -> PushResult:
-        return PushResult(started, delivered, error, contacted, self._scan_forwards(), len(self.parked))
+    def _strike(self, suspects: list[str]) -> None:
+        """A record after the suspects went through: each suspect failed because of itself."""
+        for rid in suspects:
+            self.strikes[rid] = self.strikes.get(rid, 0) + 1
+            if self.strikes[rid] >= self.park_after:
+                del self.strikes[rid]
+                self._park(rid, f"the server failed on it alone {self.park_after} times (500), others went through")
 
-    def _next_batch(self) -> list[dict[str, Any]]:
-        rows = self.journal.pending(self.batch_size + len(self.parked))
-        return [r for r in rows if r["id"] not in self.parked][: self.batch_size]
+    def result(self, started: float, delivered: int, error: SyncError | None, contacted: bool) -> PushResult:
+        try:
+            self.forwards = self._scan_forwards()
+        except Exception:  # a damaged record must not stop the push job from reporting
+            log.exception("scanning pending forwards failed")
+        return PushResult(started, delivered, error, contacted, self.forwards, len(self.parked),
+                          tuple(self.parked.items()))
+
+    def _next_batch(self, skip: list[str]) -> list[dict[str, Any]]:
+        rows = self.journal.pending(self.batch_size + len(self.parked) + len(skip))
+        return [r for r in rows if r["id"] not in self.parked and r["id"] not in skip][: self.batch_size]
 
     def _park(self, record_id: str, reason: str) -> None:
         self.parked[record_id] = reason

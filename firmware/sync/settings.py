@@ -49,6 +49,9 @@ class SyncSettings:
     deadline_margin_s: float = 1800.0
     #: pending records turn the LED red after this many failed pushes in a row
     red_after_failures: int = 3
+    #: a record the server answers 5xx for, alone, this many times while records after it go through
+    #: is parked: it is the record, not the server, that fails
+    park_after_server_errors: int = 3
     #: how often the LED and the deadline watch are re-evaluated
     check_period_s: float = 30.0
     #: set the unit's clock from the server's /time while no better source set it

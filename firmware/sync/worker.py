@@ -45,6 +45,8 @@ class JobThread:
     def __init__(self, run: Callable[[Job, float], None], name: str = "deskunit-sync") -> None:
         self._run_job = run
         self._name = name
+        self.restarts = 0
+        self.last_death: str | None = None  # why the thread last died (its supervisor logs it)
         self._cond = threading.Condition()
         self._jobs: dict[Job, float] = {}  # job -> unit monotonic time it was queued
         self._busy = False
@@ -59,6 +61,23 @@ class JobThread:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._main, name=self._name, daemon=True)
         self._thread.start()
+
+    def supervise(self) -> str | None:
+        """Restart the thread if it died (not when it was told to stop); returns why it died, or None.
+
+        Safe from any thread: :meth:`enqueue` calls it too, so a job is never queued for a dead thread.
+        """
+        with self._cond:
+            thread = self._thread
+            if thread is None or thread.is_alive() or self._stopping:
+                return None
+            why = self.last_death or "it ended without a word"
+            self.last_death = None
+            self.restarts += 1
+            self._thread = threading.Thread(target=self._main, name=self._name, daemon=True)
+            self._thread.start()
+        log.error("sync thread died and was restarted (%d so far): %s", self.restarts, why)
+        return why
 
     def stop(self, timeout: float) -> None:
         with self._cond:
@@ -79,6 +98,7 @@ class JobThread:
             self._unpark = self._unpark or unpark
             self._jobs.setdefault(job, now)
             self._cond.notify_all()
+        self.supervise()
         return True
 
     def take_unpark(self) -> bool:
@@ -111,10 +131,15 @@ class JobThread:
                 self._busy = True
             try:
                 self._run_job(job, queued_at)
-            finally:
-                with self._cond:
+            except BaseException as e:  # what even _run_job could not handle: the thread ends here
+                with self._cond:  # and its supervisor starts another, saying why
+                    self.last_death = f"{job} job raised {type(e).__name__}: {str(e)[:200]}"
                     self._busy = False
                     self._cond.notify_all()
+                return
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
 
 
 class SyncWorker:
@@ -148,10 +173,11 @@ class SyncWorker:
         self.backoff = backoff or Backoff(settings.backoff_base_s, settings.backoff_cap_s, rng or random.Random())
         self._thread = JobThread(self._run_job)
         # the worker thread's own
-        self._outbox = Outbox(journal, client, settings.batch_size, clock.now)
+        self._outbox = Outbox(journal, client, settings.batch_size, clock.now, settings.park_after_server_errors)
         self._puller = ConfigPull(journal, client, settings.set_time, clock.monotonic)
         # the loop thread's own
         self._status = _LoopStatus(parked=len(self._outbox.parked))
+        self._status.parked_ids = tuple(self._outbox.parked.items())
         self._timers = _Timers()
         # published by the loop, read by anyone: replaced whole, never changed in place
         self._state = SyncState(parked=self._status.parked)
@@ -197,6 +223,10 @@ class SyncWorker:
         """
         return self._thread.wait_idle(timeout)
 
+    def parked(self) -> list[tuple[str, str]]:
+        """(record id, why) of each parked record as of the last push: ids only, never content."""
+        return list(self._status.parked_ids)
+
     def state(self) -> dict[str, Any]:
         """``{"led", "pending", "last_ok", "last_error", "deadline_at_risk", "parked"}`` as of the
         loop's last update."""
@@ -217,7 +247,9 @@ class SyncWorker:
         except Exception as e:  # a bug must not kill the thread: report it as a failure
             log.exception("sync %s job failed", job)
             err = SyncError(SyncErrorKind.CLIENT, f"internal error: {type(e).__name__}")
-            result = (self._outbox.result(started, 0, err, False) if job is Job.PUSH
+            # nothing here may raise again (re-reading the journal could): a plain failure
+            result = (PushResult(started, 0, err, False, self._outbox.forwards, len(self._outbox.parked),
+                                 tuple(self._outbox.parked.items())) if job is Job.PUSH
                       else ConfigPull.failed(started, err))
         self.loop.call_soon(self._push_done if job is Job.PUSH else self._pull_done, result)
 
@@ -244,6 +276,7 @@ class SyncWorker:
         status = self._status
         status.forwards = result.forwards
         status.parked = result.parked
+        status.parked_ids = result.parked_ids
         self._timers.push = _cancel(self._timers.push)
         err = result.error
         if err is None:
@@ -323,8 +356,16 @@ class SyncWorker:
         now = self.clock.now()
         return any(now >= deadline - margin for _, deadline in self._status.forwards)
 
+    def _supervise(self) -> None:
+        """The sync thread never stays dead: restart it, say why it died (loop thread)."""
+        why = self._thread.supervise()
+        if why is not None:
+            self._status.last_error = f"sync thread restarted: {why}"[:200]
+            self._enqueue(Job.PUSH)  # what it was doing is tried again
+
     def _refresh(self) -> None:
         """Recompute the LED and publish the state snapshot (loop thread)."""
+        self._supervise()
         status = self._status
         pending = max(0, self.journal.pending_count() - status.parked)
         at_risk = self.deadline_at_risk()
@@ -347,6 +388,7 @@ class _LoopStatus:
         self.auth_error = False
         self.forwards: tuple[tuple[str, datetime], ...] = ()
         self.parked = parked
+        self.parked_ids: tuple[tuple[str, str], ...] = ()
         self.led: Colour | None = None
         self.last_ok: str | None = None
         self.last_error: str | None = None
