@@ -110,7 +110,7 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
         elif line.startswith("audio "):
             try:
                 sim.line.set_mode(line.split(None, 1)[1])
-            except ValueError as e:
+            except (ValueError, OSError) as e:  # the line stays as it was
                 print(f"audio: {e}", flush=True)
         elif line in SHORTCUTS or line.upper() in SHORTCUTS.values():
             key = SHORTCUTS.get(line, line.upper())

@@ -10,11 +10,13 @@ audio at the clock's pace, virtual or real. Signals are deterministic (seeded) f
 
 from __future__ import annotations
 
-import wave
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from firmware.exc import WavError
+from firmware.line.wavfile import read_mono
 
 FRAME_S = 0.02
 LINE_FLOOR_DBFS = -62.0  # every live line hisses a little; a dead one is digitally silent
@@ -22,15 +24,18 @@ MODES = ("clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION", "a WAV pat
 
 
 def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Mono float samples from a 16-bit PCM WAV, resampled linearly to ``sample_rate`` if needed."""
-    with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
-        rate, channels = w.getframerate(), w.getnchannels()
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
-    if channels > 1:
-        x = x.reshape(-1, channels).mean(axis=1)
-    if rate != sample_rate and len(x):
+    """Mono float samples from a PCM WAV, resampled linearly to ``sample_rate`` if needed.
+
+    The header is checked before anything is read (:func:`firmware.line.wavfile.read_mono`): a
+    missing, empty, non-WAV, FIFO or directory path, or an absurd rate, raises :class:`WavError`
+    (a ValueError) naming the file, and the line keeps what it played.
+    """
+    try:
+        x64, rate = read_mono(str(path))
+    except WavError as e:
+        raise WavError(f"{path}: {e}") from None
+    x = x64.astype(np.float32)
+    if rate != sample_rate:
         n = int(round(len(x) * sample_rate / rate))
         x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
     return x
@@ -81,7 +86,10 @@ class SimLine:
             path = Path(mode)
             if not path.is_absolute():
                 path = self.base_dir / path
-            self._loop, self._pos = read_wav(path, self.sample_rate), 0
+            samples = read_wav(path, self.sample_rate)  # raises before anything changes
+            if not len(samples):
+                raise WavError(f"{path}: holds no audio")
+            self._loop, self._pos = samples, 0
         elif self._kind == "wav":
             self._loop, self._pos = self._speech, 0
         self.mode, self._kind, self._arg = mode, kind, arg

@@ -156,7 +156,10 @@ class SimUnit:
     def _audio_realtime(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
-            self.feed_audio(AUDIO_STEP_S)
+            try:
+                self.feed_audio(AUDIO_STEP_S)
+            except Exception:  # the simulated line must outlive one bad step, as a sound card does
+                log.exception("simulated audio step failed")
             next_t += AUDIO_STEP_S
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 

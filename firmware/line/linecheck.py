@@ -1,7 +1,8 @@
 """`deskunit linecheck [--json] FILE.wav...`: judge recorded lines with the daemon's own analyzer.
 
-Each file is read with the standard `wave` module (PCM WAV; 8 or 16 kHz are used as they are, other
-rates are resampled to 8 kHz, several channels are mixed down) and streamed through
+Each file's header is checked before it is read (:mod:`firmware.line.wavfile`: a regular file,
+8-48 kHz, one or two channels, at most ten minutes); 8 or 16 kHz are used as they are, other rates are
+resampled to 8 kHz, stereo is mixed down, and streamed through
 `firmware.line.analyzer`.  With --json one object a line: {"file": ..., "verdict": ..., "score": ...}.
 A file that cannot be read gets one clear line on stderr; the others are still judged and the exit
 status is 1.
@@ -11,47 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import wave
 
 import numpy as np
 
 from firmware.exc import WavError
 from firmware.line.analyzer import analyze
+from firmware.line.wavfile import MAX_SECONDS, read_mono
 
 
-def read_wav(path: str) -> tuple[np.ndarray, int]:
-    """Return (mono float samples in [-1, 1], sample rate) for an 8/16/24/32-bit PCM WAV file."""
-    try:
-        with wave.open(path, "rb") as w:
-            ch, width, rate, nfr = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
-            raw = w.readframes(nfr)
-    except FileNotFoundError:
-        raise WavError("no such file") from None
-    except IsADirectoryError:
-        raise WavError("is a directory, not a WAV file") from None
-    except PermissionError:
-        raise WavError("permission denied") from None
-    except (wave.Error, EOFError) as e:
-        raise WavError(f"not a PCM WAV file ({e})") from None
-    except OSError as e:
-        raise WavError(f"cannot read ({e.strerror or e})") from None
-    if rate <= 0:
-        raise WavError(f"invalid sample rate {rate}")
-    if width == 1:
-        x = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
-    elif width == 2:
-        x = np.frombuffer(raw, dtype="<i2").astype(np.float64)
-        x *= 1.0 / 32768.0  # in place: a power of two, so the same values as a division
-    elif width == 3:
-        b = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        x = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
-    elif width == 4:
-        x = np.frombuffer(raw, dtype="<i4").astype(np.float64) / float(1 << 31)
-    else:
-        raise WavError(f"unsupported sample width {width * 8} bits")
-    if ch > 1:
-        x = x[: len(x) // ch * ch].reshape(-1, ch).mean(axis=1)
+def read_wav(path: str, max_seconds: float = MAX_SECONDS) -> tuple[np.ndarray, int]:
+    """Return (mono float samples in [-1, 1], sample rate) for a checked 8-48 kHz PCM WAV file
+    (8/16/24/32-bit; see :mod:`firmware.line.wavfile`), at 8 kHz unless it is 8 or 16 kHz."""
+    x, rate = read_mono(path, max_seconds)
     if rate not in (8000, 16000):
         x = resample(x, rate, 8000)
         rate = 8000
@@ -78,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Judge telephone-line recordings: good, degraded, unintelligible, silent, no_signal.",
     )
     ap.add_argument("--json", action="store_true", help="one JSON object per file, one a line")
+    ap.add_argument("--max-seconds", type=float, default=MAX_SECONDS, metavar="S",
+                    help=f"refuse recordings longer than this (default {MAX_SECONDS:.0f})")
     ap.add_argument("files", nargs="+", metavar="FILE.wav")
     a = ap.parse_args(argv)
     status = 0
@@ -85,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'verdict':15s} {'score':>6s}  file")
     for path in a.files:
         try:
-            x, rate = read_wav(path)
+            x, rate = read_wav(path, a.max_seconds)
         except WavError as e:
             print(f"linecheck: {path}: {e}", file=sys.stderr)
             status = 1
