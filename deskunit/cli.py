@@ -5,6 +5,7 @@
     deskunit linecheck [--json] FILE.wav...
     deskunit config check [FILE]
     deskunit console hash-pin
+    deskunit failed UNIT                     systemd's OnFailure= notice (journal and LCD)
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_failed(args: argparse.Namespace) -> int:
+    from deskunit.failure import main as failed
+
+    return failed(args.unit)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="deskunit", description="Desk unit for contact-center operators.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -97,6 +104,10 @@ def parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=["check"])
     cfg.add_argument("file", nargs="?", help="file to check (default: the site config)")
     cfg.set_defaults(fn=cmd_config)
+
+    failed = sub.add_parser("failed", help="report that systemd gave up on the unit (OnFailure=)")
+    failed.add_argument("unit", help="the unit that failed (systemd's %%i)")
+    failed.set_defaults(fn=cmd_failed)
 
     from deskunit.console_cli import add_console_parser
 

@@ -152,6 +152,7 @@ fi
 # ---------------------------------------------------------------- the service
 say "systemd unit"
 run install -m 0644 "$SRC/systemd/deskunit.service" /etc/systemd/system/deskunit.service
+run install -m 0644 "$SRC/systemd/deskunit-failure@.service" /etc/systemd/system/deskunit-failure@.service
 run systemctl daemon-reload
 if have systemd-analyze; then
     run systemd-analyze verify /etc/systemd/system/deskunit.service || true
