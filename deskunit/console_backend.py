@@ -17,6 +17,7 @@ shows counts only.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import queue
@@ -39,12 +40,19 @@ from firmware.pin_hash import verify_pin
 from firmware.timefmt import mmss
 from firmware.vocabulary import ClockSource
 from hal.assembly import App
-from hal.serialport import SerialPort
+from hal.serialport import Inbox, SerialPort
 
 log = logging.getLogger(__name__)
 
 AUDIT_FILE = "console-audit.log"
+#: Logins, wrong and cancelled PINs, lockouts, logouts, restarts: apart, so junk cannot push them out.
+SECURITY_FILE = "console-security.log"
+#: The wrong-PIN count and the lock, kept across restarts.
+LOGIN_STATE_FILE = "console-login.json"
 AUDIT_MAX_BYTES = 512 * 1024
+#: Input bytes waiting for the loop at most (a UART overruns beyond its buffer too), and taken per turn.
+INBOX_BYTES = 4096
+FEED_SLICE = 256
 
 # ---------------------------------------------------------------- the log, redacted
 
@@ -135,24 +143,27 @@ def personal_now(unit: Any) -> list[str]:
 
 
 class AuditLog:
-    """The console's audit trail in ``<state_dir>/console-audit.log``: one line per command line,
-    login and logout (never a PIN), stamped with the unit's clock; rotated once past 512 KiB."""
+    """The console's audit trail: command lines in ``<state_dir>/console-audit.log`` and the security
+    events (logins, wrong and cancelled PINs, lockouts, logouts, restarts) in
+    ``console-security.log``; never a PIN; stamped with the unit's clock; each rotated past 512 KiB."""
 
-    def __init__(self, path: Path, clock: Any) -> None:
+    def __init__(self, path: Path, clock: Any, security_path: Path | None = None) -> None:
         self.path = path
+        self.security_path = security_path or path.with_name(SECURITY_FILE)
         self.clock = clock
         self._lock = threading.Lock()  # the console's worker threads audit too
 
-    def write(self, text: str, authenticated: bool) -> None:
+    def write(self, text: str, authenticated: bool, security: bool = False) -> None:
         status = self.clock.status()
         stamp = status.now.isoformat(timespec="seconds") + ("" if status.trusted else "?")
         line = f"{stamp} {'tech' if authenticated else 'anon'} {text}\n"
+        path = self.security_path if security else self.path
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                if self.path.exists() and self.path.stat().st_size > AUDIT_MAX_BYTES:
-                    os.replace(self.path, self.path.with_suffix(".log.1"))
-                with open(self.path, "a", encoding="utf-8") as fh:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if path.exists() and path.stat().st_size > AUDIT_MAX_BYTES:
+                    os.replace(path, path.with_suffix(".log.1"))
+                with open(path, "a", encoding="utf-8") as fh:
                     fh.write(line)
             except OSError as e:
                 log.warning("console audit not written: %s", e)
@@ -225,8 +236,27 @@ class ConsoleBackend:
         stored = self.settings().pin_hash
         return bool(stored) and verify_pin(pin, stored)
 
-    def audit(self, text: str, authenticated: bool) -> None:
-        self.audit_log.write(text, authenticated)
+    def audit(self, text: str, authenticated: bool, security: bool = False) -> None:
+        self.audit_log.write(text, authenticated, security)
+        if security:
+            log.info("console: %s", text)  # what was typed is never in it: the events only
+
+    def login_state(self) -> dict[str, Any] | None:
+        path = Path(self.app.state_dir) / LOGIN_STATE_FILE
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def save_login_state(self, state: dict[str, Any]) -> None:
+        """Written atomically (a power cut leaves the old count or the new one)."""
+        path = Path(self.app.state_dir) / LOGIN_STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as e:
+            log.warning("console login state not saved: %s", e)
 
     # -- status
     def status(self) -> dict[str, str]:
@@ -357,7 +387,20 @@ class ConsoleBackend:
             out["with an appeal"] = str(len(appeals))
             out["to forward (same day)"] = str(sum(1 for a in appeals if a.get("forward_to")))
         out["last sync"], out["sync"] = self._sync_summary()
+        parked = self.sync.parked() if self.sync is not None else []
+        if parked:
+            out["parked (not sent)"] = f"{len(parked)}; `sync resend` sends them again"
+            for rid, why in parked[:10]:
+                out[f"  {rid}"] = why
         return out
+
+    def resend_parked(self) -> str:
+        sync = self.sync
+        if sync is None:
+            return "sync: no sync worker runs in this unit"
+        n = sync.unpark()
+        log.warning("parked records sent again from the technician console (%d)", n)
+        return f"sync: {n} parked record(s) queued to be sent again" if n else "sync: no record is parked"
 
     def sync_now(self) -> str:
         """Blocking (run_blocking): push and pull now, wait for the answers."""
@@ -426,6 +469,7 @@ class ConsoleService:
     console: Console
     backend: ConsoleBackend
     port: SerialPort
+    inbox: Inbox
 
     def close(self) -> None:
         self.port.close()
@@ -439,22 +483,33 @@ def attach_console(app: App, port_path: str | None = None, *, probe: HardwarePro
                    config_path: Path | None = None, timings: ViewTimings | None = None) -> ConsoleService:
     """Serve the technician console on ``port_path`` (default ``console.port``) for ``app``.
 
-    Bytes from the port's reader thread are posted to the loop; the console runs on the loop's
-    thread only. Raises what pyserial raises when the port cannot be opened.
+    The console runs on the loop's thread only and never waits for the line: bytes from the port's
+    reader thread wait in a bounded :class:`~hal.serialport.Inbox` and reach the console
+    :data:`FEED_SLICE` at a time, one loop event per slice (a flood shares the loop with the hook
+    and the keys); output is queued to the port's writer thread, which drops what the line cannot
+    carry. Raises what pyserial raises when the port cannot be opened.
     """
     settings = ConsoleSettings.from_config(app.cfg)
     backend = ConsoleBackend(app, probe=probe, restart=restart, config_path=config_path)
     console = Console(backend, app.clock, write=lambda data: port.write(data), call_later=app.loop.call_later,
                       run_blocking=backend.run_blocking, timings=timings)
-    port = SerialPort(port_path or settings.port, int(baudrate or settings.baudrate),
-                      on_bytes=lambda data: app.loop.call_soon(console.feed, data))
+
+    def drain() -> None:
+        data, more = inbox.take(FEED_SLICE)
+        if more:
+            app.loop.call_soon(drain)  # behind whatever else is queued: the loop stays fair
+        if data:
+            console.feed(data)
+
+    inbox = Inbox(wake=lambda: app.loop.call_soon(drain), limit=INBOX_BYTES)
+    port = SerialPort(port_path or settings.port, int(baudrate or settings.baudrate), on_bytes=inbox.put)
     logging.getLogger().addHandler(backend.log_buffer)
     try:
         port.open()
     except Exception:
         logging.getLogger().removeHandler(backend.log_buffer)
         raise
-    service = ConsoleService(console, backend, port)
+    service = ConsoleService(console, backend, port, inbox)
     app.closers.append(service.close)
     app.loop.call_soon(console.start)
     return service

@@ -169,6 +169,7 @@ class OperatorCheck(StrEnum):
     PIN = "pin"  # this operator has a PIN: ask for it
     UNKNOWN = "unknown"  # no such operator in the roster
     BAD_PIN = "bad_pin"
+    LOCKED = "locked"  # too many wrong PINs for this number: sign-in waits
 
 
 class SignInStage(StrEnum):

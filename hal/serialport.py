@@ -10,12 +10,18 @@ pty cable (:mod:`hwsim.pty`):
     >>> port.close()
 
 ``on_bytes`` runs on the reader thread. A port that fails (a USB gadget unplugged) is reopened
-every ``reopen_s``; writes never block for longer than ``write_timeout_s`` and are dropped when the
-line cannot take them, so a console never stalls the unit.
+every ``reopen_s``.
+
+The port never stalls the unit: :meth:`SerialPort.write` only queues (a writer thread feeds the UART
+at its own pace); once ``max_out`` bytes wait, what does not fit is dropped and a marker says so, as
+output the line cannot carry is worthless by the time it would arrive. :class:`Inbox` hands input to
+the event loop the same way: at most one wake-up queued on the loop, at most ``limit`` bytes held (a
+UART's receive overrun), taken in slices so a flood of input shares the loop with everything else.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -24,21 +30,71 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: What replaces output the line could not carry (the reader knows some is missing, and where).
+DROPPED_MARK = b"\r\n[... output dropped: the line is slower than the unit ...]\r\n"
+
+
+class Inbox:
+    """Bytes from a reader thread to the event loop, bounded: ``wake()`` (which posts to the loop) is
+    called once per batch, not once per read; beyond ``limit`` waiting bytes, new input is dropped.
+
+        >>> inbox = Inbox(wake=lambda: loop.call_soon(drain), limit=4096)
+        >>> inbox.put(b"help\\r")            # reader thread
+        >>> data, more = inbox.take(256)      # loop thread, in drain(); call_soon(drain) again if more
+    """
+
+    def __init__(self, wake: Callable[[], None], limit: int = 4096) -> None:
+        self._wake = wake
+        self.limit = limit
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self._posted = False
+        self.dropped = 0
+
+    def put(self, data: bytes) -> None:
+        with self._lock:
+            room = self.limit - len(self._buf)
+            if len(data) > room:
+                self.dropped += len(data) - max(room, 0)
+                data = data[: max(room, 0)]
+            self._buf += data
+            wake = bool(self._buf) and not self._posted
+            self._posted = self._posted or wake
+        if wake:
+            self._wake()
+
+    def take(self, n: int) -> tuple[bytes, bool]:
+        """Up to ``n`` bytes, and whether more wait (then the caller must take again later: no new
+        wake-up comes for them)."""
+        with self._lock:
+            data = bytes(self._buf[:n])
+            del self._buf[:n]
+            more = bool(self._buf)
+            self._posted = more
+        return data, more
+
 
 class SerialPort:
     """A serial port with a reader thread delivering bytes to ``on_bytes``."""
 
     def __init__(self, path: str, baudrate: int = 115200, *, on_bytes: Callable[[bytes], None],
-                 write_timeout_s: float = 0.5, reopen_s: float = 2.0) -> None:
+                 write_timeout_s: float = 0.5, reopen_s: float = 2.0, max_out: int = 4096) -> None:
         self.path = path
         self.baudrate = baudrate
         self.on_bytes = on_bytes
         self.write_timeout_s = write_timeout_s
         self.reopen_s = reopen_s
+        self.max_out = max_out
         self._serial: Any = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._out: collections.deque[bytes] = collections.deque()
+        self._out_len = 0
+        self._out_cond = threading.Condition()
+        self._marked = False  # a DROPPED_MARK is queued and the queue has not drained since
+        self.dropped = 0  # bytes of output dropped since the port opened
 
     def _open_serial(self) -> Any:
         import serial
@@ -53,6 +109,8 @@ class SerialPort:
             self._serial = self._open_serial()
         self._thread = threading.Thread(target=self._read_loop, name="deskunit-serial", daemon=True)
         self._thread.start()
+        self._writer = threading.Thread(target=self._write_loop, name="deskunit-serial-tx", daemon=True)
+        self._writer.start()
 
     @property
     def is_open(self) -> bool:
@@ -97,19 +155,54 @@ class SerialPort:
             ser.close()
 
     def write(self, data: bytes) -> None:
-        """Send ``data``; when the line is down or will not take it in time, it is dropped."""
-        ser = self._serial
-        if ser is None or not data:
+        """Queue ``data`` for the line and return at once (any thread); what does not fit in
+        ``max_out`` is dropped, once marked with :data:`DROPPED_MARK`."""
+        if not data or self._serial is None:
             return
-        try:
-            ser.write(data)
-        except Exception as e:  # SerialTimeoutException (nobody drains the line), SerialException
-            log.debug("serial console write dropped: %s", e)
+        with self._out_cond:
+            room = self.max_out - self._out_len
+            if len(data) > room:
+                keep = 0 if self._marked else max(0, room - len(DROPPED_MARK))
+                self.dropped += len(data) - keep
+                data = data[:keep] + (b"" if self._marked else DROPPED_MARK)
+                self._marked = True
+            if data:
+                self._out.append(data)
+                self._out_len += len(data)
+                self._out_cond.notify()
+
+    @property
+    def queued(self) -> int:
+        """Bytes waiting for the line."""
+        with self._out_cond:
+            return self._out_len
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._out_cond:
+                while not self._out and not self._stop.is_set():
+                    self._out_cond.wait(0.5)
+                if self._stop.is_set():
+                    return
+                chunk = b"".join(self._out)
+                self._out.clear()
+                self._out_len = 0
+                self._marked = False
+            ser = self._serial
+            if ser is None:
+                continue
+            try:
+                ser.write(chunk)  # blocks at the line's pace, up to write_timeout_s
+            except Exception as e:  # SerialTimeoutException (nobody drains the line), SerialException
+                log.debug("serial console write dropped: %s", e)
 
     def close(self) -> None:
         self._stop.set()
+        with self._out_cond:
+            self._out_cond.notify_all()
         ser = self._serial
-        if self._thread is not None:
-            self._thread.join(1.0)
+        for thread in (self._thread, self._writer):
+            if thread is not None:
+                thread.join(1.0)
         if ser is not None:
             self._drop(ser)

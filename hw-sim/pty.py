@@ -16,6 +16,12 @@ devices, so the unit runs the *same* pyserial code as on a Pi's ``/dev/serial0``
     >>> cable.close()
 
 Output sent while nobody is attached is dropped, as on a real line with no one listening.
+
+The cable runs at a baud rate (``NullModemCable(baudrate=115200)``, 8N1: ten bits a byte), in both
+directions: bytes cross at ``baudrate / 10`` per second, so a writer that sends faster than that fills
+its end's buffer and then blocks in ``write`` (pyserial's ``write_timeout`` fires), as it would on
+a UART whose transmit buffer is full. The kernel's pty buffer (tens of kB) stands in for the UART
+driver's transmit buffer. ``baudrate=None`` moves bytes as fast as the CPU allows.
 """
 
 from __future__ import annotations
@@ -26,9 +32,35 @@ import os
 import select
 import termios
 import threading
+import time
 import tty
 
 CHUNK = 4096
+#: The most a line moves in one go, in seconds of its rate (a UART's FIFO burst, and the relay's tick).
+BURST_S = 0.01
+
+
+class LinePace:
+    """A token bucket at ``bytes_per_s``: how many bytes may cross now, and how long until one may."""
+
+    def __init__(self, bytes_per_s: float, clock=time.monotonic) -> None:
+        self.rate = bytes_per_s
+        self.burst = max(1.0, bytes_per_s * BURST_S)
+        self._clock = clock
+        self._tokens = self.burst
+        self._t = clock()
+
+    def allowed(self) -> int:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._t) * self.rate)
+        self._t = now
+        return int(self._tokens)
+
+    def spend(self, n: int) -> None:
+        self._tokens -= n
+
+    def wait_s(self) -> float:
+        return max(0.0, (1.0 - self._tokens) / self.rate)
 
 
 class PtyPair:
@@ -59,7 +91,8 @@ class PtyPair:
 class NullModemCable:
     """Two pty pairs with a relay thread between their masters; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, baudrate: int | None = 115200) -> None:
+        self.baudrate = baudrate
         self._unit = PtyPair()
         self._tech = PtyPair()
         self.unit_path = self._unit.slave_path
@@ -71,16 +104,23 @@ class NullModemCable:
 
     def _relay(self) -> None:
         ends = {self._unit.master_fd: self._tech, self._tech.master_fd: self._unit}
+        paces = {fd: LinePace(self.baudrate / 10) for fd in ends} if self.baudrate else {}
         while not self._stop.is_set():
+            # a direction whose line is busy is not read: its bytes wait (and its writer blocks)
+            readable = [fd for fd in ends if not paces or paces[fd].allowed() > 0]
+            timeout = 0.5 if len(readable) == len(ends) else min(paces[fd].wait_s() for fd in ends
+                                                                 if fd not in readable)
             try:
-                ready, _, _ = select.select([*ends, self._wake_r], [], [], 0.5)
+                ready, _, _ = select.select([*readable, self._wake_r], [], [], timeout)
             except (OSError, ValueError):
                 return
             for fd in ready:
                 if fd == self._wake_r:
                     return
                 try:
-                    data = os.read(fd, CHUNK)
+                    data = os.read(fd, min(CHUNK, paces[fd].allowed()) if paces else CHUNK)
+                    if paces:
+                        paces[fd].spend(len(data))
                 except BlockingIOError:
                     continue
                 except OSError as e:

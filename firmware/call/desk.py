@@ -16,7 +16,7 @@ from firmware.call.appeals import AppealDesk
 from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, build_record
 from firmware.call.hold import HoldTimer
 from firmware.call.line_rules import LineRules
-from firmware.call.operators import check_operator
+from firmware.call.operators import PinLockout, check_operator
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
@@ -49,6 +49,7 @@ class Desk:
         self.idle_views: list[View] = []
         self.line_verdict: Verdict | None = None
         self.screen = Screen(cols, rows, lambda: self.settings.rom, lambda: self.language, clock)
+        self.pin_lockout = PinLockout(clock.monotonic)
         self.hold = HoldTimer(self, clock, loop, leds)
         self.line = LineRules(self, clock, loop, leds)
         self.appeals = AppealDesk(self, clock, loop, lambda: self.views, lambda: self.bank)
@@ -132,8 +133,14 @@ class Desk:
         self.refresh()
 
     def check_operator(self, number: int, pin: str | None) -> OperatorCheck:
+        guard = self.pin_lockout
+        if guard.locked_for(number):
+            return OperatorCheck.LOCKED
         result = check_operator(self.settings.operators, number, pin)
+        if result == OperatorCheck.BAD_PIN:
+            return OperatorCheck.LOCKED if guard.failed(number) else result
         if result == OperatorCheck.OK:
+            guard.succeeded(number)
             entry = next(op for op in self.settings.operators if op.get("number") == number)
             self.sign_in(number, entry["name"])
         return result

@@ -49,7 +49,8 @@ class Commands:
         add("selftest", "selftest", "LCD, LEDs, keys, audio device, storage, server: PASS/FAIL", live.selftest,
             audit_args=False)
         add("queue", "queue", "records waiting to sync (counts only)", self.queue, audit_args=False)
-        add("sync", "sync now", "push waiting records and fetch config/time now", self.sync)
+        add("sync", "sync now | sync resend", "push waiting records and fetch config/time now | send parked records "
+            "again", self.sync)
         add("config", "config show | config check | config set KEY VALUE",
             "configuration (secrets hidden); set validates, applies and saves", self.config)
         add("log", "log [N]", "the last N lines of the unit's log (personal data hidden)", self.log)
@@ -65,9 +66,8 @@ class Commands:
         name = words[0].lower()
         cmd = self.table.get(name)
         if cmd is None:
-            # A PIN typed at the wrong moment must not land in the audit log; a typo of letters may.
-            first = words[0]
-            return f"unknown {first[:32]!r}" if first.isalpha() else f"unknown ({len(' '.join(words))} chars)"
+            # A PIN (digits or letters) typed at the wrong moment must not land in the audit log.
+            return f"unknown ({len(' '.join(words))} chars)"
         if not cmd.audit_args or len(words) == 1:
             return name if len(words) == 1 else f"{name} (+{len(words) - 1} words)"
         if name == "config" and len(words) >= 3 and words[1].lower() == "set" and is_secret(words[2]):
@@ -75,11 +75,10 @@ class Commands:
         return " ".join([name, *words[1:]])[:160]
 
     def unknown(self, word: str) -> None:
-        shown = word[:32]
-        close = difflib.get_close_matches(word.lower(), list(self.table), n=1, cutoff=0.6)
+        """One short line: the whole help after every stray line would flood a slow serial line."""
+        close = difflib.get_close_matches(word[:32].lower(), list(self.table), n=1, cutoff=0.6)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        self.host.say(f"unknown command '{shown}'.{hint}")
-        self.help([], "")
+        self.host.say(f"unknown command.{hint} Type help.")
 
     # ------------------------------------------------------------ the commands
     def help(self, args: list[str], _raw: str) -> None:
@@ -118,8 +117,12 @@ class Commands:
         self.host.say("\n".join(f"{k:<{width}}  {v}" for k, v in q.items()))
 
     def sync(self, args: list[str], _raw: str) -> None:
-        if [a.lower() for a in args] != ["now"]:
-            raise CommandError("usage: sync now")
+        action = [a.lower() for a in args]
+        if action == ["resend"]:
+            self.host.say(self.host.backend.resend_parked())
+            return
+        if action != ["now"]:
+            raise CommandError("usage: sync now | sync resend")
         self._background("sync", self.host.backend.sync_now)
 
     def _background(self, what: str, fn: Callable[[], str]) -> None:
@@ -196,7 +199,7 @@ class Commands:
         if answer.strip().lower() != "yes":
             host.say("restart cancelled.")
             return
-        host.audit("restart confirmed")
+        host.audit("restart confirmed", security=True)
         host.say("restarting...")
         host.flush()
         host.backend.restart()

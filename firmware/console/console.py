@@ -16,7 +16,15 @@ from firmware.console.commands import Commands
 from firmware.console.live import LiveViews, meter_line
 from firmware.console.protocol import Backend, Done, Mode, RunBlocking, View, Write
 from firmware.console.session import Login
-from firmware.console.settings import CONFIRM_PROMPT, NO_PIN_HELP, PIN_PROMPT, PROMPT, PROMPT_AUTH, ViewTimings
+from firmware.console.settings import (
+    AUDIT_LINES_PER_MIN,
+    CONFIRM_PROMPT,
+    NO_PIN_HELP,
+    PIN_PROMPT,
+    PROMPT,
+    PROMPT_AUTH,
+    ViewTimings,
+)
 from firmware.console.terminal import CTRL_C, ESC, Edit, Escape, Terminal
 from firmware.exc import CommandError, ConfigError
 
@@ -52,6 +60,8 @@ class Console:
         self._view: View | None = None
         self._busy_token = 0
         self._dispatching = False  # inside _end_line, which prompts once at its end
+        self._audit_window = (clock.monotonic(), 0)  # (minute started, command lines audited in it)
+        self._audit_skipped = 0
         self.commands = Commands(self, LiveViews(self, timings or ViewTimings()), login=self.login.login,
                                  logout=self.login.logout, authenticated=lambda: self.login.authenticated,
                                  locked_for=self.login.locked_for)
@@ -113,11 +123,29 @@ class Console:
         self.say(f"\nerror: {type(e).__name__}: {str(e)[:120]}")
         self.prompt()
 
-    def audit(self, text: str) -> None:
+    def audit(self, text: str, security: bool = False) -> None:
         try:
-            self.backend.audit(text, self.login.authenticated)
+            self.backend.audit(text, self.login.authenticated, security)
         except Exception:
             log.exception("console audit failed")
+
+    def audit_command(self, text: str) -> None:
+        """A command line for the audit, at most :data:`AUDIT_LINES_PER_MIN` a minute (a flood is
+        counted, and the count written once lines are let through again)."""
+        start, n = self._audit_window
+        now = self.clock.monotonic()
+        if now - start >= 60.0:
+            start, n = now, 0
+        if n >= AUDIT_LINES_PER_MIN:
+            self._audit_skipped += 1
+            self._audit_window = (start, n)
+            return
+        if self._audit_skipped:
+            self.audit(f"({self._audit_skipped} command lines not logged: more than {AUDIT_LINES_PER_MIN} a minute)")
+            self._audit_skipped = 0
+            n += 1
+        self.audit(text)
+        self._audit_window = (start, n + 1)
 
     def run_blocking(self, fn: Callable[[], Any], done: Done) -> None:
         self._run_blocking(fn, done)
@@ -192,7 +220,9 @@ class Console:
             self.say("^C (the check goes on in the background; its answer is dropped)")
         else:
             self.say("^C")
-            self.mode = Mode.LINE
+            was, self.mode = self.mode, Mode.LINE
+            if was is Mode.PIN:
+                self.login.cancelled()
         self.term.clear()
         self.prompt()
 
@@ -224,7 +254,7 @@ class Console:
             return
         name = words[0].lower()
         cmd = self.commands.get(name)
-        self.audit(self.commands.audit_text(words))
+        self.audit_command(self.commands.audit_text(words))
         if cmd is None:
             self.commands.unknown(words[0])
             return

@@ -20,6 +20,12 @@ CONFIRM_PROMPT = "Restart the unit now? Type yes to confirm: "
 MAX_LINE = 256
 MAX_FAILURES = 5
 LOCK_S = 300.0
+#: After a wrong PIN, the next ``login`` waits this long (with one check at a time, a PIN guesser
+#: gets one try per check plus this, and the lock after MAX_FAILURES of them).
+FAIL_DELAY_S = 2.0
+#: Command lines audited per minute; beyond it (a flood of junk) they are counted, not written,
+#: so they cannot push the security lines out. Logins and the like go to their own file anyway.
+AUDIT_LINES_PER_MIN = 30
 LED_TEST_COLOURS = (Colour.RED, Colour.GREEN, Colour.BLUE, Colour.AMBER)
 #: What ``status`` shows before login: nothing about operators, callers or the line.
 PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "console")

@@ -64,6 +64,9 @@ class SignInView(View):
             self.number, self.message = "", host.bank.text("ui.signin_unknown", number=number)
         elif result == OperatorCheck.BAD_PIN:
             self.pin, self.message = "", host.bank.text("ui.signin_bad_pin")
+        elif result == OperatorCheck.LOCKED:
+            self.stage, self.number, self.pin = SignInStage.NUMBER, "", ""
+            self.message = host.bank.text("ui.signin_locked", number=number)
         elif result == OperatorCheck.OK and host.call is not None:
             host.pop_view()  # signed in mid-call: back to the greeting, now with the introduction (R3)
 
