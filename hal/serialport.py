@@ -13,8 +13,9 @@ pty cable (:mod:`hwsim.pty`):
 every ``reopen_s``.
 
 The port never stalls the unit: :meth:`SerialPort.write` only queues (a writer thread feeds the UART
-at its own pace); once ``max_out`` bytes wait, what does not fit is dropped and a marker says so, as
-output the line cannot carry is worthless by the time it would arrive. :class:`Inbox` hands input to
+at its own pace); once ``max_out`` bytes wait, the oldest are dropped and a marker says so, as output
+the line cannot carry is worthless by the time it would arrive, and the newest (the answer to what
+was just typed) is the one worth sending. :class:`Inbox` hands input to
 the event loop the same way: at most one wake-up queued on the loop, at most ``limit`` bytes held (a
 UART's receive overrun), taken in slices so a flood of input shares the loop with everything else.
 """
@@ -78,7 +79,7 @@ class SerialPort:
     """A serial port with a reader thread delivering bytes to ``on_bytes``."""
 
     def __init__(self, path: str, baudrate: int = 115200, *, on_bytes: Callable[[bytes], None],
-                 write_timeout_s: float = 0.5, reopen_s: float = 2.0, max_out: int = 4096) -> None:
+                 write_timeout_s: float = 2.0, reopen_s: float = 2.0, max_out: int = 4096) -> None:
         self.path = path
         self.baudrate = baudrate
         self.on_bytes = on_bytes
@@ -93,8 +94,9 @@ class SerialPort:
         self._out: collections.deque[bytes] = collections.deque()
         self._out_len = 0
         self._out_cond = threading.Condition()
-        self._marked = False  # a DROPPED_MARK is queued and the queue has not drained since
+        self._gap = False  # output was dropped before what is queued: the writer marks it
         self.dropped = 0  # bytes of output dropped since the port opened
+        self.write_failures = 0  # writes the line did not take in time (their rest is lost)
 
     def _open_serial(self) -> Any:
         import serial
@@ -155,21 +157,24 @@ class SerialPort:
             ser.close()
 
     def write(self, data: bytes) -> None:
-        """Queue ``data`` for the line and return at once (any thread); what does not fit in
-        ``max_out`` is dropped, once marked with :data:`DROPPED_MARK`."""
+        """Queue ``data`` for the line and return at once (any thread). When more than ``max_out``
+        bytes would wait, the oldest go (the newest output, e.g. the answer to what was just typed,
+        is the one worth sending) and :data:`DROPPED_MARK` takes their place."""
         if not data or self._serial is None:
             return
         with self._out_cond:
-            room = self.max_out - self._out_len
-            if len(data) > room:
-                keep = 0 if self._marked else max(0, room - len(DROPPED_MARK))
-                self.dropped += len(data) - keep
-                data = data[:keep] + (b"" if self._marked else DROPPED_MARK)
-                self._marked = True
-            if data:
-                self._out.append(data)
-                self._out_len += len(data)
-                self._out_cond.notify()
+            limit = self.max_out - len(DROPPED_MARK)
+            if len(data) > limit:
+                self.dropped += len(data) - limit
+                data, self._gap = data[-limit:], True
+            while self._out and self._out_len + len(data) > limit:
+                old = self._out.popleft()
+                self._out_len -= len(old)
+                self.dropped += len(old)
+                self._gap = True
+            self._out.append(data)
+            self._out_len += len(data)
+            self._out_cond.notify()
 
     @property
     def queued(self) -> int:
@@ -184,16 +189,17 @@ class SerialPort:
                     self._out_cond.wait(0.5)
                 if self._stop.is_set():
                     return
-                chunk = b"".join(self._out)
+                chunk = (DROPPED_MARK if self._gap else b"") + b"".join(self._out)
                 self._out.clear()
                 self._out_len = 0
-                self._marked = False
+                self._gap = False
             ser = self._serial
             if ser is None:
                 continue
             try:
                 ser.write(chunk)  # blocks at the line's pace, up to write_timeout_s
             except Exception as e:  # SerialTimeoutException (nobody drains the line), SerialException
+                self.write_failures += 1
                 log.debug("serial console write dropped: %s", e)
 
     def close(self) -> None:

@@ -93,6 +93,7 @@ class NullModemCable:
 
     def __init__(self, baudrate: int | None = 115200) -> None:
         self.baudrate = baudrate
+        self.lost = 0  # bytes dropped because nobody read the far end
         self._unit = PtyPair()
         self._tech = PtyPair()
         self.unit_path = self._unit.slave_path
@@ -130,8 +131,7 @@ class NullModemCable:
                 if data:
                     self._forward(ends[fd], data)
 
-    @staticmethod
-    def _forward(to: PtyPair, data: bytes) -> None:
+    def _forward(self, to: PtyPair, data: bytes) -> None:
         view = memoryview(data)
         while view:
             try:
@@ -139,6 +139,7 @@ class NullModemCable:
             except BlockingIOError:
                 # Nobody reads that end: like a UART with no one listening, the bytes are lost.
                 to.discard_unread()
+                self.lost += len(view)
                 return
             except OSError:
                 return

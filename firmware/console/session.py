@@ -14,6 +14,7 @@ Every attempt, cancellation and lock goes to the security audit; what was typed 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from enum import Enum, auto
 from typing import Any
@@ -99,7 +100,7 @@ class Login:
             raise CommandError("login: the last PIN is still being checked; try again in a moment.")
         wait = self.retry_at - self.clock.monotonic()
         if wait > 0:
-            raise CommandError(f"login: wait {wait:.0f} s after a wrong PIN.")
+            raise CommandError(f"login: wait {math.ceil(wait)} s after a wrong PIN.")
         self.host.mode = Mode.PIN
 
     def cancelled(self) -> None:
