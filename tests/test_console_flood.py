@@ -5,6 +5,7 @@ and the console answers at once afterwards. Wall figures: tests/bench/bench_cons
 
 from __future__ import annotations
 
+import threading
 import time
 
 from console_flood import WATCHDOG_USEC, run_flood
@@ -35,11 +36,13 @@ def test_the_cable_carries_bytes_at_the_baud_rate():
         tech = serial.Serial(cable.technician_path, 115200, timeout=0.05)
         try:
             t0 = time.monotonic()
-            unit.write(bytes(23040))
+            writer = threading.Thread(target=unit.write, args=(bytes(23040),), daemon=True)
+            writer.start()  # blocks while the line is busy, as on a UART
             got = 0
             while got < 23040 and time.monotonic() - t0 < 10:
                 got += len(tech.read(4096))
             took = time.monotonic() - t0
+            writer.join(5)
         finally:
             unit.close()
             tech.close()
