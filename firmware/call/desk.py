@@ -17,6 +17,7 @@ from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, 
 from firmware.call.hold import HoldTimer
 from firmware.call.line_rules import LineRules
 from firmware.call.operators import check_operator
+from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
@@ -91,7 +92,7 @@ class Desk:
         panel = DraftPanel(
             appeal_form=call.appeal_form.to_dict() if call.appeal_form else None,
             appeal_open=any(isinstance(v, AppealView) for v in call.views),
-            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.hold_started is not None else None,
+            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.phase is Phase.ON_HOLD else None,
             call_time_s=round(self.call_time(), 2),
             cannot_hear_shown=call.cannot_hear_shown,
             caller_heard=call.caller_heard,
@@ -194,14 +195,14 @@ class Desk:
 
     def start_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is not None:
+        if call is None or call.phase is Phase.ON_HOLD:
             return
         self.hold.start(call)
         self.persist_call()
 
     def end_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is None:
+        if call is None or call.phase is not Phase.ON_HOLD:
             return
         self.hold.end(call)
         if self.line_verdict is not None:

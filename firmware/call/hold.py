@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from firmware.call.phase import Phase
 from firmware.call.settings import HoldSettings
 from firmware.call.state import CallHost, CallState, Scheduler
 from firmware.clock import Clock
@@ -32,7 +33,7 @@ class HoldTimer:
         return self.elapsed() >= self.settings.limit_s
 
     def start(self, call: CallState) -> None:
-        call.hold_started = self.clock.monotonic()
+        self.resume(call, self.clock.monotonic())
         self.host.note("hold_start")
         if call.countdown_end is not None:  # on hold nobody tries to reach the caller
             call.countdown_end = None
@@ -40,10 +41,17 @@ class HoldTimer:
         call.silent_since = None
         self.show(call)
 
+    @staticmethod
+    def resume(call: CallState, started: float) -> None:
+        """The call is on hold since ``started`` (monotonic): a new hold, or one running through a restart."""
+        call.enter(Phase.ON_HOLD)
+        call.hold_started = started
+
     def end(self, call: CallState) -> None:
         spell = self.elapsed()
         call.hold_total_s += spell
         call.hold_max_s = max(call.hold_max_s, spell)
+        call.enter(Phase.TALKING)
         call.hold_started = None
         self.host.note("hold_end", duration_s=round(spell, 1))
         self.leds.set(Led.HOLD, Colour.OFF)
@@ -62,7 +70,7 @@ class HoldTimer:
 
     def _stage(self, call_id: str, started: float | None, colour: Colour) -> None:
         call = self.host.call
-        if call is None or call.id != call_id or call.hold_started != started:
+        if call is None or call.id != call_id or call.phase is not Phase.ON_HOLD or call.hold_started != started:
             return  # that hold is over
         self.leds.set(Led.HOLD, colour, blink=colour == Colour.RED)
         if colour == Colour.RED:

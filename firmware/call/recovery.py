@@ -25,6 +25,7 @@ from typing import Any
 
 from firmware.appeal import AppealForm
 from firmware.call.draft import CALL_DRAFT, CallDraft
+from firmware.call.hold import HoldTimer
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
 from firmware.call.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
@@ -72,7 +73,7 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     desk.note("unit_restarted", off_hook=off_hook)
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
-        call.hold_started = call.started_mono + open_hold_t
+        HoldTimer.resume(call, call.started_mono + open_hold_t)
     if not off_hook:
         unit.end_call()  # closes the hold, settles the outcome, saves, drops the draft
         unit.refresh()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from firmware.appeal import AppealForm
+from firmware.call.phase import Phase, check_transition
 from firmware.call.settings import CallSettings
 from firmware.call.views.base import View
 from firmware.vocabulary import Greeting, Language, Outcome, Verdict
@@ -33,6 +34,7 @@ class CallState:
     outcome: Outcome = Outcome.ANSWERED
     line: Verdict = Verdict.GOOD
     line_worst: Verdict = Verdict.GOOD
+    phase: Phase = Phase.TALKING
     hold_started: float | None = None
     hold_total_s: float = 0.0
     hold_max_s: float = 0.0
@@ -44,6 +46,12 @@ class CallState:
     operator: int | None = None  # who took the call (R3), kept with it through a restart
     appeal_form: AppealForm | None = None
     views: list[View] = field(default_factory=list)
+
+    def enter(self, phase: Phase) -> Phase:
+        """Move to ``phase`` (see :data:`firmware.call.phase.TRANSITIONS`); returns the phase left."""
+        check_transition(self.phase, phase)
+        left, self.phase = self.phase, phase
+        return left
 
 
 class CallHost(Protocol):

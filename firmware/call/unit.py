@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from firmware.call.desk import Desk
+from firmware.call.phase import Phase
 from firmware.call.render import render
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
@@ -181,7 +182,7 @@ class Unit:
         desk.call = call
         self._tick = self.loop.call_every(1.0, self._call_tick)
         self.leds.set(Led.LINE, call.line.colour)
-        if call.hold_started is not None:
+        if call.phase is Phase.ON_HOLD:
             desk.hold.show(call)
         desk.persist_call()
         if self.on_call:
@@ -193,7 +194,7 @@ class Unit:
         call = desk.call
         if call is None:
             return
-        if call.hold_started is not None:
+        if call.phase is Phase.ON_HOLD:
             desk.end_hold()
         if self._tick:
             self._tick.cancel()
@@ -223,7 +224,7 @@ class Unit:
         if call is None:
             self.on_idle_key(key)
             return
-        if key == Key.HOLD and call.hold_started is not None:
+        if key == Key.HOLD and call.phase is Phase.ON_HOLD:
             desk.end_hold()
             return
         if call.views and call.views[-1].on_key(desk, key):
