@@ -25,14 +25,10 @@ from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, S
 from firmware.clock import Clock
 from firmware.journal import Journal
 from firmware.leds import Leds
-from firmware.phrases import Phrase, PhraseBank
+from firmware.phrases import Appendix, Phrase, PhraseBank
 from firmware.vocabulary import Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
-
-#: Showing one of these phrases records what kind of call it was (R7, R15).
-PHRASE_OUTCOMES = {"outside_competence": Outcome.OUTSIDE_COMPETENCE}
-
 
 class Desk:
     """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
@@ -160,14 +156,14 @@ class Desk:
         self.persist_call()
 
     def show_phrase(self, phrase: Phrase) -> None:
-        extra = self.office_text() if phrase.id == "office" else ""
+        """The phrase full-screen, and what the bank says showing it does (outcome, event, appendix)."""
+        extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
         self.push_view(PhraseView(phrase, extra))
         self.note("phrase_shown", phrase=phrase.id)
-        if phrase.id == "apology":
-            self.note("apology_shown")
-        outcome = PHRASE_OUTCOMES.get(phrase.id)
-        if outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
-            self.call.outcome = outcome
+        if phrase.event:
+            self.note(phrase.event)
+        if phrase.outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
+            self.call.outcome = phrase.outcome
         self.persist_call()
 
     def office_text(self) -> str:
@@ -184,7 +180,7 @@ class Desk:
         return "\n".join(parts)
 
     def end_for_abuse(self) -> None:
-        """R15: the operator ends the call after saying such language is inadmissible; logged."""
+        """R15: OK on a phrase that ends the call (such language is inadmissible); recorded as abuse."""
         call = self.call
         if call is None:
             return

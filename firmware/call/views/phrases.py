@@ -77,7 +77,7 @@ class PhraseView(PagedView):
     def on_key(self, host: ViewHost, key: str) -> bool:
         if self.turn(host, key):
             return True
-        if key == Key.OK and self.phrase.id == "abuse":
+        if key == Key.OK and self.phrase.ends_call:
             host.end_for_abuse()
             return True
         if key in (Key.OK, Key.BACK):
