@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import PagedView, View
+from firmware.call.views.host import ViewHost
 from firmware.phrases import Phrase
 from firmware.vocabulary import Key, Outcome
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 #: Outcomes the operator records from the phrase list (the others follow from what happened).
 OUTCOME_ENTRIES = (Outcome.CALLBACK, Outcome.TRANSFER)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import View
+from firmware.call.views.host import ViewHost
 from firmware.call.views.phrases import PhraseListView
 from firmware.vocabulary import Key, Verdict
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 SCRIPT_STEPS = ("greeting", "address", "help")
 
