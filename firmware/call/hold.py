@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from firmware.call.phase import Phase
 from firmware.call.settings import HoldSettings
-from firmware.call.state import CallHost, CallState, Scheduler
-from firmware.clock import Clock
-from firmware.leds import Leds
+from firmware.call.state import CallState, Room
 from firmware.vocabulary import Colour, Led
 
 
-class HoldTimer:
+class HoldTimer(Room):
     """Starts and ends holds of the host's call and moves the HOLD LED through its stages on the loop."""
-
-    def __init__(self, host: CallHost, clock: Clock, loop: Scheduler, leds: Leds) -> None:
-        self.host = host
-        self.clock = clock
-        self.loop = loop
-        self.leds = leds
 
     @property
     def settings(self) -> HoldSettings:

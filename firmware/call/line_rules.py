@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from firmware.call.phase import Phase
 from firmware.call.settings import LineSettings
-from firmware.call.state import CallHost, CallState, Scheduler
-from firmware.clock import Clock
-from firmware.leds import Leds
+from firmware.call.state import CallState, Room
 from firmware.vocabulary import Led, Outcome, Verdict
 
 #: A caller who has not said a word yet: the operator is still greeting them; remind only after this.
 SILENT_REMINDER_S = 8.0
 
 
-class LineRules:
+class LineRules(Room):
     """Applies verdicts to the host's call: the LINE LED, ``line_worst``, the countdown and the silence."""
-
-    def __init__(self, host: CallHost, clock: Clock, loop: Scheduler, leds: Leds) -> None:
-        self.host = host
-        self.clock = clock
-        self.loop = loop
-        self.leds = leds
 
     @property
     def settings(self) -> LineSettings:

@@ -10,6 +10,8 @@ from firmware.appeal import AppealForm
 from firmware.call.phase import Phase, check_transition
 from firmware.call.settings import CallSettings
 from firmware.call.views.base import View
+from firmware.clock import Clock
+from firmware.leds import Leds
 from firmware.vocabulary import Greeting, Language, Outcome, Verdict
 
 
@@ -77,3 +79,13 @@ class Scheduler(Protocol):
     def call_later(self, delay: float, fn: Callable[[], None]) -> Cancellable: ...
 
     def call_every(self, period: float, fn: Callable[[], None]) -> Cancellable: ...
+
+
+class Room:
+    """A part of the call layer that acts on the host's call with the clock, timers and the LEDs."""
+
+    def __init__(self, host: CallHost, clock: Clock, loop: Scheduler, leds: Leds) -> None:
+        self.host = host
+        self.clock = clock
+        self.loop = loop
+        self.leds = leds
