@@ -70,12 +70,12 @@ class Desk:
         return self.call.views if self.call is not None else self.idle_views
 
     def call_time(self) -> float:
-        return self.clock.monotonic() - self.call.started_mono if self.call else 0.0
+        return self.call.elapsed(self.clock.monotonic()) if self.call else 0.0
 
     def note(self, kind: str, **extra: Any) -> None:
-        """Add an event to the call's record (t: seconds since the call started)."""
+        """Add an event to the call in progress, if any."""
         if self.call is not None:
-            self.call.events.append({"t": round(self.call_time(), 2), "type": kind, **extra})
+            self.call.note(kind, self.clock.monotonic(), **extra)
 
     def record(self, call: CallState, ended_at: str | None) -> dict[str, Any]:
         return build_record(call, self.settings.unit_id, ended_at)

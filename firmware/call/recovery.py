@@ -57,8 +57,7 @@ def recover(unit: Unit, off_hook: bool) -> Recovery:
 
 def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     """Turn the crash-time draft ``data`` back into the unit's call; see :class:`Recovery`."""
-    desk = unit.desk
-    if desk.call is not None:
+    if unit.call is not None:
         return Recovery.BUSY
     try:
         draft = CallDraft.from_dict(data)
@@ -69,19 +68,17 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
         return Recovery.INVALID
     _restore_operator(unit, draft.operator)
     open_hold_t = _open_hold_start(call.events)
-    desk.call = call  # from here on the desk's note() and call_time() work on the restored call
-    desk.note("unit_restarted", off_hook=off_hook)
+    call.note("unit_restarted", unit.clock.monotonic(), off_hook=off_hook)
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
         HoldTimer.resume(call, call.started_mono + open_hold_t)
     if not off_hook:
-        unit.end_call()  # closes the hold, settles the outcome, saves, drops the draft
-        unit.refresh()
+        unit.adopt_call(call, off_hook=False)
         log.info("call %s saved after restart (handset on-hook)", call.id)
         return Recovery.ENDED
     call.views[:] = restore_views(unit, draft, call)
     _restore_appeal_form(unit, draft, call)
-    unit.resume_call(call)
+    unit.adopt_call(call, off_hook=True)
     log.info("call %s resumed after restart (handset off-hook)", call.id)
     return Recovery.RESUMED
 

@@ -49,6 +49,14 @@ class CallState:
     appeal_form: AppealForm | None = None
     views: list[View] = field(default_factory=list)
 
+    def elapsed(self, now: float) -> float:
+        """Seconds since the call started, at monotonic time ``now``."""
+        return now - self.started_mono
+
+    def note(self, kind: str, now: float, **extra: Any) -> None:
+        """Add an event to the call's record (``t``: seconds since the call started)."""
+        self.events.append({"t": round(self.elapsed(now), 2), "type": kind, **extra})
+
     def enter(self, phase: Phase) -> Phase:
         """Move to ``phase`` (see :data:`firmware.call.phase.TRANSITIONS`); returns the phase left."""
         check_transition(self.phase, phase)

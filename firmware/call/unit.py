@@ -176,10 +176,17 @@ class Unit:
         if self.on_call:
             self.on_call(True)
 
-    def resume_call(self, call: CallState) -> None:
-        """Back into a call after a restart (crash recovery): ticks, LEDs, hold stages, the line."""
+    def adopt_call(self, call: CallState, off_hook: bool) -> None:
+        """A call restored after a restart (:mod:`firmware.call.recovery`): with the handset still
+        off-hook, back into it (ticks, LEDs, hold stages); on-hook, it ended while the unit was down and
+        is saved now."""
         desk = self.desk
+        assert desk.call is None
         desk.call = call
+        if not off_hook:
+            self.end_call()  # closes the hold, settles the outcome, saves, drops the draft
+            self.refresh()
+            return
         self._tick = self.loop.call_every(1.0, self._call_tick)
         self.leds.set(Led.LINE, call.line.colour)
         if call.phase is Phase.ON_HOLD:
