@@ -16,7 +16,7 @@ from firmware.call.appeals import AppealDesk
 from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, build_record
 from firmware.call.hold import HoldTimer
 from firmware.call.line_rules import LineRules
-from firmware.call.operators import check_operator
+from firmware.call.operators import check_operator, operator_name
 from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
@@ -130,9 +130,9 @@ class Desk:
 
     def check_operator(self, number: int, pin: str | None) -> OperatorCheck:
         result = check_operator(self.settings.operators, number, pin)
-        if result == OperatorCheck.OK:
-            entry = next(op for op in self.settings.operators if op.get("number") == number)
-            self.sign_in(number, entry["name"])
+        name = operator_name(self.settings.operators, number)
+        if result == OperatorCheck.OK and name is not None:
+            self.sign_in(number, name)
         return result
 
     # ---------------------------------------------------------------- what the keys ask for

@@ -26,6 +26,7 @@ from typing import Any
 from firmware.appeal import AppealForm
 from firmware.call.draft import CALL_DRAFT, CallDraft
 from firmware.call.hold import HoldTimer
+from firmware.call.operators import operator_name
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
 from firmware.call.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
@@ -146,6 +147,6 @@ def _restore_operator(unit: Unit, number: int | None) -> None:
     """A crash does not sign the operator out: sign the draft's operator in again if nobody is."""
     if unit.operator is not None or number is None:
         return
-    entry = next((op for op in unit.roster() if op.get("number") == number), None)
-    if entry is not None:
-        unit.sign_in(number, entry["name"])
+    name = operator_name(unit.roster(), number)
+    if name is not None:
+        unit.sign_in(number, name)
