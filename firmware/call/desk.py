@@ -30,6 +30,7 @@ from firmware.vocabulary import Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
 
+
 class Desk:
     """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
 
