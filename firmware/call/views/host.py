@@ -1,6 +1,6 @@
 """What a view may ask of the desk it is shown on: a small protocol, so views never depend on the unit.
 
-The unit's :class:`firmware.call.desk.Desk` implements it; a test can implement it with a few lines.
+The unit's :class:`firmware.call.desk.Desk` implements it; views import nothing of the call layer but this.
 """
 
 from __future__ import annotations
