@@ -26,7 +26,7 @@ from firmware.clock import Clock
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.phrases import Appendix, Phrase, PhraseBank
-from firmware.vocabulary import Language, OperatorCheck, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class Desk:
         if call is None:
             return
         call.language = call.language.next()
-        self.note("language", language=call.language)
+        self.note(CallEvent.LANGUAGE, language=call.language)
         self.persist_call()
 
     def set_outcome(self, outcome: Outcome) -> None:
@@ -152,7 +152,7 @@ class Desk:
         if call is None:
             return
         call.outcome = outcome
-        self.note("outcome", outcome=outcome)
+        self.note(CallEvent.OUTCOME, outcome=outcome)
         self.push_view(MessageView(self.bank.text(f"ui.outcome_{outcome}_set")))
         self.persist_call()
 
@@ -160,7 +160,7 @@ class Desk:
         """The phrase full-screen, and what the bank says showing it does (outcome, event, appendix)."""
         extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
         self.push_view(PhraseView(phrase, extra))
-        self.note("phrase_shown", phrase=phrase.id)
+        self.note(CallEvent.PHRASE_SHOWN, phrase=phrase.id)
         if phrase.event:
             self.note(phrase.event)
         if phrase.outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
@@ -186,7 +186,7 @@ class Desk:
         if call is None:
             return
         call.outcome = Outcome.ABUSE
-        self.note("abuse_ended")
+        self.note(CallEvent.ABUSE_ENDED)
         self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
         self.persist_call()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from firmware.call.phase import Phase
 from firmware.call.settings import HoldSettings
 from firmware.call.state import CallState, Room
-from firmware.vocabulary import Colour, Led
+from firmware.vocabulary import CallEvent, Colour, Led
 
 
 class HoldTimer(Room):
@@ -26,10 +26,10 @@ class HoldTimer(Room):
 
     def start(self, call: CallState) -> None:
         self.resume(call, self.clock.monotonic())
-        self.host.note("hold_start")
+        self.host.note(CallEvent.HOLD_START)
         if call.countdown_end is not None:  # on hold nobody tries to reach the caller
             call.countdown_end = None
-            self.host.note("countdown_cancelled", verdict="hold")
+            self.host.note(CallEvent.COUNTDOWN_CANCELLED, verdict="hold")
         call.silent_since = None
         self.show(call)
 
@@ -45,7 +45,7 @@ class HoldTimer(Room):
         call.hold_max_s = max(call.hold_max_s, spell)
         call.enter(Phase.TALKING)
         call.hold_started = None
-        self.host.note("hold_end", duration_s=round(spell, 1))
+        self.host.note(CallEvent.HOLD_END, duration_s=round(spell, 1))
         self.leds.set(Led.HOLD, Colour.OFF)
 
     def show(self, call: CallState) -> None:
@@ -66,5 +66,5 @@ class HoldTimer(Room):
             return  # that hold is over
         self.leds.set(Led.HOLD, colour, blink=colour == Colour.RED)
         if colour == Colour.RED:
-            self.host.note("hold_limit")
+            self.host.note(CallEvent.HOLD_LIMIT)
         self.host.refresh()

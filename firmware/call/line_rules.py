@@ -6,7 +6,7 @@ from __future__ import annotations
 from firmware.call.phase import Phase
 from firmware.call.settings import LineSettings
 from firmware.call.state import CallState, Room
-from firmware.vocabulary import Led, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Led, Outcome, Verdict
 
 #: A caller who has not said a word yet: the operator is still greeting them; remind only after this.
 SILENT_REMINDER_S = 8.0
@@ -33,21 +33,21 @@ class LineRules(Room):
         if call.phase is Phase.COUNTDOWN and left is not Phase.COUNTDOWN:
             countdown = self.settings.countdown_s
             call.countdown_end = now + countdown
-            self.host.note("countdown_start", verdict=verdict)
+            self.host.note(CallEvent.COUNTDOWN_START, verdict=verdict)
             call_id = call.id
             self.loop.call_later(countdown, lambda: self._countdown_over(call_id))
         elif left is Phase.COUNTDOWN and call.phase is not Phase.COUNTDOWN:
             call.countdown_end = None
-            self.host.note("countdown_cancelled", verdict=verdict)
+            self.host.note(CallEvent.COUNTDOWN_CANCELLED, verdict=verdict)
         if call.phase is Phase.CALLER_SILENT and left is not Phase.CALLER_SILENT:
             call.silent_since = now
-            self.host.note("caller_silent")
+            self.host.note(CallEvent.CALLER_SILENT)
             call_id = call.id
             self.loop.call_later(self.settings.silent_callback_s, lambda: self._silent_over(call_id))
         elif left is Phase.CALLER_SILENT and call.phase is not Phase.CALLER_SILENT:
             call.silent_since = None
             if previous == Verdict.SILENT:
-                self.host.note("caller_resumed")
+                self.host.note(CallEvent.CALLER_RESUMED)
 
     @staticmethod
     def _phase_for(call: CallState, verdict: Verdict) -> Phase:
@@ -90,7 +90,7 @@ class LineRules(Room):
         call.enter(Phase.CANNOT_HEAR)
         call.countdown_end = None
         call.cannot_hear_shown = True
-        self.host.note("cannot_hear_shown")
+        self.host.note(CallEvent.CANNOT_HEAR_SHOWN)
         self.host.persist_call()
         self.host.refresh()
 
@@ -99,5 +99,5 @@ class LineRules(Room):
         if call is None or call.id != call_id or call.phase is not Phase.CALLER_SILENT:
             return
         if self.silent_for(call) >= self.settings.silent_callback_s - 1e-6:
-            self.host.note("callback_suggested")
+            self.host.note(CallEvent.CALLBACK_SUGGESTED)
             self.host.refresh()

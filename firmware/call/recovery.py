@@ -29,8 +29,9 @@ from firmware.call.hold import HoldTimer
 from firmware.call.operators import operator_name
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
-from firmware.call.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
+from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
 from firmware.clock import Clock
+from firmware.vocabulary import CallEvent
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
         return Recovery.INVALID
     _restore_operator(unit, draft.operator)
     open_hold_t = _open_hold_start(call.events)
-    call.note("unit_restarted", unit.clock.monotonic(), off_hook=off_hook)
+    call.note(CallEvent.UNIT_RESTARTED, unit.clock.monotonic(), off_hook=off_hook)
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
         HoldTimer.resume(call, call.started_mono + open_hold_t)
@@ -108,13 +109,13 @@ def restore_views(unit: Unit, draft: CallDraft, call: CallState) -> list[View]:
     message again.
     """
     types = [e.get("type") for e in call.events]
-    if "abuse_ended" in types:
+    if CallEvent.ABUSE_ENDED in types:
         return [MessageView(unit.desk.banks[call.language].text("ui.abuse_ended"))]
     if draft.screen.home:
         return [HomeView()]
     step = draft.screen.script_step
     if step is None:
-        step = max((i for i, name in enumerate(SCRIPT_STEPS) if f"{name}_shown" in types), default=0)
+        step = max((i for i, shown in enumerate(STEP_SHOWN) if shown in types), default=0)
     return [ScriptView(min(max(step, 0), len(SCRIPT_STEPS) - 1))]
 
 
@@ -136,9 +137,9 @@ def _open_hold_start(events: list[dict[str, Any]]) -> float | None:
     """The call time of a hold_start with no hold_end after it (the caller was on hold), or None."""
     started = None
     for e in events:
-        if e.get("type") == "hold_start":
+        if e.get("type") == CallEvent.HOLD_START:
             started = float(e.get("t", 0.0))
-        elif e.get("type") == "hold_end":
+        elif e.get("type") == CallEvent.HOLD_END:
             started = None
     return started
 

@@ -30,7 +30,7 @@ from firmware.greeting import greeting_for
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.phrases import PhraseBank, load_all
-from firmware.vocabulary import Colour, Key, Language, Led, Verdict
+from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,9 @@ class Unit:
         desk.call.views.append(ScriptView())
         if desk.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
             desk.call.views.append(SignInView())
-        desk.note("greeting_shown", greeting=greeting)
+        desk.note(CallEvent.GREETING_SHOWN, greeting=greeting)
         if not self.clock.trusted:
-            desk.note("clock_untrusted")
+            desk.note(CallEvent.CLOCK_UNTRUSTED)
         self.leds.set(Led.LINE, Colour.GREEN)
         self._tick = self.loop.call_every(1.0, self._call_tick)
         desk.persist_call()
@@ -207,11 +207,11 @@ class Unit:
             self._tick.cancel()
             self._tick = None
         if desk.appeals.unsaved(call):
-            desk.note("appeal_unsaved")
+            desk.note(CallEvent.APPEAL_UNSAVED)
             log.warning("call %s ended with an appeal form that was not saved", call.id)
         desk.line.settle_outcome(call)
         desk.appeals.finish(call)
-        desk.note("call_end")
+        desk.note(CallEvent.CALL_END)
         record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
         self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
         log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
