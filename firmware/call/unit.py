@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from firmware.call.desk import Desk
 from firmware.call.phase import Phase
@@ -25,6 +25,7 @@ from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
 from firmware.clock import Clock
 from firmware.config import merge
+from firmware.display import TextDisplay
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import greeting_for
 from firmware.journal import Journal
@@ -35,15 +36,6 @@ from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
 log = logging.getLogger(__name__)
 
 PURGE_PERIOD_S = 3600.0
-
-
-class TextDisplay(Protocol):
-    """What the core needs of the LCD: its size, and showing rows of text."""
-
-    cols: int
-    rows: int
-
-    def show(self, rows: list[str]) -> None: ...
 
 
 class Unit:
