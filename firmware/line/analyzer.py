@@ -34,6 +34,11 @@ FLOOR_BLOCKS = 10  # noise floor: minimum over the last 2 s
 DEAD_BLOCKS = 3  # 0.6 s of dead frames make a dead line
 RECENT_BLOCKS = 5  # the last 1 s of a span, judged on its own to clear an alarm quickly
 SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19: long pauses are normal)
+# Softphones and VAD codecs send exact digital silence in the talker's pauses. A lost packet is a 20-60 ms
+# hole; a pause is longer. Digital silence past this many frames of a run is a pause: the listener loses
+# nothing in it and hears no noise there, so it is neither a dropout nor excluded from the noise floor.
+PAUSE_AFTER_FRAMES = 3
+LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 
 # 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
 _CENTRES = 250.0 * 2.0 ** (np.arange(13) / 3.0)
@@ -81,6 +86,7 @@ class LineReport:
     clipping: float  # fraction of speech samples sitting on a clipping plateau
     modulation_db: float  # spread (std) of band energies over time: speech is deeply modulated
     bandwidth_hz: float  # highest band centre still carrying speech above the noise
+    heard: float = 0.0  # the score the raw verdict was judged on: level-capped, cleared by a clean last second
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,9 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
     ]),
 }
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
-_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
-_NAGG = 9
+_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE = range(10)
+_NAGG = 10
+_PAUSE_DB = 10.0 * math.log10(1e-9)  # the level a pause of digital silence puts in the valleys (inaudible)
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
@@ -148,6 +155,7 @@ class LineAnalyzer:
         self._tail_energy = 0.0
         self._smooth_tail = np.full((2, self.nb + 1), np.nan)  # last two frames' band energies
         self._zero_tail = False
+        self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped)
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
@@ -243,8 +251,9 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
+        pause_fr = self._pause_frames(dead_fr)
         smf = smh.copy()
-        smf[dead_fr] = np.inf
+        smf[dead_fr & ~pause_fr] = np.inf
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
@@ -275,12 +284,13 @@ class LineAnalyzer:
         per_frame = self._scratch("per_frame", (nfr, k + 3 * nb))
         per_frame[:, _A_NACT] = act
         per_frame[:, _A_LVL] = np.where(act, f["etot"], 0.0)
-        per_frame[:, _A_NZERO] = zero_fr
+        per_frame[:, _A_NZERO] = zero_fr & ~pause_fr
         per_frame[:, _A_NCONC] = conc
         per_frame[:, _A_CLIP] = np.where(act & (f["peak"] >= 0.03), np.maximum(f["near"] - 2, 0), 0.0)
         per_frame[:, _A_NDEAD] = dead
         per_frame[:, _A_NFR] = 1.0
         per_frame[:, _A_ZRUNS] = zero_fr & ~zprev
+        per_frame[:, _A_NPAUSE] = zero_fr & pause_fr
         per_frame[:, _A_NLIVE] = live
         np.multiply(band, act[:, None], out=per_frame[:, k : k + nb])
         lg = per_frame[:, k + nb : k + 2 * nb]
@@ -291,7 +301,7 @@ class LineAnalyzer:
         # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
         deadblk = blocks[:, _A_NDEAD] >= hop - 1
         if deadblk.any():
-            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS])] = 0.0
+            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS, _A_NPAUSE])] = 0.0
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.empty((allb.shape[0] + 1, allb.shape[1]))
@@ -304,6 +314,7 @@ class LineAnalyzer:
         # The history is kept band-major, so that every span is a contiguous run of a band's levels.
         lgv = lsm.T.copy()
         lgv[:, dead_fr | conc] = np.inf
+        lgv[:, pause_fr] = _PAUSE_DB
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
         w = SPAN_BLOCKS * hop
@@ -324,6 +335,20 @@ class LineAnalyzer:
         taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
+
+    def _pause_frames(self, dead_fr: np.ndarray) -> np.ndarray:
+        """Digital-silence frames that lie more than PAUSE_AFTER_FRAMES into a run of them (causal)."""
+        run = np.concatenate([np.ones(min(self._dead_tail, PAUSE_AFTER_FRAMES), bool), dead_fr])
+        self._dead_tail = min(self._dead_tail + len(dead_fr), PAUSE_AFTER_FRAMES) if dead_fr.all() else (
+            len(dead_fr) - 1 - int(np.flatnonzero(~dead_fr)[-1]))
+        k = len(run) - len(dead_fr)
+        pause = dead_fr.copy()
+        for lag in range(1, PAUSE_AFTER_FRAMES + 1):
+            prev = np.zeros(len(dead_fr), bool)
+            lo = max(0, lag - k)
+            prev[lo:] = run[k + lo - lag : len(run) - lag]
+            pause &= prev
+        return pause
 
     # ------------------------------------------------------------------ judging
 
@@ -354,9 +379,12 @@ class LineAnalyzer:
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         noise_dbfs = 10.0 * np.log10(fsum)
         level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
-        dropout = span[:, _A_NZERO] / nfr
+        # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
+        # times a second at most; packet loss of 10 % or more makes several holes a second)
+        nzero = span[:, _A_NZERO] + np.where(span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], 0.0)
+        dropout = nzero / nfr
         concealed = span[:, _A_NCONC] / nfr
-        burst = span[:, _A_NZERO] / np.maximum(span[:, _A_ZRUNS], 1.0)
+        burst = nzero / np.maximum(span[:, _A_ZRUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
         hum = _hum_factor(hum_floor, eact.sum(axis=1))
         score = np.where(speech, _score(intel, dropout, burst, concealed, clipping) * hum, 0.0)
@@ -405,7 +433,7 @@ class LineAnalyzer:
             rep.__dict__.update(
                 t=t, verdict=self._verdict, score=sc, speech=sp, raw=raw, speech_dbfs=lv, noise_dbfs=nz,
                 snr_db=sn, intelligibility=it, dropout=dr, concealed=cc, clipping=cl, modulation_db=md,
-                bandwidth_hz=bwi,
+                bandwidth_hz=bwi, heard=hd if sp else 0.0,
             )
             out.append(rep)
         self._blocks_done, self._prev_bsp, self._dead_run = k, prev_bsp, dead_run
