@@ -38,6 +38,9 @@ SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19:
 # hole; a pause is longer. Digital silence past this many frames of a run is a pause: the listener loses
 # nothing in it and hears no noise there, so it is neither a dropout nor excluded from the noise floor.
 PAUSE_AFTER_FRAMES = 3
+# Holes this long are pauses for the noise floor too (a pause of digital silence has no noise in it);
+# shorter ones may be lost packets on a noisy line, whose noise must still set the floor.
+PAUSE_FLOOR_FRAMES = 8
 LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 
 # 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
@@ -48,6 +51,7 @@ HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speec
 
 ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
 SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
+SCORE_EXP = 1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
 UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
 DEGRADED_BELOW = 0.72
 HYST = 0.03
@@ -251,9 +255,12 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
-        pause_fr = self._pause_frames(dead_fr)
+        pause_fr = self._pause_frames(dead_fr, PAUSE_AFTER_FRAMES)
+        quiet_pause = self._pause_frames(dead_fr, PAUSE_FLOOR_FRAMES)
+        self._dead_tail = min(self._dead_tail + len(dead_fr), PAUSE_FLOOR_FRAMES) if dead_fr.all() else (
+            len(dead_fr) - 1 - int(np.flatnonzero(~dead_fr)[-1]))
         smf = smh.copy()
-        smf[dead_fr & ~pause_fr] = np.inf
+        smf[dead_fr & ~quiet_pause] = np.inf
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
@@ -314,7 +321,7 @@ class LineAnalyzer:
         # The history is kept band-major, so that every span is a contiguous run of a band's levels.
         lgv = lsm.T.copy()
         lgv[:, dead_fr | conc] = np.inf
-        lgv[:, pause_fr] = _PAUSE_DB
+        lgv[:, quiet_pause] = _PAUSE_DB
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
         w = SPAN_BLOCKS * hop
@@ -336,14 +343,12 @@ class LineAnalyzer:
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
 
-    def _pause_frames(self, dead_fr: np.ndarray) -> np.ndarray:
-        """Digital-silence frames that lie more than PAUSE_AFTER_FRAMES into a run of them (causal)."""
-        run = np.concatenate([np.ones(min(self._dead_tail, PAUSE_AFTER_FRAMES), bool), dead_fr])
-        self._dead_tail = min(self._dead_tail + len(dead_fr), PAUSE_AFTER_FRAMES) if dead_fr.all() else (
-            len(dead_fr) - 1 - int(np.flatnonzero(~dead_fr)[-1]))
+    def _pause_frames(self, dead_fr: np.ndarray, after: int) -> np.ndarray:
+        """Digital-silence frames that lie more than `after` frames into a run of them (causal)."""
+        run = np.concatenate([np.ones(min(self._dead_tail, after), bool), dead_fr])
         k = len(run) - len(dead_fr)
         pause = dead_fr.copy()
-        for lag in range(1, PAUSE_AFTER_FRAMES + 1):
+        for lag in range(1, after + 1):
             prev = np.zeros(len(dead_fr), bool)
             lo = max(0, lag - k)
             prev[lo:] = run[k + lo - lag : len(run) - lag]
@@ -547,7 +552,7 @@ def _score(
     clipping: np.ndarray,
 ) -> np.ndarray:
     """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
-    s: np.ndarray = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
+    s: np.ndarray = intel**SCORE_EXP
     # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
     s = s * np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
     # even infinitely clipped speech stays fairly intelligible (zero crossings survive)

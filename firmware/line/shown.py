@@ -21,10 +21,8 @@ Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line a
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from firmware.line.analyzer import LineReport
+from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
 #: dead line (which must be caught within a second) and a good one are believed; a bad or silent
@@ -40,7 +38,7 @@ MARGIN = {"degraded": 0.10, "unintelligible": 0.07}
 #: babble lets the analyzer hear a talker well for a moment now and then, a recovered line stays so.
 RECOVER_AFTER_S = 0.6
 CLEAR_HEARD = 0.9
-UPPER = {"degraded": 0.72, "unintelligible": 0.55}  # the analyzer's borders (DEGRADED_BELOW, UNINTELLIGIBLE_BELOW)
+UPPER = {"degraded": DEGRADED_BELOW, "unintelligible": UNINTELLIGIBLE_BELOW}  # the analyzer's borders
 #: A line that is better than shown, but not clearly good, must stay so this long before the LED steps
 #: down: longer than the few seconds a border condition swings over (measured: 3-8 s).
 RELAX_AFTER_S = 12.0
@@ -66,8 +64,13 @@ class ShownVerdict:
         new = self._decide(report)
         if new is None or new == self.verdict:
             return None
+        escalated = self.verdict is not None and SEVERITY[new] > SEVERITY[self.verdict]
         self.verdict = new
-        self._worse.clear()
+        # a step up to a milder level keeps the evidence for a worse one that has been building up
+        kept: deque[tuple[float, str, float]] = deque()
+        while escalated and self._worse and SEVERITY[self._worse[-1][1]] > SEVERITY[new]:
+            kept.appendleft(self._worse.pop())
+        self._worse = kept
         self._better.clear()
         self._clear_since = None
         return new
@@ -83,6 +86,8 @@ class ShownVerdict:
             self._worse.clear()
             self._better.clear()
             return None
+        if self._worse and SEVERITY[v] <= SEVERITY[shown]:
+            self._worse.clear()
         if v == "no_signal":
             return v  # 0.6 s of nothing is conclusive
         if shown is None:

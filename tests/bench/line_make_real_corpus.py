@@ -12,18 +12,20 @@ the talkers and the noises are recordings, mixed as a telephone call would carry
 * packet loss (zeroed or repeated packets), low level, dead lines and live lines nobody speaks on.
 
 No third-party audio is stored in this repository: point --voices and --noises at folders of WAV
-files (any rate, mono or stereo).  The corpora reported in issue #14 used these public snapshots
-(fetched with git; the files are read straight from the blobs):
+files (any rate, mono or stereo).  The corpora reported in issue #14 used these public snapshots,
+read straight from the git blobs into /tmp and never redistributed:
 
-  voices  LCAV/pyroomacoustics (MIT): examples/input_samples/SiSec2011_Speech/dev1_{female4,male4}_src_{1..4}.wav
-          at commit 4ac8f49e (SiSec 2011 evaluation speech, 4 women, 4 men), and
-          examples/input_samples/cmu_arctic_us_{aew_a0001..3,axb_a0004..6}.wav (CMU ARCTIC, free licence:
-          one man, one woman, US English), german_speech_8000.wav;
-          egorsmkv/speech-recognition-uk (MIT): speech-to-text/audio.wav (Ukrainian, digital silence in pauses)
-  noises  eric-wang135/EMGSE (no licence file; used locally only): docs/noise/car noise.wav,
-          street noise(1).wav, street noise(2).wav, engine noise.wav, English speech noise/
-          two_male_one_female_english.wav and Chinese speech noise/two_male_one_female_chinese.wav (babble);
-          LCAV/pyroomacoustics: examples/input_samples/doing_the_dishes.wav (a kitchen, Speech Commands)
+  voices  LCAV/pyroomacoustics (MIT; the samples come from the corpora named):
+            examples/input_samples/SiSec2011_Speech/dev1_{female4,male4}_src_{1..4}.wav at commit 4ac8f49e
+            (SiSec 2011 evaluation speech: 4 women, 4 men, 10 s each);
+            examples/input_samples/cmu_arctic_us_{aew_a0001..3,axb_a0004..6}.wav (CMU ARCTIC, free licence:
+            one man, one woman, US English) and german_speech_8000.wav (a man, German, 8 kHz);
+          egorsmkv/speech-recognition-uk (no licence file): speech-to-text/audio.wav (Ukrainian, exact
+            digital silence around the phrase)
+  noises  eric-wang135/EMGSE (no licence file): docs/noise/car noise.wav, street noise(1).wav,
+            street noise(2).wav, engine noise.wav, English speech noise/two_male_one_female_english.wav and
+            Chinese speech noise/two_male_one_female_chinese.wav (3-talker babble);
+          LCAV/pyroomacoustics: examples/input_samples/doing_the_dishes.wav (Speech Commands, CC BY 4.0)
 
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
     python3 ../shared/linebench/score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
@@ -163,8 +165,8 @@ def plan(rng: np.random.Generator) -> list[tuple[str, dict]]:
 
 
 def render(i: int, kind: str, p: dict, rng: np.random.Generator,
-           src: Sources) -> tuple[np.ndarray, np.ndarray, str, str | None]:
-    """(reference, degraded, talker, forced label)."""
+           src: Sources) -> tuple[np.ndarray, np.ndarray, str, str | None, dict]:
+    """(reference, degraded, talker, forced label, parameters with the noise recording used)."""
     talk, who = src.talk(rng)
     talk = np.concatenate([np.zeros(int(0.3 * SR)), talk, np.zeros(int(0.3 * SR))])
     level = float(rng.uniform(-30.0, -20.0))  # telephone speech levels
@@ -215,7 +217,7 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
         deg = mc.codec(deg, p["codec"])
     if kind == "loss_noise":
         deg = mc.packet_loss(deg, rng, p["loss"], 2.0)
-    return ref, np.clip(deg, -1.0, 1.0), who, label
+    return ref, np.clip(deg, -1.0, 1.0), who, label, p
 
 
 def build(out: Path, src: Sources, seed: int) -> int:
@@ -224,7 +226,7 @@ def build(out: Path, src: Sources, seed: int) -> int:
     rows = []
     items = plan(rng)
     for i, (kind, p) in enumerate(items):
-        ref, deg, who, forced = render(i, kind, p, rng, src)
+        ref, deg, who, forced, p = render(i, kind, p, rng, src)
         path = out / f"{i:04d}_{kind}.wav"
         sf.write(path, deg, SR, subtype="PCM_16")
         deg16, _ = sf.read(path, dtype="float64")
@@ -237,7 +239,7 @@ def build(out: Path, src: Sources, seed: int) -> int:
         impairment = "atypical" if kind == "atypical" else kind
         rows.append({
             "file": path.name, "label": label, "impairment": impairment,
-            "params": ",".join(f"{k}={v}" for k, v in p.items() if v not in ("", 0)),
+            "params": ",".join(f"{k}={v}" for k, v in p.items() if not (k in ("codec", "agc") and not v)),
             "estoi": f"{estoi:.3f}", "pesq": f"{q:.2f}", "level_dbfs": f"{mc.active_level_dbfs(deg16):.1f}",
             "lang": "real", "style": "long_pauses" if kind == "atypical" else "typical", "voice": who,
         })
