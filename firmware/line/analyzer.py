@@ -17,6 +17,7 @@ streaming analyzer over a whole signal and aggregates its reports into one verdi
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -131,19 +132,8 @@ class LineAnalyzer:
             raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
         self.sample_rate = sample_rate
         self.n = int(round(sample_rate * FRAME_S))
-        nfft = 2 * self.n
-        self._win = np.hanning(nfft + 2)[1:-1]
-        freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
-        scale = np.full(len(freqs), 2.0)
-        scale[0] = 1.0
-        scale[-1] = 1.0
-        scale /= nfft * float(np.sum(self._win**2))
-        bands = ((freqs[:, None] >= _EDGES_LO[None, :]) & (freqs[:, None] < _EDGES_HI[None, :])).astype(float)
-        hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
-        inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
-        # one matrix turns a power spectrum into [bands..., hum, in-band] energies (mean-square units)
-        self._proj = np.column_stack([bands, hum, inband]) * scale[:, None]
-        self.nb = bands.shape[1]
+        self._win, self._proj = _spectral_tables(sample_rate, self.n)
+        self.nb = len(_CENTRES)
         self._bias = _BIAS_CACHE.get(sample_rate)
         if self._bias is None:
             self._bias = np.ones(self.nb)
@@ -520,6 +510,26 @@ class LineAnalyzer:
         self.reset()
         truth = np.mean(self._frame_features(x[-self.n * 200 :], 200)["band"], axis=0)
         return truth / fl
+
+
+@functools.cache
+def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 40 ms Hann window and the matrix that turns its power spectrum into [bands..., hum, in-band]
+    energies (mean-square units); built once per rate, as `linecheck` makes an analyzer per file."""
+    nfft = 2 * n
+    win = np.hanning(nfft + 2)[1:-1]
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
+    scale = np.full(len(freqs), 2.0)
+    scale[0] = 1.0
+    scale[-1] = 1.0
+    scale /= nfft * float(np.sum(win**2))
+    bands = ((freqs[:, None] >= _EDGES_LO[None, :]) & (freqs[:, None] < _EDGES_HI[None, :])).astype(float)
+    hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
+    inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
+    proj = np.column_stack([bands, hum, inband]) * scale[:, None]
+    win.flags.writeable = False
+    proj.flags.writeable = False
+    return win, proj
 
 
 def _db(p: float) -> float:
