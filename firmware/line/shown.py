@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import deque
 
 from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
+from firmware.vocabulary import Verdict
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
 #: dead line (which must be caught within a second) and a good one are believed; a bad or silent
@@ -33,16 +34,15 @@ SETTLE_S = 2.4
 ESCALATE_AFTER_S = 1.0
 ESCALATE_BORDER_S = 4.0
 #: how far inside a worse level the mean heard score must sit for the quick escalation
-MARGIN = {"degraded": 0.10, "unintelligible": 0.07}
+MARGIN = {Verdict.DEGRADED: 0.10, Verdict.UNINTELLIGIBLE: 0.07}
 #: A line that is clearly good again (heard score at least CLEAR_HEARD) for this long is shown good:
 #: babble lets the analyzer hear a talker well for a moment now and then, a recovered line stays so.
 RECOVER_AFTER_S = 0.6
 CLEAR_HEARD = 0.9
-UPPER = {"degraded": DEGRADED_BELOW, "unintelligible": UNINTELLIGIBLE_BELOW}  # the analyzer's borders
+UPPER = {Verdict.DEGRADED: DEGRADED_BELOW, Verdict.UNINTELLIGIBLE: UNINTELLIGIBLE_BELOW}  # the analyzer's borders
 #: A line that is better than shown, but not clearly good, must stay so this long before the LED steps
 #: down: longer than the few seconds a border condition swings over (measured: 3-8 s).
 RELAX_AFTER_S = 12.0
-SEVERITY = {"good": 0, "silent": 0, "degraded": 1, "unintelligible": 2, "no_signal": 3}
 _EPS = 1e-9
 
 
@@ -64,11 +64,11 @@ class ShownVerdict:
         new = self._decide(report)
         if new is None or new == self.verdict:
             return None
-        escalated = self.verdict is not None and SEVERITY[new] > SEVERITY[self.verdict]
+        escalated = self.verdict is not None and _sev(new) > _sev(self.verdict)
         self.verdict = new
         # a step up to a milder level keeps the evidence for a worse one that has been building up
         kept: deque[tuple[float, str, float]] = deque()
-        while escalated and self._worse and SEVERITY[self._worse[-1][1]] > SEVERITY[new]:
+        while escalated and self._worse and _sev(self._worse[-1][1]) > _sev(new):
             kept.appendleft(self._worse.pop())
         self._worse = kept
         self._better.clear()
@@ -77,7 +77,7 @@ class ShownVerdict:
 
     def _decide(self, r: LineReport) -> str | None:
         v, t, shown = r.verdict, r.t, self.verdict
-        clear = v == "good" and r.heard >= CLEAR_HEARD
+        clear = v == Verdict.GOOD and r.heard >= CLEAR_HEARD
         if not clear:
             self._clear_since = None
         elif self._clear_since is None:
@@ -86,27 +86,28 @@ class ShownVerdict:
             self._worse.clear()
             self._better.clear()
             return None
-        if self._worse and SEVERITY[v] <= SEVERITY[shown]:
+        if self._worse and _sev(v) <= _sev(shown):
             self._worse.clear()
-        if v == "no_signal":
+        if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
-            return v if v == "good" or t >= SETTLE_S - _EPS else None
-        if v == "silent" or (shown in ("no_signal", "silent") and v in ("good", "degraded")):
+            return v if v == Verdict.GOOD or t >= SETTLE_S - _EPS else None
+        back = shown in (Verdict.NO_SIGNAL, Verdict.SILENT) and Verdict(v).heard
+        if v == Verdict.SILENT or back:
             return v  # a quiet live line (the analyzer waited 4.8 s for it), or the caller is back: at once
-        sev, cur = SEVERITY[v], SEVERITY[shown]
+        sev, cur = _sev(v), _sev(shown)
         if sev > cur:
             self._better.clear()
             self._worse.append((t, v, r.heard))
             quick = self._settled(self._worse, ESCALATE_AFTER_S, t, mildest=True, trim=False)
-            if quick is not None and quick != "no_signal":
+            if quick is not None and quick != Verdict.NO_SIGNAL:
                 recent = [h for ti, _, h in self._worse if t - ti < ESCALATE_AFTER_S - _EPS]
                 if sum(recent) / len(recent) < UPPER[quick] - MARGIN[quick]:
                     return quick
             return self._settled(self._worse, ESCALATE_BORDER_S, t, mildest=True)
         self._worse.clear()
         if clear and t - self._clear_since >= RECOVER_AFTER_S - _EPS:
-            return "good"
+            return Verdict.GOOD
         self._better.append((t, v, r.heard))
         return self._settled(self._better, RELAX_AFTER_S, t, mildest=False)
 
@@ -120,4 +121,8 @@ class ShownVerdict:
             while len(run) > 1 and t - run[1][0] >= hold - _EPS:
                 run.popleft()
         pick = min if mildest else max
-        return pick((v for ti, v, _ in run if t - ti <= hold + _EPS), key=lambda v: SEVERITY[v])
+        return pick((v for ti, v, _ in run if t - ti <= hold + _EPS), key=lambda v: _sev(v))
+
+
+def _sev(verdict: str) -> int:
+    return Verdict(verdict).severity
