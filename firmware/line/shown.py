@@ -35,6 +35,12 @@ ESCALATE_AFTER_S = 1.0
 ESCALATE_BORDER_S = 4.0
 #: how far inside a worse level the mean heard score must sit for the quick escalation
 MARGIN = {Verdict.DEGRADED: 0.10, Verdict.UNINTELLIGIBLE: 0.07}
+#: While the noise floor is still rising (noise just set in: within ONSET_S it rose by ONSET_RISE_DB),
+#: the analyzer's 2 s window mixes the new noise into its idea of the talker and overshoots for a few
+#: seconds; only a line far inside the worse level (ONSET_MARGIN) is then escalated quickly.
+ONSET_S = 2.4
+ONSET_RISE_DB = 6.0
+ONSET_MARGIN = 0.25
 #: A line that is clearly good again (heard score at least CLEAR_HEARD) for this long is shown good:
 #: babble lets the analyzer hear a talker well for a moment now and then, a recovered line stays so.
 RECOVER_AFTER_S = 0.6
@@ -58,6 +64,7 @@ class ShownVerdict:
         self._worse: deque[tuple[float, str, float]] = deque()  # reports worse than shown, while they last
         self._better: deque[tuple[float, str, float]] = deque()  # reports better than shown, while they last
         self._clear_since: float | None = None
+        self._noise: deque[tuple[float, float]] = deque()  # (t, noise floor dBFS) over the last ONSET_S
 
     def update(self, report: LineReport) -> str | None:
         """Take one report; return the new verdict to show, or None while it stands."""
@@ -77,6 +84,9 @@ class ShownVerdict:
 
     def _decide(self, r: LineReport) -> str | None:
         v, t, shown = r.verdict, r.t, self.verdict
+        self._noise.append((t, r.noise_dbfs))
+        while t - self._noise[0][0] > ONSET_S + _EPS:
+            self._noise.popleft()
         clear = v == Verdict.GOOD and r.heard >= CLEAR_HEARD
         if not clear:
             self._clear_since = None
@@ -99,12 +109,14 @@ class ShownVerdict:
         if sev > cur:
             self._better.clear()
             self._worse.append((t, v, r.heard))
+            onset = r.noise_dbfs - min(n for _, n in self._noise) > ONSET_RISE_DB
             quick = self._settled(self._worse, ESCALATE_AFTER_S, t, mildest=True, trim=False)
             if quick is not None and quick != Verdict.NO_SIGNAL:
                 recent = [h for ti, _, h in self._worse if t - ti < ESCALATE_AFTER_S - _EPS]
-                if sum(recent) / len(recent) < UPPER[quick] - MARGIN[quick]:
+                margin = ONSET_MARGIN if onset else MARGIN[quick]
+                if sum(recent) / len(recent) < UPPER[quick] - margin:
                     return quick
-            return self._settled(self._worse, ESCALATE_BORDER_S, t, mildest=True)
+            return None if onset else self._settled(self._worse, ESCALATE_BORDER_S, t, mildest=True)
         self._worse.clear()
         if clear and t - self._clear_since >= RECOVER_AFTER_S - _EPS:
             return Verdict.GOOD
