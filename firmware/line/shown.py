@@ -43,7 +43,7 @@ ONSET_RISE_DB = 6.0
 ONSET_MARGIN = 0.25
 #: A line that is clearly good again (heard score at least CLEAR_HEARD) for this long is shown good:
 #: babble lets the analyzer hear a talker well for a moment now and then, a recovered line stays so.
-RECOVER_AFTER_S = 0.6
+RECOVER_AFTER_S = 0.4
 CLEAR_HEARD = 0.9
 UPPER = {Verdict.DEGRADED: DEGRADED_BELOW, Verdict.UNINTELLIGIBLE: UNINTELLIGIBLE_BELOW}  # the analyzer's borders
 #: A line that is better than shown, but not clearly good, must stay so this long before the LED steps
