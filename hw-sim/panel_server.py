@@ -1,6 +1,7 @@
 """The simulated unit's front panel in a browser: a stdlib HTTP server with JSON endpoints and SSE.
 
-``deskunit run --sim`` starts one on http://127.0.0.1:8080 (``--http-port``).  The page
+``deskunit run --sim`` starts one on http://127.0.0.1:8765 (:data:`PANEL_PORT`, ``--http-port``; not
+8080, the central server's default).  The page
 (``hw-sim/panel/``: plain HTML, CSS and JS, no build step) draws the LCD dot by dot from the
 emulator's DDRAM/CGRAM, the LEDs from their pins, and sends key, hook, audio and server actions back.
 
@@ -41,6 +42,7 @@ from importlib import resources
 from typing import Any
 
 from firmware.leds import LED_NAMES
+from hwsim import PANEL_PORT
 from hwsim.audio import parse_mode
 from hwsim.font5x8 import rom_font
 
@@ -129,7 +131,7 @@ def snapshot(sim: Any) -> dict[str, Any]:
 class PanelServer:
     """Serves one :class:`hwsim.unit.SimUnit`'s panel on ``host:port`` (port 0 picks a free one)."""
 
-    def __init__(self, sim: Any, host: str = "127.0.0.1", port: int = 8080, refresh_s: float = REFRESH_S) -> None:
+    def __init__(self, sim: Any, host: str = "127.0.0.1", port: int = PANEL_PORT, refresh_s: float = REFRESH_S) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the panel server listens on loopback only")
         self.sim = sim
