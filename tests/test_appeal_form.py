@@ -1,4 +1,4 @@
-"""The appeal form driven by keys alone, as the operator uses it (DESIGN.md, "The appeal form on the panel")."""
+"""The appeal form driven by keys alone, as the operator uses it (docs/rules.md, "The appeal form")."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from firmware.events import ALL_KEYS
 from firmware.validation import FIELD_LIMITS
 
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "appeal_by_keys_offline.toml"
-KEY_GAP = 0.15  # scenarios/FORMAT.md: `keys` are pressed 0.15 s apart
+KEY_GAP = 0.15  # docs/scenarios.md: `keys` are pressed 0.15 s apart
 
 
 class Operator:
