@@ -113,8 +113,9 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
     keys (or after the end of input), until a signal."""
     cable = NullModemCable()
     cleanup.callback(cable.close)
-    attach_console(sim.app, cable.unit_path, sim=sim,
-                   restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
+    console = attach_console(sim.app, cable.unit_path, sim=sim,
+                             restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
+    cleanup.callback(console.close)  # before the cable goes, so the console does not see its port vanish
     attach_sync(sim)  # the reference central server on loopback, as the unit's central server
     lines = ["deskunit: simulated unit running on the real clock"]
     if http_port:
