@@ -282,14 +282,17 @@ def test_the_plot_of_the_line_over_the_last_minute(unit, browser):
     wait_for("samples with no call", lambda: int(plot.get_attribute("data-samples")) > 0)
     assert plot.get_attribute("data-verdict") == ""
     b.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
+    def band_is(colour: str) -> bool:
+        pixel = b.execute_script(band_pixel)  # [r, g, b]
+        i = {"red": 0, "green": 1}[colour]
+        return all(pixel[i] > pixel[j] + 60 for j in range(3) if j != i)
+
     wait_for("a good line on the plot", lambda: plot.get_attribute("data-verdict") == "good", timeout=10)
-    red, green, blue = b.execute_script(band_pixel)
-    assert green > red + 60 and green > blue + 60, "the verdict band's newest end is not green"
+    wait_for("the verdict band's newest end green", lambda: band_is("green"), timeout=5)
     b.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="dead"]').click()
     wait_for("a dead line on the plot", lambda: plot.get_attribute("data-verdict") in ("no_signal", "unintelligible"),
              timeout=10)
-    red, green, blue = b.execute_script(band_pixel)
-    assert red > green + 60 and red > blue + 60, "the verdict band's newest end is not red"
+    wait_for("the verdict band's newest end red", lambda: band_is("red"), timeout=5)
     meter = b.execute_script("return fetch('/api/meter').then(r => r.json())")
     verdicts = {s["verdict"] for s in meter["samples"]}
     assert {"good"} < verdicts and meter["window_s"] == 60
