@@ -40,6 +40,7 @@ from firmware.console import Check, CommandError, Console, is_secret
 from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
+from firmware.timefmt import mmss
 from firmware.version import package_version
 from hal.serialport import SerialPort
 
@@ -284,9 +285,9 @@ class ConsoleBackend:
         if call is None:
             out["call"] = "idle (on-hook)"
         else:
-            out["call"] = f"on a call, {_mmss(unit.call_time())}"
+            out["call"] = f"on a call, {mmss(unit.call_time())}"
             if call.hold_started is not None:
-                out["call"] += f", on hold {_mmss(unit.hold_elapsed())}"
+                out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
         op = unit.operator
@@ -609,11 +610,6 @@ class ConsoleBackend:
             self._restart()
         else:  # the daemon returns from run_forever; systemd (Restart=always) starts it again
             self.loop.stop()
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 # ---------------------------------------------------------------- wiring

@@ -1,7 +1,7 @@
 """``deskunit run --sim``: the whole unit on simulated hardware and the real clock, in a terminal.
 
 At start it prints, each on a line of its own and before the first LCD frame, where the browser
-panel is (``front panel: http://127.0.0.1:8765/``, :data:`hwsim.panel_server.PANEL_PORT`; 0 = no
+panel is (``front panel: http://127.0.0.1:8765/``, :data:`hwsim.PANEL_PORT`; 0 = no
 panel), the pty of the technician console (``console pty: /dev/pts/N``) and the simulator's
 technician PIN. Then the LCD is printed whenever it changes.
 
@@ -25,8 +25,8 @@ from typing import Any
 
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
+from firmware.call.recovery import recover
 from firmware.pins import hash_pin
-from firmware.recovery import recover
 from hwsim import PANEL_PORT
 from hwsim.clock import SimClock
 from hwsim.pty import NullModemCable

@@ -6,7 +6,7 @@ control sets the wall time (trusted, source ``panel``) and a rate (1x real time 
 :data:`MAX_RATE`). Monotonic and wall time both run at the rate, continuously across a change.
 
     >>> clock = SimClock()
-    >>> clock.set_wall(datetime(2026, 11, 23, 18, 5, tzinfo=KYIV), "panel")
+    >>> clock.set_wall(datetime(2026, 11, 23, 18, 5, tzinfo=KYIV), ClockSource.PANEL)
     >>> clock.set_rate(10.0)           # ten seconds of unit time per real second
 """
 
@@ -17,6 +17,7 @@ import time
 from datetime import datetime, tzinfo
 
 from firmware.clock import KYIV, RealClock
+from firmware.vocabulary import ClockSource
 
 RATES = (1.0, 2.0, 5.0, 10.0)
 MAX_RATE = RATES[-1]
@@ -47,9 +48,9 @@ class SimClock(RealClock):
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.monotonic() + self._wall_minus_mono, self.tz)
 
-    def set_wall(self, when: datetime, source: str) -> None:
+    def set_wall(self, when: datetime, source: ClockSource | str) -> None:
         self._wall_minus_mono = when.timestamp() - self.monotonic()
-        self._source = source
+        self._source = ClockSource(source)
 
     def set_rate(self, rate: float) -> None:
         """Run at ``rate`` times real time from now on (1 to :data:`MAX_RATE`); time never jumps."""

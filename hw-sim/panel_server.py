@@ -51,6 +51,7 @@ from importlib import resources
 from typing import Any
 
 from firmware.leds import LED_NAMES
+from firmware.vocabulary import ClockSource
 from hwsim import PANEL_PORT
 from hwsim.audio import parse_mode
 from hwsim.clock import RATES
@@ -359,7 +360,7 @@ class PanelServer:
             if isinstance(rate, bool) or not isinstance(rate, int | float) or rate not in RATES:
                 raise ValueError(f'"rate" must be one of {", ".join(f"{r:g}" for r in RATES)}')
         if when is not None:
-            clock.set_wall(when, "panel")
+            clock.set_wall(when, ClockSource.PANEL)
         if rate is not None:
             clock.set_rate(float(rate))
 

@@ -90,7 +90,7 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 6.0) -> A
 def unit(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
     cfg = load_config()
     clock = SimClock()
-    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "test")  # morning, trusted
+    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "scenario")  # morning, trusted
     sim = SimUnit.create(cfg, clock, state_dir=tmp_path / "state")
     sim.unit.sign_in(7, "Олена Петренко")
     attach_sync(sim, set_time=False)  # SYNC LED as in the field; the wall clock stays ours
@@ -202,7 +202,9 @@ def rows_of(b, table: str) -> list[dict[str, str]]:
 
 
 def text_of(b, selector: str) -> str:
-    return b.find_element(By.CSS_SELECTOR, selector).get_attribute("textContent")
+    """An element's text, read in one go (it may be rebuilt between a lookup and a read)."""
+    return b.execute_script("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                            selector)
 
 
 def test_the_clock_control_sets_the_evening_and_runs_faster(unit, browser):
