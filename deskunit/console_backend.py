@@ -38,6 +38,7 @@ from firmware.leds import COLOURS
 from firmware.pin_hash import verify_pin
 from firmware.sync import ServerSettings
 from firmware.timefmt import mmss
+from firmware.version import package_version
 from firmware.vocabulary import ClockSource
 from hal.assembly import App
 from hal.serialport import SerialPort
@@ -238,7 +239,7 @@ class ConsoleBackend:
         unit, clock = self.unit, self.clock
         st = clock.status()
         out = {
-            "version": _version(),
+            "version": package_version(),
             "uptime": _fmt_age(clock.monotonic() - self.started),
             "clock": f"{st.now.isoformat(timespec='seconds')} {'trusted' if st.trusted else 'NOT trusted'}"
                      f" (source: {st.source})",
@@ -410,15 +411,6 @@ class ConsoleBackend:
             self._restart()
         else:  # the daemon returns from run_forever; systemd (Restart=always) starts it again
             self.loop.stop()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deskunit")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 # ---------------------------------------------------------------- wiring
