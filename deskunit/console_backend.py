@@ -37,7 +37,9 @@ from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.journal import PERSONAL_FIELDS
 from firmware.leds import COLOURS
 from firmware.pin_hash import verify_pin
+from firmware.sync import ServerSettings
 from firmware.timefmt import mmss
+from firmware.version import package_version
 from firmware.vocabulary import ClockSource
 from hal.assembly import App
 from hal.serialport import Inbox, SerialPort
@@ -214,6 +216,10 @@ class ConsoleBackend:
             self._settings = (cfg, ConsoleSettings.from_config(cfg))
         return self._settings[1]
 
+    def server(self) -> ServerSettings:
+        """The ``[server]`` settings of the running config."""
+        return ServerSettings.from_config(self.cfg)
+
     # -- threads
     def run_blocking(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
         """Run ``fn`` off the loop; ``done(result or exception)`` then runs on the loop's thread."""
@@ -263,7 +269,7 @@ class ConsoleBackend:
         unit, clock = self.unit, self.clock
         st = clock.status()
         out = {
-            "version": _version(),
+            "version": package_version(),
             "uptime": _fmt_age(clock.monotonic() - self.started),
             "clock": f"{st.now.isoformat(timespec='seconds')} {'trusted' if st.trusted else 'NOT trusted'}"
                      f" (source: {st.source})",
@@ -285,7 +291,7 @@ class ConsoleBackend:
 
     def _sync_summary(self) -> tuple[str, str]:
         if self.sync is None:
-            return "unknown (no sync worker)", "not running" + ("" if self.cfg["server"]["url"] else
+            return "unknown (no sync worker)", "not running" + ("" if self.server().url else
                                                                " (server.url is empty)")
         st = self.sync.state()
         detail = f"LED {st.get('led')}, pending {st.get('pending')}, parked {st.get('parked')}"
@@ -406,11 +412,11 @@ class ConsoleBackend:
         """Blocking (run_blocking): push and pull now, wait for the answers."""
         sync = self.sync
         if sync is None:
-            return "sync: no sync worker runs in this unit" + ("" if self.cfg["server"]["url"] else
+            return "sync: no sync worker runs in this unit" + ("" if self.server().url else
                                                                 " (server.url is empty)")
         sync.kick()
         sync.pull_now()
-        finished = sync.wait_idle(float(self.cfg["server"]["timeout_s"]) * 2 + 5)
+        finished = sync.wait_idle(self.server().timeout_s * 2 + 5)
         st = sync.state()
         head = "sync: done" if finished else "sync: still working (answers come later)"
         error = f"; last error: {redact(str(st['last_error']))[:80]}" if st.get("last_error") else ""
@@ -448,15 +454,6 @@ class ConsoleBackend:
             self._restart()
         else:  # the daemon returns from run_forever; systemd (Restart=always) starts it again
             self.loop.stop()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deskunit")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 # ---------------------------------------------------------------- wiring

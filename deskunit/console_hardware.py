@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from firmware.console import SelftestCheck
+from firmware.console import SelftestCheck, Status
 from firmware.leds import COLOURS
+from firmware.sync import ServerSettings
 from firmware.vocabulary import Colour
 from hal.assembly import App
 
@@ -68,7 +69,7 @@ class RealProbe:
 
         audio = self.app.unit.cfg["audio"]
         name = describe_device(audio["backend"], audio["device"] or None)
-        return "PASS", f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
+        return Status.PASS, f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
 
 
 class Selftest:
@@ -91,18 +92,18 @@ class Selftest:
 
     def lcd(self) -> tuple[str, str]:
         if self.app.unit.call is not None:
-            return "SKIP", "a call is on (the screen is left alone)"
+            return Status.SKIP, "a call is on (the screen is left alone)"
         pattern = self.lcd_test_pattern()
         try:
             self.app.screen.show(pattern)
             got = self.probe.lcd_readback()
             if got is None:
-                return "PASS", "test frame written without a bus error (lcd test to look at it)"
+                return Status.PASS, "test frame written without a bus error (lcd test to look at it)"
             if got[0].rstrip() != pattern[0].rstrip():
-                return "FAIL", f"wrote {pattern[0]!r}, the controller holds {got[0]!r}"
-            return "PASS", "test frame written and read back from the controller"
+                return Status.FAIL, f"wrote {pattern[0]!r}, the controller holds {got[0]!r}"
+            return Status.PASS, "test frame written and read back from the controller"
         except OSError as e:
-            return "FAIL", f"I2C error: {e}"
+            return Status.FAIL, f"I2C error: {e}"
         finally:
             self.app.unit.refresh()
 
@@ -118,8 +119,8 @@ class Selftest:
         finally:
             self._leds_back()
         if bad:
-            return "FAIL", "pins read back wrong: " + ", ".join(bad)
-        return "PASS", f"{len(self.app.hw_leds)} LEDs, every die driven and read back (led test to look)"
+            return Status.FAIL, "pins read back wrong: " + ", ".join(bad)
+        return Status.PASS, f"{len(self.app.hw_leds)} LEDs, every die driven and read back (led test to look)"
 
     def keys(self) -> tuple[str, str]:
         panel = self.app.panel
@@ -127,8 +128,8 @@ class Selftest:
         stuck += [f"keypad column {i + 1}" for i, c in enumerate(panel.keypad.cols) if c.is_active]
         hook = "off-hook" if panel.off_hook() else "on-hook"
         if stuck:
-            return "FAIL", "pressed at rest (stuck or shorted): " + ", ".join(stuck)
-        return "PASS", f"{len(panel.buttons)} keys and keypad at rest, hook {hook} (keys for a live test)"
+            return Status.FAIL, "pressed at rest (stuck or shorted): " + ", ".join(stuck)
+        return Status.PASS, f"{len(panel.buttons)} keys and keypad at rest, hook {hook} (keys for a live test)"
 
     def storage(self) -> tuple[str, str]:
         state_dir = Path(self.app.state_dir)
@@ -142,31 +143,31 @@ class Selftest:
             usage = os.statvfs(state_dir)
             free_mb = usage.f_bavail * usage.f_frsize // (1024 * 1024)
         except OSError as e:
-            return "FAIL", f"{state_dir}: {e.strerror or e}"
+            return Status.FAIL, f"{state_dir}: {e.strerror or e}"
         records = self.app.journal.count()
-        return "PASS", f"{state_dir} writable, {free_mb} MB free, journal holds {records} records"
+        return Status.PASS, f"{state_dir} writable, {free_mb} MB free, journal holds {records} records"
 
     def server(self) -> tuple[str, str]:
-        server = self.app.unit.cfg["server"]
-        if not server["url"]:
-            return "SKIP", "server.url is empty (no central server configured)"
-        parts = urlsplit(server["url"])
+        server = ServerSettings.from_config(self.app.unit.cfg)
+        if not server.url:
+            return Status.SKIP, "server.url is empty (no central server configured)"
+        parts = urlsplit(server.url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        timeout = min(5.0, float(server["timeout_s"]))
+        timeout = min(5.0, server.timeout_s)
         t0 = time.monotonic()
         try:
             with socket.create_connection((host, port), timeout=timeout) as sock:
                 if parts.scheme == "https":
-                    ctx = ssl.create_default_context(cafile=server["ca_file"] or None)
+                    ctx = ssl.create_default_context(cafile=server.ca_file)
                     with ctx.wrap_socket(sock, server_hostname=host):
                         pass
         except ssl.SSLError as e:
-            return "FAIL", f"{host}:{port} TLS: {e.reason or e}"
+            return Status.FAIL, f"{host}:{port} TLS: {e.reason or e}"
         except OSError as e:
-            return "FAIL", f"{host}:{port}: {e.strerror or e}"
+            return Status.FAIL, f"{host}:{port}: {e.strerror or e}"
         what = "TLS handshake" if parts.scheme == "https" else "TCP connect"
-        return "PASS", f"{host}:{port} {what} in {(time.monotonic() - t0) * 1000:.0f} ms"
+        return Status.PASS, f"{host}:{port} {what} in {(time.monotonic() - t0) * 1000:.0f} ms"
 
 
     def _leds_back(self) -> None:

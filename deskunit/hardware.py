@@ -18,8 +18,9 @@ from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.call.recovery import recover
 from firmware.clock import RealClock
+from firmware.console import ConsoleSettings
 from firmware.display import parse_size
-from firmware.sync import SyncClient, SyncSettings
+from firmware.sync import ServerSettings, SyncClient, SyncSettings
 from hal.assembly import App
 
 log = logging.getLogger("deskunit")
@@ -41,7 +42,7 @@ def run_hardware(cfg: dict[str, Any]) -> int:
                            cfg["audio"]["device"] or None)
     capture.start()
     app.closers.append(capture.stop)
-    if cfg["server"]["url"]:
+    if ServerSettings.from_config(cfg).url:
         app.attach_sync(SyncClient.from_config(cfg), SyncSettings())
 
     restart_requested = threading.Event()
@@ -51,9 +52,9 @@ def run_hardware(cfg: dict[str, Any]) -> int:
         app.loop.stop()
 
     try:
-        attach_console(app, cfg["console"]["port"], restart=restart)  # the technician's serial console
+        attach_console(app, restart=restart)  # the technician's serial console, on console.port
     except Exception as e:  # no UART must not mean no unit: the operators come first
-        log.error("technician console unavailable on %s: %s", cfg["console"]["port"], e)
+        log.error("technician console unavailable on %s: %s", ConsoleSettings.from_config(cfg).port, e)
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
 
     def on_signal(*_: Any) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from firmware.console import Status
+
 
 class SimProbe:
     """The LCD read back from the controller, the LEDs from their pins, the line from its mode."""
@@ -28,4 +30,4 @@ class SimProbe:
         return str(self.sim.board.led_colour(name))
 
     def check_audio(self) -> tuple[str, str]:
-        return "PASS", f"simulated line (mode {self.sim.line.mode})"
+        return Status.PASS, f"simulated line (mode {self.sim.line.mode})"

@@ -29,7 +29,7 @@ from typing import Any
 from central.faults import Faults
 from central.server import CentralServer
 from firmware.clock import VirtualClock
-from firmware.sync import SyncClient, SyncSettings, SyncWorker
+from firmware.sync import ServerSettings, SyncClient, SyncSettings, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     unit_id = sim.cfg["unit"]["id"]
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)
-    client = SyncClient(server.url + "/api/v1", token, timeout_s=sim.cfg["server"].get("timeout_s", 10.0))
+    client = SyncClient(server.url + "/api/v1", token, timeout_s=ServerSettings.from_config(sim.cfg).timeout_s)
     # A scenario that omits `clock` means an untrusted clock for the whole run, so under a virtual
     # clock the worker does not set it from /time unless asked (set_time=True).
     chosen = replace(SyncSettings(lockstep=virtual, set_time=not virtual), **settings)

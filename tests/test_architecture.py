@@ -157,15 +157,8 @@ def test_the_import_graph_sees_imports_inside_functions():
     assert "firmware.exc" in graph["firmware.config"]
 
 
-#: The one cycle still known in the call layer (its own half of issue 15): the views' base class and
-#: their ViewHost protocol name each other under ``if TYPE_CHECKING`` (for annotations only, so no
-#: runtime cycle, but an import all the same). Only exactly this is tolerated; the test fails once
-#: it is gone, so the allowance goes with it.
-KNOWN_CYCLES = [["firmware.call.views.base", "firmware.call.views.host"]]
-
-
 def test_no_module_imports_itself_through_a_cycle():
-    assert cycles(import_graph()) == KNOWN_CYCLES
+    assert cycles(import_graph()) == []
 
 
 def test_no_package_imports_itself_through_a_cycle():

@@ -39,8 +39,9 @@ def test_on_failure_names_a_service_that_runs_deskunit_failed():
     template = SYSTEMD / "deskunit-failure@.service"
     [exec_start] = directives(template)["ExecStart"]
     assert exec_start.split()[1:] == ["failed", "%i"]
-    install = (SYSTEMD.parent / "scripts" / "install-pi.sh").read_text()
-    assert "deskunit-failure@.service" in install
+    rendered = subprocess.run(["bash", str(SYSTEMD.parent / "scripts" / "install-pi.sh"), "--prefix", "/srv/du",
+                               "--print-failure-unit"], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert "ExecStart=/srv/du/current/bin/deskunit failed %i" in rendered and "@PREFIX@" not in rendered
 
 
 def test_the_failure_notice_reaches_the_journal_and_the_lcd(tmp_path, monkeypatch, capsys):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from firmware.exc import InsecureURL, SyncError, SyncErrorKind
 from firmware.sync.settings import MAX_BATCH, ServerSettings
+from firmware.version import user_agent
 
 DEFAULT_API_PATH = "/api/v1"
 _RECORD_INDEX = re.compile(r"records\[(\d+)\]\.?(.*)")
@@ -117,7 +118,8 @@ class SyncClient:
 
         Every request the worker makes is safe to repeat (reads, and idempotent record posts).
         """
-        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
+        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "User-Agent": user_agent(),
+                **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -11,7 +11,7 @@ from typing import Any
 
 from firmware.config import validate_directories, validate_operators
 from firmware.exc import ConfigError
-from firmware.phrases import LANGUAGES
+from firmware.phrases import LANGUAGES, phrase_behaviour_problems
 
 #: The journal draft holding the last good pushed config and its ETag.
 PUSHED_CONFIG_DRAFT = "pushed_config"
@@ -67,6 +67,8 @@ def _check_phrase_table(table: Mapping[str, Any], where: str) -> None:
                 for k in ("id", "title", "text"):
                     if not isinstance(p.get(k), str) or not p[k].strip():
                         raise ConfigError(f"{here}[{i}].{k}", "must be non-empty text")
+                for k, problem in phrase_behaviour_problems(p).items():
+                    raise ConfigError(f"{here}[{i}].{k}", problem)
         elif isinstance(value, Mapping):
             _check_phrase_table(value, here)
         elif not isinstance(value, str) or not value.strip():

@@ -286,15 +286,19 @@ class SyncWorker:
                 status.last_ok = self.clock.now().isoformat(timespec="seconds")
         else:
             status.push_failures += 1
-            status.last_error = str(err)
-            if err.kind is SyncErrorKind.AUTH:
-                status.auth_error = True
-                delay = self.settings.auth_retry_s
-            else:
-                delay = self.backoff.delay(status.push_failures)
+            delay = self._failed(err, status.push_failures)
             log.warning("sync push failed (%d in a row): %s; retry in %.1f s", status.push_failures, err, delay)
             self._timers.push = self.loop.call_later(self._retry_in(result.started, delay), self._retry_push)
         self._refresh()
+
+    def _failed(self, err: SyncError, failures: int, cap_s: float = float("inf")) -> float:
+        """Remember a failed request's error; the seconds to wait before trying again (a refused
+        token or certificate: ``auth_retry_s``; else the backoff, at most ``cap_s``)."""
+        self._status.last_error = str(err)
+        if err.kind is SyncErrorKind.AUTH:
+            self._status.auth_error = True
+            return self.settings.auth_retry_s
+        return min(cap_s, self.backoff.delay(failures))
 
     def _retry_push(self) -> None:
         self._timers.push = None
@@ -321,12 +325,7 @@ class SyncWorker:
                 self._enqueue(Job.PUSH)
         else:
             status.pull_failures += 1
-            status.last_error = str(err)
-            if err.kind is SyncErrorKind.AUTH:
-                status.auth_error = True
-                delay = self.settings.auth_retry_s
-            else:
-                delay = min(self.settings.pull_period_s, self.backoff.delay(status.pull_failures))
+            delay = self._failed(err, status.pull_failures, cap_s=self.settings.pull_period_s)
             log.warning("sync pull failed: %s; retry in %.1f s", err, delay)
         self._timers.pull = self.loop.call_later(self._retry_in(result.started, delay), self._retry_pull)
         self._refresh()
