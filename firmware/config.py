@@ -14,7 +14,6 @@ Search order for the site file (like most daemons): ``$DESKUNIT_CONFIG``, then
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import tomllib
@@ -22,9 +21,13 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.exc import ConfigError
+from firmware.merge import merge
+from firmware.phrase_check import check_phrase_overrides
+from firmware.pin_hash import hash_problem
 from firmware.vocabulary import Language
 
 SITE_CONFIG = Path("/etc/deskunit/deskunit.toml")
@@ -41,25 +44,51 @@ def default_config() -> Config:
     return cfg
 
 
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> Config:
-    """Deep-merge ``over`` onto ``base`` (tables merge, everything else replaces)."""
-    out = copy.deepcopy(dict(base))
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+#: A site file is a few kB; anything near this is not one.
+MAX_FILE_BYTES = 1 << 20
+#: Tables inside tables, at most (the deepest real key is phrases.uk.ui.x: 4).
+MAX_DEPTH = 8
 
 
 def read_toml(path: Path) -> Config:
+    """A TOML file as tables, or :class:`ConfigError` (exit 78) for anything that is not a sane one:
+    unreadable, too big, not UTF-8 text, not TOML, nested deeper than :data:`MAX_DEPTH`."""
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(str(path), f"cannot read: {e.strerror or e}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(str(path), f"larger than {MAX_FILE_BYTES // 1024} kB: not a configuration file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(path), f"not UTF-8 text (byte {e.start}): save it as UTF-8") from None
+    if "\x00" in text:
+        raise ConfigError(str(path), "holds NUL bytes: a binary file, not TOML")
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(path), f"not valid TOML: {e}") from None
-    except OSError as e:
-        raise ConfigError(str(path), f"cannot read: {e.strerror}") from None
+    except RecursionError:
+        raise ConfigError(str(path), f"nested deeper than {MAX_DEPTH} levels") from None
+    where = too_deep(doc)
+    if where is not None:
+        raise ConfigError(where, f"nested deeper than {MAX_DEPTH} levels")
+    return doc
+
+
+def too_deep(node: Any, where: str = "", depth: int = 0) -> str | None:
+    """The first key (dotted) nested deeper than :data:`MAX_DEPTH`, or None."""
+    if depth > MAX_DEPTH:
+        return where or "(top)"
+    items = node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, Mapping | list):
+            found = too_deep(value, f"{where}.{key}" if where else str(key), depth + 1)
+            if found:
+                return found
+    return None
 
 
 def site_config_path() -> Path | None:
@@ -140,18 +169,76 @@ def pin_list(n: int) -> Check:
     return check
 
 
+def whole(lo: int, hi: int) -> Check:
+    """A whole number in [lo, hi]: no float (``1.0`` where an I2C port or a count is meant)."""
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"must be a whole number (got {_short(v)})"
+        return None if lo <= v <= hi else f"must be between {lo} and {hi} (got {v})"
+
+    return check
+
+
+def whole_of(*choices: int) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int) or v not in choices:
+            return f"must be one of {', '.join(map(str, choices))} (got {_short(v)})"
+        return None
+
+    return check
+
+
+def _short(v: Any) -> str:
+    """A value as a message shows it: at most 60 characters (a 400 kB value must not flood the log)."""
+    text = repr(v)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def url(v: Any) -> str | None:
+    """Empty (no sync), or http(s)://host[:port][/path] with a host, a port 1-65535 and no spaces."""
     if v == "":
         return None
-    if not isinstance(v, str) or not re.match(r"https?://[^/\s]+", v):
-        return f"must be an http(s) URL (got {v!r})"
+    if not isinstance(v, str) or len(v) > 2000:
+        return f"must be an http(s) URL (got {_short(v)})"
+    if any(ch.isspace() for ch in v):
+        return f"must not contain spaces (got {_short(v)})"
+    try:
+        parts = urlsplit(v)
+        port = parts.port
+    except ValueError as e:  # a port beyond 65535, or not a number
+        return f"not a usable URL: {e} (got {_short(v)})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an http(s) URL with a host (got {_short(v)})"
+    if port == 0:
+        return f"port 0 is no port (got {_short(v)})"
+    return None
+
+
+def existing_file(v: Any) -> str | None:
+    """Empty, or the path of a readable regular file."""
+    if not isinstance(v, str):
+        return f"must be text (got {_short(v)})"
+    if v and not Path(v).is_file():
+        return f"no such file: {_short(v)}"
+    return None
+
+
+def pin_hash_value(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return f"must be text (got {_short(v)})"
+    return hash_problem(v)
+
+
+def non_empty_path(v: Any) -> str | None:
+    if not isinstance(v, str) or not v.strip():
+        return "must be a directory path (got an empty one)"
     return None
 
 
 SCHEMA: dict[str, Check] = {
     "unit.id": lambda v: None if isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v)
     else f"must be 1-64 letters, digits, '.', '_' or '-' (got {v!r})",
-    "unit.state_dir": of_type(str),
+    "unit.state_dir": non_empty_path,
     "unit.language": one_of(*Language),
     "unit.timezone": time_zone,
     "greeting.morning": hh_mm,
@@ -159,8 +246,8 @@ SCHEMA: dict[str, Check] = {
     "greeting.evening": hh_mm,
     "lcd.size": one_of("20x4", "16x2"),
     "lcd.rom": one_of("cyrillic", "A02", "A00"),
-    "lcd.i2c_port": in_range(0, 10),
-    "lcd.i2c_address": in_range(0x03, 0x77),
+    "lcd.i2c_port": whole(0, 10),
+    "lcd.i2c_address": whole(0x03, 0x77),
     "pins.hook": gpio_pin,
     "pins.hook_active_low": of_type(bool),
     **{f"pins.key_{k}": gpio_pin for k in ("hold", "appeal", "up", "down", "ok", "back")},
@@ -173,7 +260,7 @@ SCHEMA: dict[str, Check] = {
     "pins.bounce_s": in_range(0, 0.5),
     "audio.backend": one_of("sounddevice", "pyaudio"),
     "audio.device": of_type(str, int),
-    "audio.sample_rate": one_of(8000, 16000),
+    "audio.sample_rate": whole_of(8000, 16000),
     "line.countdown_s": in_range(1, 120),
     "line.silent_callback_s": in_range(5, 600),
     "hold.warn_s": in_range(10, 3600),
@@ -181,14 +268,14 @@ SCHEMA: dict[str, Check] = {
     "appeal.long_ring_s": in_range(10, 300),
     "appeal.normal_ring_s": in_range(10, 300),
     "appeal.forward_cutoff": hh_mm,
-    "appeal.retention_days": in_range(1, 3650),
+    "appeal.retention_days": whole(1, 3650),
     "server.url": url,
     "server.token": of_type(str),
-    "server.ca_file": of_type(str),
+    "server.ca_file": existing_file,
     "server.timeout_s": in_range(0.5, 120),
     "console.port": of_type(str),
-    "console.baudrate": one_of(9600, 19200, 38400, 57600, 115200, 230400),
-    "console.pin_hash": of_type(str),
+    "console.baudrate": whole_of(9600, 19200, 38400, 57600, 115200, 230400),
+    "console.pin_hash": pin_hash_value,
     "console.idle_logout_s": in_range(30, 86400),
 }
 
@@ -225,9 +312,15 @@ def validate(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(f"{table}.{key}", "unknown key")
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
+    starts = [(part, lookup(cfg, f"greeting.{part}")) for part in ("morning", "day", "evening")]
+    for (a, ta), (b, tb) in zip(starts, starts[1:], strict=False):
+        if ta >= tb:
+            raise ConfigError(f"greeting.{b}", f"must be later than greeting.{a} ({tb} is not after {ta})")
     validate_pin_map(cfg["pins"])
     validate_operators(cfg.get("operators", []))
     validate_directories(cfg.get("directories", {}))
+    if "phrases" in cfg:
+        check_phrase_overrides(cfg["phrases"])
 
 
 #: GPIOs the unit's buses own: I2C for the LCD, the UART for the technician console.
@@ -249,6 +342,10 @@ def validate_pin_map(pins: Mapping[str, Any]) -> None:
             seen[number] = key
 
 
+#: An operator's full name, at most (the LCD shows it on two rows of 20).
+MAX_NAME = 80
+
+
 def validate_operators(operators: Any) -> None:
     if not isinstance(operators, list):
         raise ConfigError("operators", "must be a list of tables [[operators]]")
@@ -263,10 +360,15 @@ def validate_operators(operators: Any) -> None:
         if number in seen:
             raise ConfigError(f"{where}.number", f"operator {number} is listed twice")
         seen.add(number)
-        if not isinstance(op.get("name"), str) or not op["name"].strip():
+        name = op.get("name")
+        if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}.name", "must be the operator's full name")
-        if not isinstance(op.get("pin_hash", ""), str):
-            raise ConfigError(f"{where}.pin_hash", "must be a string")
+        if len(name) > MAX_NAME or not name.isprintable():
+            raise ConfigError(f"{where}.name", f"must be at most {MAX_NAME} printable characters "
+                                               f"(got {len(name)} characters)")
+        problem = pin_hash_value(op.get("pin_hash", ""))
+        if problem:
+            raise ConfigError(f"{where}.pin_hash", problem)
 
 
 DIRECTORY_FIELDS = {"court_bodies": {"id": str, "name": str},

@@ -18,9 +18,18 @@ from enum import StrEnum
 from importlib import resources
 from typing import Any
 
+from firmware.merge import merge
 from firmware.vocabulary import Language, Outcome
 
 LANGUAGES: tuple[Language, ...] = tuple(Language)
+
+#: Phrases the call flows show by id (the HOLD dialog asks for consent; the script's hint on a
+#: troubled line asks for patience): every bank must keep them.
+HOLD_CONSENT = "hold_consent"
+PATIENCE = "patience"
+REQUIRED_PHRASES = (HOLD_CONSENT, PATIENCE)
+#: The fields the unit fills into its texts ({number} and {name} of the operator): no other may appear.
+TEXT_FIELDS = {"number": 7, "name": "Олена Петренко"}
 
 
 class Appendix(StrEnum):
@@ -100,13 +109,16 @@ class PhraseBank:
         raise KeyError(phrase_id)
 
 
+def shipped_bank(language: str) -> dict[str, Any]:
+    """The bank for ``language`` as shipped in ``config/phrases``, as plain tables."""
+    text = resources.files("deskunit_config").joinpath("phrases", f"{language}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
 def load_phrases(language: str, override: Mapping[str, Any] | None = None) -> PhraseBank:
     """The shipped bank for ``language``; ``override`` (e.g. pushed by the server) wins key by key."""
-    text = resources.files("deskunit_config").joinpath("phrases", f"{language}.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    data = shipped_bank(language)
     if override:
-        from firmware.config import merge
-
         data = merge(data, override)
     return PhraseBank(data)
 

@@ -1,7 +1,9 @@
 """A config document the central server pushes: checked key by key before the unit takes it.
 
 A bad document is refused with a :class:`firmware.exc.ConfigError` naming the key, and the unit
-keeps the last good one (principle 6).
+keeps the last good one (principle 6). The checks are the config file's own (``deskunit config
+check`` runs the same functions): operators (PIN hashes, PBKDF2 rounds bounded, name length),
+directories, and phrase banks rendered with sample values (:mod:`firmware.phrase_check`).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from firmware.config import validate_directories, validate_operators
+from firmware.config import MAX_DEPTH, too_deep, validate_directories, validate_operators
 from firmware.exc import ConfigError
-from firmware.phrases import LANGUAGES, phrase_behaviour_problems
+from firmware.phrase_check import check_phrase_overrides
 
 #: The journal draft holding the last good pushed config and its ETag.
 PUSHED_CONFIG_DRAFT = "pushed_config"
@@ -31,47 +33,16 @@ def validate_pushed_config(doc: Any) -> dict[str, Any]:
     """
     if not isinstance(doc, Mapping):
         raise ConfigError("pushed config", "must be a JSON object")
+    deep = too_deep(doc)
+    if deep is not None:
+        raise ConfigError(deep, f"nested deeper than {MAX_DEPTH} levels")
     for key in doc:
         if key not in ("phrases", "operators", "directories"):
             raise ConfigError(str(key), "unknown key in pushed config")
     if "operators" in doc:
         validate_operators(doc["operators"])
     if "phrases" in doc:
-        _validate_phrases(doc["phrases"])
+        check_phrase_overrides(doc["phrases"])
     if "directories" in doc:
         validate_directories(doc["directories"])
     return dict(doc)
-
-
-def _validate_phrases(phrases: Any) -> None:
-    if not isinstance(phrases, Mapping):
-        raise ConfigError("phrases", "must be a table of languages")
-    for lang, bank in phrases.items():
-        where = f"phrases.{lang}"
-        if lang not in LANGUAGES:
-            raise ConfigError(where, f"unknown language (one of {', '.join(LANGUAGES)})")
-        if not isinstance(bank, Mapping):
-            raise ConfigError(where, "must be a table")
-        _check_phrase_table(bank, where)
-
-
-def _check_phrase_table(table: Mapping[str, Any], where: str) -> None:
-    for key, value in table.items():
-        here = f"{where}.{key}"
-        if key == "phrase":
-            if not isinstance(value, list):
-                raise ConfigError(here, "must be a list of [[phrase]] tables")
-            for i, p in enumerate(value):
-                if not isinstance(p, Mapping):
-                    raise ConfigError(f"{here}[{i}]", "must be a table")
-                for k in ("id", "title", "text"):
-                    if not isinstance(p.get(k), str) or not p[k].strip():
-                        raise ConfigError(f"{here}[{i}].{k}", "must be non-empty text")
-                for k, problem in phrase_behaviour_problems(p).items():
-                    raise ConfigError(f"{here}[{i}].{k}", problem)
-        elif isinstance(value, Mapping):
-            _check_phrase_table(value, here)
-        elif not isinstance(value, str) or not value.strip():
-            raise ConfigError(here, "must be non-empty text")
-        elif len(value) > 1000:
-            raise ConfigError(here, "longer than 1000 characters")

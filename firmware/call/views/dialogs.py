@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from firmware.call.views.base import PagedView, View
 from firmware.call.views.host import ViewHost
+from firmware.phrases import HOLD_CONSENT
 from firmware.vocabulary import Key
 
 
@@ -33,7 +34,7 @@ class HoldConfirmView(View):
 
     def lines(self, host: ViewHost) -> list[str]:
         bank = host.bank
-        return host.screen.wrap(f"{bank.phrase('hold_consent').text}\n{bank.text('ui.hold_confirm')}")
+        return host.screen.wrap(f"{bank.phrase(HOLD_CONSENT).text}\n{bank.text('ui.hold_confirm')}")
 
     def on_key(self, host: ViewHost, key: str) -> bool:
         if key == Key.OK:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from firmware.call.views.base import View
 from firmware.call.views.host import ViewHost
 from firmware.call.views.phrases import PhraseListView
+from firmware.phrases import PATIENCE
 from firmware.vocabulary import CallEvent, Key, Verdict
 
 SCRIPT_STEPS = ("greeting", "address", "help")
@@ -60,7 +61,7 @@ class HomeView(View):
         call, bank = host.call, host.bank
         hint = bank.text("ui.browse")
         if call is not None and call.line == Verdict.DEGRADED:
-            hint = bank.phrase("patience").text
+            hint = bank.phrase(PATIENCE).text
         return host.screen.wrap(f"{bank.text('ui.call')} [{bank.label}]\n{hint}")
 
     def on_key(self, host: ViewHost, key: str) -> bool:
