@@ -11,7 +11,8 @@ import sys
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
-from hwsim.scenario import fold, run_scenario
+from hwsim.matching import fold
+from hwsim.scenario import run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 # The shared scenarios' fault injections (faults/) need simulator keys this tree may not have yet, so only
