@@ -145,8 +145,10 @@ def test_bad_pushed_config_names_the_key(doc, key):
 
 def test_good_pushed_config():
     doc = {"operators": [{"number": 7, "name": "Олена Петренко", "pin_hash": ""}],
-           "phrases": {"en": {"greeting": {"morning": "Good morning"}, "phrase": [{"id": "a", "title": "T",
-                                                                                  "text": "X"}]}},
+           "phrases": {"en": {"greeting": {"morning": "Good morning"}, "phrase": [
+               {"id": "a", "title": "T", "text": "X"},  # the phrases the call flows show must stay (HOLD):
+               {"id": "hold_consent", "title": "Hold", "text": "May I put you on hold?"},
+               {"id": "patience", "title": "Patience", "text": "Please stay on the line"}]}},
            "directories": {"offices": [{"id": "o", "name": "N", "address": "A", "ramp": True, "wide_door": False,
                                         "lift": True}],
                            "court_bodies": [{"id": "dsa", "name": "ДСА"}]}}

@@ -129,3 +129,36 @@ def test_the_sync_thread_is_restarted_after_it_dies_and_says_why(rig, caplog, mo
     r.save(1)
     r.run(10)
     r.assert_all_delivered_once()
+
+
+def test_parked_records_show_on_the_console_and_the_panel_and_resend(make_sim):
+    from deskunit.console_backend import ConsoleBackend
+    from hwsim.panel_server import snapshot
+    from hwsim.probe import SimProbe
+    from hwsim.sync_sim import attach_sync
+
+    sim = make_sim()
+    worker = attach_sync(sim, park_after_server_errors=1)
+    post = worker.client.post_batch
+    first: list[str] = []
+
+    def fails_on_the_first_record(records):
+        first[:] = first or [records[0]["id"]]
+        if any(r["id"] == first[0] for r in records):
+            raise SyncError(SyncErrorKind.RETRY, "server answered 500", 500)
+        return post(records)
+
+    worker.client.post_batch = fails_on_the_first_record
+    for _ in range(2):
+        sim.hook(off=True)
+        sim.advance(2)
+        sim.hook(off=False)
+        sim.advance(30)
+    assert snapshot(sim)["journal"]["parked"] == 1 and sim.led("sync") == "red"
+    backend = ConsoleBackend(sim.app, probe=SimProbe(sim))
+    queue = backend.queue()
+    assert queue["parked (not sent)"].startswith("1;") and f"  {first[0]}" in queue
+    worker.client.post_batch = post  # the server was fixed
+    assert "1 parked record" in backend.resend_parked()
+    sim.advance(5)
+    assert snapshot(sim)["journal"]["parked"] == 0 and sim.synced_count() == 2 and sim.led("sync") == "green"

@@ -125,6 +125,8 @@ function render(s) {
   document.getElementById("listening").textContent = line.listening ? "(listening)" : "(not listening: no call)";
   document.getElementById("server").checked = s.server.up;
   document.getElementById("central-count").textContent = String(s.server.records);
+  document.getElementById("parked-count").textContent = String(s.journal.parked);
+  document.getElementById("parked").hidden = !s.journal.parked;
   renderClock(s.clock);
   // the history and the central server's view are fetched when their counts move
   const counts = `${s.journal.records}/${s.journal.pending}/${s.server.records}/${s.server.up}`;
