@@ -1,0 +1,91 @@
+"""uvicorn's h11 protocol with two limits a server facing the internet needs (issue 18).
+
+- **A request deadline**: a request's headers and body must arrive within ``request_timeout_s`` of
+  its first byte (or of the connection opening). A client sending one byte every 20 s no longer
+  holds a connection for ever. uvicorn's own ``timeout_keep_alive`` covers idle keep-alive time.
+- **A connection cap that sheds idle connections**: when a new connection would exceed
+  ``max_connections``, the oldest connection that has no request in progress is closed. With
+  systemd's default 1024 descriptors, 1,100 sockets held open by clients that send nothing no longer
+  starve legitimate requests: they are let go in turn, oldest first, and the descriptors never run out.
+
+uvicorn's ``limit_concurrency`` (503 when too many requests are in flight) still applies on top.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("central.server")
+
+
+@dataclass
+class ConnectionLimits:
+    """Shared by every connection of one server: the limits and the open connections, oldest first."""
+
+    max_connections: int = 900
+    request_timeout_s: float = 30.0
+    open: OrderedDict[Any, None] = field(default_factory=OrderedDict)
+    shed: int = 0
+    timed_out: int = 0
+
+
+def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
+    """An `H11Protocol` subclass bound to ``limits`` (uvicorn takes the class as its ``http`` option)."""
+
+    class LimitedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            limits.open[self] = None
+            self._arm()
+            while len(limits.open) > limits.max_connections:
+                victim = next((c for c in limits.open if c is not self and c._idle()), None)
+                if victim is None:
+                    break
+                limits.open.pop(victim, None)
+                limits.shed += 1
+                victim.transport.close()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            limits.open.pop(self, None)
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self._idle():
+                self._arm()
+            super().data_received(data)
+
+        def on_response_complete(self) -> None:
+            self._disarm()
+            super().on_response_complete()
+
+        def _idle(self) -> bool:
+            """No request in progress: none started yet, or the last one answered."""
+            return self.cycle is None or self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(limits.request_timeout_s, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            reading = self._idle() or (self.cycle.more_body and not self.cycle.response_started)
+            if reading and not self.transport.is_closing():
+                # The request is still arriving (a handler at work is not limited: long polls wait).
+                limits.timed_out += 1
+                self.transport.close()
+
+    return LimitedH11Protocol
