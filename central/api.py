@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from anyio import to_thread
 
 from central import jsonbody, spec
+from central.commit import GroupCommitter
 from central.faults import FaultPlan, Faults
 from central.metrics import Metrics
 from central.records import RecordError, check_record
@@ -43,6 +44,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_LONG_POLL_S = 30.0
 # Another server process on the same PostgreSQL database cannot wake our long polls: look again this often.
 FEED_RECHECK_S = 1.0
+TOKEN_CACHE_S = 10.0
 
 access_log = logging.getLogger("central.access")
 log = logging.getLogger("central.server")
@@ -127,8 +129,10 @@ class Api:
         faults: Faults | None = None,
         metrics: Metrics | None = None,
         check_responses: bool = False,
+        committer: GroupCommitter | None = None,
     ) -> None:
         self.store = store
+        self.committer = committer
         self._admin_hash = token_hash(admin_token)
         self._clock = clock
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
@@ -136,6 +140,7 @@ class Api:
         self.metrics = metrics or Metrics(store, clock)
         self.check_responses = check_responses
         self._feed = asyncio.Event()
+        self._tokens: dict[str, tuple[str, float]] = {}
         self._routes: list[_Route] = []
         for op in spec.operations():
             if not callable(getattr(self, _handler_name(op.operation_id), None)):
@@ -234,7 +239,7 @@ class Api:
         if scheme.lower() != "bearer" or not token:
             raise _unauthorized("use Authorization: Bearer <token>")
         admin = self.is_admin(token)
-        unit = None if admin else await to_thread.run_sync(self.store.unit_for_token, token)
+        unit = None if admin else await self._unit_for(token)
         if op.access is Access.MANAGEMENT:
             if admin:
                 call.unit = "management"
@@ -248,6 +253,27 @@ class Api:
                 raise ApiError(403, "forbidden", "this endpoint takes a unit token")
             raise _unauthorized("unknown token")
         call.unit = unit
+
+    async def _unit_for(self, token: str) -> str | None:
+        """The token's unit; known tokens are remembered for `TOKEN_CACHE_S` (a token rotated by
+        another process stops working within that time; `forget_tokens` makes it at once here)."""
+        key = token_hash(token)
+        cached = self._tokens.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        unit = await to_thread.run_sync(self.store.unit_for_token, token)
+        if unit is None:
+            self._tokens.pop(key, None)
+        else:
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            self._tokens[key] = (unit, now + TOKEN_CACHE_S)
+        return unit
+
+    def forget_tokens(self) -> None:
+        """Called when tokens change in this process (enrolment, rotation)."""
+        self._tokens.clear()
 
     @staticmethod
     async def _read_body(headers: dict[str, str], receive: Receive) -> bytes:
@@ -314,7 +340,10 @@ class Api:
         return record
 
     async def _save(self, records: list[dict[str, Any]]) -> list[SaveResult]:
-        results = await to_thread.run_sync(self.store.save_records, records, self.now())
+        if self.committer is None:
+            results = await to_thread.run_sync(self.store.save_records, records, self.now())
+        else:
+            results = await asyncio.wrap_future(self.committer.submit(records, self.now()))
         self.metrics.saved(results)
         if any(r.status == "created" for r in results) and any(rec.get("appeal") for rec in records):
             self._feed.set()

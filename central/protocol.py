@@ -9,6 +9,9 @@
   starve legitimate requests: they are let go in turn, oldest first, and the descriptors never run out.
 
 uvicorn's ``limit_concurrency`` (503 when too many requests are in flight) still applies on top.
+
+It also gathers what one turn of the event loop writes to a connection into one ``send``: uvicorn
+writes a response's head and body separately, two system calls per request where one will do.
 """
 
 from __future__ import annotations
@@ -35,6 +38,34 @@ class ConnectionLimits:
     timed_out: int = 0
 
 
+class _CoalescingTransport:
+    """Buffers writes and hands them to the real transport once, at the end of the loop's turn."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            data, self._pending = b"".join(self._pending), []
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
     """An `H11Protocol` subclass bound to ``limits`` (uvicorn takes the class as its ``http`` option)."""
 
@@ -42,7 +73,7 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
         _deadline: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+            super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
             limits.open[self] = None
             self._arm()
             while len(limits.open) > limits.max_connections:
@@ -50,6 +81,8 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
                 if victim is None:
                     break
                 limits.open.pop(victim, None)
+                # uvicorn counts it for limit_concurrency until its close completes: not any more.
+                self.connections.discard(victim)
                 limits.shed += 1
                 victim.transport.close()
 

@@ -29,6 +29,7 @@ import uvicorn
 
 from central.api import Api
 from central.app import build_app
+from central.commit import GroupCommitter
 from central.faults import Faults
 from central.manage import ManagementPage
 from central.metrics import Metrics
@@ -106,6 +107,7 @@ class CentralServer:
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._metrics: Metrics | None = None
+        self._committer: GroupCommitter | None = None
         self._manage: ManagementPage | None = None
         self.api: Api | None = None
 
@@ -128,6 +130,7 @@ class CentralServer:
     def start(self) -> CentralServer:
         self._stopping.clear()
         self._metrics = Metrics(self.store, self._clock)
+        self._committer = GroupCommitter(self.store)
         self._manage = ManagementPage(self.store, self.admin_token, self._clock, self._tz, self._secure_cookies)
         if self.faults is not None:
             self.faults.subscribe(self._on_down)
@@ -153,6 +156,9 @@ class CentralServer:
         if self.faults is not None:
             self.faults.unsubscribe(self._on_down)
         self._unlisten()
+        if self._committer is not None:
+            self._committer.close()
+            self._committer = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -188,6 +194,7 @@ class CentralServer:
                 faults=self.faults,
                 metrics=self._metrics,
                 check_responses=self._check_responses,
+                committer=self._committer,
             )
             config = uvicorn.Config(
                 build_app(self.api, self._manage),
@@ -254,6 +261,8 @@ class CentralServer:
     def add_unit(self, unit_id: str, token: str, name: str | None = None) -> None:
         """Register a unit and its bearer token (stored hashed), or give it a new token."""
         self.store.add_unit(unit_id, token, name)
+        if self.api is not None:
+            self.api.forget_tokens()
 
     def count_records(self, unit: str | None = None) -> int:
         """How many records the server holds (for one unit, or all): what the simulator checks."""

@@ -9,11 +9,13 @@ its status. Handlers only check what JSON Schema cannot say (see `central.record
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import yaml
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
@@ -27,6 +29,11 @@ PREFIX = "/api/v1"
 # Timestamps are checked by `central.records` (units send minutes-only offsets RFC 3339 refuses);
 # the only format left to JSON Schema is the UUID.
 _FORMATS = FormatChecker(formats=("uuid",))
+_FAST_FORMATS = {
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "date-time": lambda _value: True,
+    "date": lambda _value: True,
+}
 
 
 class Access(enum.Enum):
@@ -68,6 +75,7 @@ class Operation:
     parameters: list[Parameter] = field(default_factory=list)
     body: OAS31Validator | None = None
     responses: dict[int, OAS31Validator | None] = field(default_factory=dict)
+    fast_body: Callable[[Any], Any] | None = None
 
     def query(self, raw: dict[str, str], path_params: dict[str, str]) -> dict[str, Any]:
         """The operation's parameters, converted to their schema's type and validated."""
@@ -91,8 +99,19 @@ class Operation:
         return values
 
     def check_body(self, doc: Any) -> None:
-        if self.body is not None:
-            check(self.body, doc, "")
+        """Validate a request body: with the compiled validator (a 1000-record batch is checked in
+        milliseconds), and only when it fails, again with jsonschema to name the best error."""
+        if self.body is None:
+            return
+        if self.fast_body is not None:
+            try:
+                self.fast_body(doc)
+                return
+            except fastjsonschema.JsonSchemaValueException as err:
+                check(self.body, doc, "")
+                path = [int(p) if p.isdigit() else p for p in err.path[1:]]
+                raise SpecError(join_path(path), "does not match the schema") from None
+        check(self.body, doc, "")
 
     def check_response(self, status: int, doc: Any) -> None:
         if status not in self.responses:
@@ -190,6 +209,14 @@ def validator_for(schema: dict[str, Any]) -> OAS31Validator:
     return OAS31Validator({**schema, "components": spec["components"]}, format_checker=_FORMATS)
 
 
+def compiled_for(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """The same schema compiled to Python by fastjsonschema (it reads it as draft 7; the spec uses
+    nothing whose meaning differs between draft 7 and OpenAPI 3.1's 2020-12 here)."""
+    spec = document()
+    doc = {**schema, "components": spec["components"], "$schema": "http://json-schema.org/draft-07/schema#"}
+    return fastjsonschema.compile(doc, formats=_FAST_FORMATS)
+
+
 def _json_schema(spec: dict[str, Any], holder: dict[str, Any] | None) -> dict[str, Any] | None:
     if holder is None:
         return None
@@ -240,6 +267,7 @@ def operations() -> tuple[Operation, ...]:
                     parameters=params,
                     body=validator_for(body_schema) if body_schema else None,
                     responses=responses,
+                    fast_body=compiled_for(body_schema) if body_schema else None,
                 )
             )
     return tuple(found)

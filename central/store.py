@@ -169,30 +169,35 @@ class Store(ABC):
     # --- records ---------------------------------------------------------------------------------
     def save_records(self, records: Sequence[dict[str, Any]], received_at: datetime) -> list[SaveResult]:
         """Store validated records of one unit in one transaction, idempotently by id."""
-        if not records:
-            return []
+        return self.save_groups([(records, received_at)])[0]
+
+    def save_groups(
+        self, groups: Sequence[tuple[Sequence[dict[str, Any]], datetime]]
+    ) -> list[list[SaveResult]]:
+        """Several requests' records (each of one unit) in one transaction: a group commit."""
         with self._write() as cur:
             self._lock_records(cur)
-            ids = [r["id"] for r in records]
-            marks = ", ".join("?" * len(ids))
-            stored = {
-                str(r[0]): canonical_json(_json(r[1]))
-                for r in cur.execute(f"SELECT id, body FROM records WHERE id IN ({marks})", ids).fetchall()
-            }
-            results, fresh = [], []
-            for record in records:
-                body = canonical_json(record)
-                if record["id"] in stored:
-                    same = stored[record["id"]] == body
-                    results.append(SaveResult(record["id"], "duplicate" if same else "conflict"))
-                    continue
-                stored[record["id"]] = body
-                fresh.append(record)
-                results.append(SaveResult(record["id"], "created"))
-            self._insert(cur, fresh, received_at)
-            cur.execute(
-                "UPDATE units SET last_seen_at = ? WHERE id = ?", (self._ts_param(received_at), records[0]["unit"])
-            )
+            return [self._save_in(cur, records, received_at) for records, received_at in groups if records]
+
+    def _save_in(self, cur: _Cursor, records: Sequence[dict[str, Any]], received_at: datetime) -> list[SaveResult]:
+        ids = [r["id"] for r in records]
+        marks = ", ".join("?" * len(ids))
+        stored = {
+            str(r[0]): canonical_json(_json(r[1]))
+            for r in cur.execute(f"SELECT id, body FROM records WHERE id IN ({marks})", ids).fetchall()
+        }
+        results, fresh = [], []
+        for record in records:
+            body = canonical_json(record)
+            if record["id"] in stored:
+                same = stored[record["id"]] == body
+                results.append(SaveResult(record["id"], "duplicate" if same else "conflict"))
+                continue
+            stored[record["id"]] = body
+            fresh.append(record)
+            results.append(SaveResult(record["id"], "created"))
+        self._insert(cur, fresh, received_at)
+        cur.execute("UPDATE units SET last_seen_at = ? WHERE id = ?", (self._ts_param(received_at), records[0]["unit"]))
         return results
 
     def _insert(self, cur: _Cursor, records: list[dict[str, Any]], received_at: datetime) -> None:

@@ -118,10 +118,10 @@ def test_a_database_error_logs_its_type_only(server: CentralServer, caplog, monk
     """Database messages quote the values they choke on; the log line names only the error's type."""
     store = server.store
 
-    def boom(records, received_at):  # noqa: ANN001
-        raise RuntimeError(f"value too long: {records[0]['appeal']['full_name']}")
+    def boom(groups):  # noqa: ANN001
+        raise RuntimeError(f"value too long: {groups[0][0][0]['appeal']['full_name']}")
 
-    monkeypatch.setattr(store, "save_records", boom)
+    monkeypatch.setattr(store, "save_groups", boom)
     with caplog.at_level(logging.DEBUG):
         reply = call(server.url, "POST", "/api/v1/records", "tok-1",
                      make_record("unit-1", appeal=make_appeal(full_name=SECRET_NAME)))

@@ -1,0 +1,241 @@
+"""Fleet benchmark of the central server (issue 16): a whole fleet flushing its backlog at once.
+
+    python tests/bench/bench_central_fleet.py [--db sqlite|postgresql://...|both] [--units 200]
+        [--backlog 1000] [--batch 200] [--single 10] [--clients 4]
+
+For each store (SQLite in a temporary directory, synchronous=FULL as in production; PostgreSQL from
+``--db`` or ``DESKUNIT_TEST_PG_URL``, in a schema of its own) a server runs as ``deskunit-central
+serve`` in its own process, and ``--clients`` load processes play the units:
+
+1. **Flush**: every unit posts its backlog of ``--backlog`` records in batches of ``--batch`` (the
+   unit's sync default), all units starting together: records/s, batch latency p50/p99/max, errors.
+2. **Replay**: every unit posts the same batches again, as after lost answers: records the server
+   created a second time ("duplicates", must be 0), and the stored count against the records sent.
+3. **Single POSTs**: every unit posts ``--single`` records one at a time: latency p50/p99/max.
+
+Prints the figures; asserts nothing (the tests do that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from central.store import open_store
+from central.testing import call, make_appeal, make_record
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN = "bench-admin"
+
+
+def _token(n: int) -> str:
+    return f"bench-token-{n:04d}-{'x' * 24}"
+
+
+def _records(unit: str, count: int) -> list[dict]:
+    # One call in five registers an appeal, one in ten of those is forwarded (R10, R11 in the load).
+    out = []
+    for i in range(count):
+        appeal = None
+        if i % 5 == 0:
+            appeal = make_appeal(forward_to="Київський апеляційний суд" if i % 50 == 0 else None)
+        out.append(make_record(unit, appeal=appeal, line_worst="degraded" if i % 7 == 0 else "good"))
+    return out
+
+
+def _post(conn: http.client.HTTPConnection, path: str, token: str, data: bytes) -> tuple[int, bytes]:
+    conn.request("POST", path, data, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def _client(port: int, units: list[int], args: argparse.Namespace, barrier, results) -> None:  # noqa: ANN001
+    """One load process: a thread per unit; each phase starts for all processes at the same instant."""
+    backlogs = {n: _records(f"unit-{n:04d}", args.backlog) for n in units}
+    batches = {
+        n: [json.dumps({"records": recs[i : i + args.batch]}).encode() for i in range(0, len(recs), args.batch)]
+        for n, recs in backlogs.items()
+    }
+    singles = {n: [json.dumps(r).encode() for r in _records(f"unit-{n:04d}", args.single)] for n in units}
+
+    def run_phase(work) -> tuple[list[float], int, list[str], float, float]:  # noqa: ANN001
+        latencies: list[float] = []
+        created = 0
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def unit_thread(n: int) -> None:
+            nonlocal created
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+            for path, data, expect in work(n):
+                t0 = time.perf_counter()
+                try:
+                    status, body = _post(conn, path, _token(n), data)
+                except (OSError, http.client.HTTPException) as exc:
+                    with lock:
+                        errors.append(repr(exc))
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                    continue
+                took = time.perf_counter() - t0
+                doc = json.loads(body) if body else {}
+                with lock:
+                    latencies.append(took)
+                    if status not in expect:
+                        errors.append(f"{status} {doc.get('message', '')}"[:120])
+                    created += doc.get("created", 1 if status == 201 else 0)
+            conn.close()
+
+        threads = [threading.Thread(target=unit_thread, args=(n,)) for n in units]
+        barrier.wait()
+        began = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return latencies, created, errors, began, time.time()
+
+    batch_path = "/api/v1/records/batch"
+    results.put(("flush", *run_phase(lambda n: [(batch_path, d, (200,)) for d in batches[n]])))
+    results.put(("replay", *run_phase(lambda n: [(batch_path, d, (200,)) for d in batches[n]])))
+    results.put(("single", *run_phase(lambda n: [("/api/v1/records", d, (201,)) for d in singles[n]])))
+
+
+def _q(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100)[pct - 1] * 1000 if len(values) > 1 else values[0] * 1000
+
+
+@contextlib.contextmanager
+def _server(db: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DESKUNIT_CENTRAL_ADMIN_TOKEN": ADMIN, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "central", "serve", "--db", db, "--port", str(port), "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                call(f"http://127.0.0.1:{port}", "GET", "/api/v1/health")
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the server process did not come up") from None
+                time.sleep(0.1)
+        yield port, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(db: str, label: str, args: argparse.Namespace) -> None:
+    store = open_store(db)
+    for n in range(args.units):
+        store.add_unit(f"unit-{n:04d}", _token(n))
+    store.close()
+    ctx = mp.get_context("fork")
+    with _server(db) as (port, proc):
+        barrier = ctx.Barrier(args.clients)
+        results = ctx.Queue()
+        slices = [list(range(args.units))[i :: args.clients] for i in range(args.clients)]
+        workers = [ctx.Process(target=_client, args=(port, s, args, barrier, results)) for s in slices]
+        for w in workers:
+            w.start()
+        phases: dict[str, tuple[list[float], int, list[str], float]] = {}
+        for phase in ("flush", "replay", "single"):
+            latencies: list[float] = []
+            created, errors, began, ended = 0, [], [], []
+            for _ in workers:
+                _name, lat, made, errs, t0, t1 = results.get()
+                latencies += lat
+                created += made
+                errors += errs
+                began.append(t0)
+                ended.append(t1)
+            # From the release of all load processes to the end of the slowest one.
+            phases[phase] = (latencies, created, errors, max(ended) - min(began))
+        for w in workers:
+            w.join()
+        stored = open_store(db)
+        total = stored.count_records()
+        stored.close()
+        peak = _rss_mb(proc.pid)
+    sent = args.units * args.backlog
+    lat, created, errors, wall = phases["flush"]
+    print(f"[{label}] flush: {args.units} units x {args.backlog} records in batches of {args.batch}: "
+          f"{created} created in {wall:.1f} s = {created / wall:,.0f} records/s; batch latency "
+          f"p50 {_q(lat, 50):.0f} ms, p99 {_q(lat, 99):.0f} ms, max {max(lat) * 1000:.0f} ms; errors {len(errors)}")
+    lat, dup, rerrors, wall = phases["replay"]
+    print(f"[{label}] replay of every batch: duplicates created {dup}, errors {len(rerrors)}, "
+          f"batch p99 {_q(lat, 99):.0f} ms; stored {total - args.units * args.single} of {sent} sent")
+    lat, made, serrors, wall = phases["single"]
+    print(f"[{label}] single POSTs: {args.units} units x {args.single}: {made} created, "
+          f"{len(lat) / wall:,.0f} requests/s; latency p50 {_q(lat, 50):.1f} ms, p99 {_q(lat, 99):.1f} ms, "
+          f"max {max(lat) * 1000:.1f} ms; errors {len(serrors)}")
+    print(f"[{label}] server peak RSS {peak:.0f} MB")
+    for e in (errors + rerrors + serrors)[:5]:
+        print(f"[{label}]   error: {e}")
+
+
+@contextlib.contextmanager
+def _pg_schema(url: str) -> Iterator[str]:
+    import psycopg
+
+    schema = f"deskunit_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="both", help="sqlite, postgresql://..., or both (default)")
+    parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--backlog", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--single", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=4, help="load processes")
+    args = parser.parse_args()
+    pg = args.db if args.db.startswith("postgres") else os.environ.get("DESKUNIT_TEST_PG_URL")
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run(str(Path(tmp) / "fleet.db"), "sqlite", args)
+    if args.db != "sqlite":
+        if not pg:
+            print("[postgresql] skipped: pass --db postgresql://... or set DESKUNIT_TEST_PG_URL")
+            return
+        with _pg_schema(pg) as url:
+            run(url, "postgresql", args)
+
+
+if __name__ == "__main__":
+    main()
