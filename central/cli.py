@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-connections",
         type=int,
         default=default_max_connections(),
-        help="open connections before the oldest idle one is closed (default: descriptor limit - 124)",
+        help="open connections before the oldest idle one is closed (default: descriptor limit - 356)",
     )
     serve.add_argument("--request-timeout", type=float, default=30.0, help="seconds to send a whole request")
     serve.add_argument("--keep-alive", type=int, default=5, help="seconds an idle keep-alive connection stays")

@@ -38,8 +38,13 @@ from central.store import Store, open_store
 
 log = logging.getLogger("central.server")
 
-# Descriptors kept free for the database, log files and the listening socket.
-RESERVED_FDS = 124
+# asyncio accepts up to this many connections per turn of its loop (its "backlog"), before the
+# protocol sees any of them and can shed idle ones; the kernel's queue is made longer separately.
+ACCEPT_BURST = 64
+LISTEN_BACKLOG = 2048
+# Descriptors kept free: the bursts between accept() and the protocol seeing them (a few turns of
+# the loop), the shed connections not yet released, and the database and log files.
+RESERVED_FDS = 4 * ACCEPT_BURST + 100
 MAX_HEADER_BYTES = 16 * 1024
 
 
@@ -208,7 +213,7 @@ class CentralServer:
                 limit_concurrency=self._limit_concurrency,
                 h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                 timeout_graceful_shutdown=3,
-                backlog=2048,
+                backlog=ACCEPT_BURST,
             )
             config.load()
             config.ssl = self._tls
@@ -231,6 +236,7 @@ class CentralServer:
             if not server.started:
                 thread.join()
                 raise RuntimeError(f"the central server did not start: {failed[0] if failed else 'unknown'}")
+            sock.listen(LISTEN_BACKLOG)  # a burst of clients waits in the kernel, not for SYN retries
             self._uvicorn, self._thread = server, thread
             log.info("listening on %s (storage: %s)", self.url, self.store.kind)
 

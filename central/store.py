@@ -174,60 +174,69 @@ class Store(ABC):
     def save_groups(
         self, groups: Sequence[tuple[Sequence[dict[str, Any]], datetime]]
     ) -> list[list[SaveResult]]:
-        """Several requests' records (each of one unit) in one transaction: a group commit."""
+        """Several requests' records (each of one unit) in one transaction: a group commit.
+
+        One query looks up every id, one statement per table inserts what is new: a few round
+        trips per group, whatever its size."""
+        ids = list({r["id"] for records, _at in groups for r in records})
+        if not ids:
+            return [[] for _ in groups]
         with self._write() as cur:
             self._lock_records(cur)
-            return [self._save_in(cur, records, received_at) for records, received_at in groups if records]
+            stored: dict[str, str] = {}
+            for i in range(0, len(ids), 900):  # SQLite's limit of parameters per statement
+                chunk = ids[i : i + 900]
+                marks = ", ".join("?" * len(chunk))
+                for row in cur.execute(f"SELECT id, body FROM records WHERE id IN ({marks})", chunk).fetchall():
+                    stored[str(row[0])] = canonical_json(_json(row[1]))
+            all_results, fresh, seen = [], [], {}
+            for records, received_at in groups:
+                results = []
+                for record in records:
+                    body = canonical_json(record)
+                    if record["id"] in stored:
+                        same = stored[record["id"]] == body
+                        results.append(SaveResult(record["id"], "duplicate" if same else "conflict"))
+                        continue
+                    stored[record["id"]] = body
+                    fresh.append((record, received_at))
+                    results.append(SaveResult(record["id"], "created"))
+                    seen[record["unit"]] = received_at
+                all_results.append(results)
+            self._insert(cur, fresh)
+            cur.executemany(
+                "UPDATE units SET last_seen_at = ? WHERE id = ?", [(self._ts_param(at), u) for u, at in seen.items()]
+            )
+        return all_results
 
-    def _save_in(self, cur: _Cursor, records: Sequence[dict[str, Any]], received_at: datetime) -> list[SaveResult]:
-        ids = [r["id"] for r in records]
-        marks = ", ".join("?" * len(ids))
-        stored = {
-            str(r[0]): canonical_json(_json(r[1]))
-            for r in cur.execute(f"SELECT id, body FROM records WHERE id IN ({marks})", ids).fetchall()
-        }
-        results, fresh = [], []
-        for record in records:
-            body = canonical_json(record)
-            if record["id"] in stored:
-                same = stored[record["id"]] == body
-                results.append(SaveResult(record["id"], "duplicate" if same else "conflict"))
-                continue
-            stored[record["id"]] = body
-            fresh.append(record)
-            results.append(SaveResult(record["id"], "created"))
-        self._insert(cur, fresh, received_at)
-        cur.execute("UPDATE units SET last_seen_at = ? WHERE id = ?", (self._ts_param(received_at), records[0]["unit"]))
-        return results
-
-    def _insert(self, cur: _Cursor, records: list[dict[str, Any]], received_at: datetime) -> None:
-        at = self._ts_param(received_at)
+    def _insert(self, cur: _Cursor, rows: list[tuple[dict[str, Any], datetime]]) -> None:
         cur.executemany(
             "INSERT INTO records (id, unit, received_at, body, operator, ended_at, line_worst) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (r["id"], r["unit"], at, self._json_param(r), _operator_text(r.get("operator")), r["ended_at"],
-                 r.get("line_worst"))
-                for r in records
+                (r["id"], r["unit"], self._ts_param(at), self._json_param(r), _operator_text(r.get("operator")),
+                 r["ended_at"], r.get("line_worst"))
+                for r, at in rows
             ],
         )  # fmt: skip
-        appeals = [r for r in records if r.get("appeal")]
+        appeals = [(r, at) for r, at in rows if r.get("appeal")]
         cur.executemany(
             "INSERT INTO notifications (record_id, unit, created_at, payload, operator, ended_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (r["id"], r["unit"], at, self._json_param(self._payload(r)), _operator_text(r.get("operator")),
-                 r["ended_at"])
-                for r in appeals
+                (r["id"], r["unit"], self._ts_param(at), self._json_param(self._payload(r)),
+                 _operator_text(r.get("operator")), r["ended_at"])
+                for r, at in appeals
             ],
         )  # fmt: skip
         forwards = []
-        for r in appeals:
+        for r, at in appeals:
             if r["appeal"].get("forward_to"):
                 due, due_at = local_due(r)
                 forwards.append(
-                    (r["id"], r["unit"], r["appeal"]["forward_to"], due.isoformat(), self._ts_param(due_at), at)
-                )
+                    (r["id"], r["unit"], r["appeal"]["forward_to"], due.isoformat(), self._ts_param(due_at),
+                     self._ts_param(at))
+                )  # fmt: skip
         cur.executemany(
             f"INSERT INTO forwards ({_FORWARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?)", forwards
         )

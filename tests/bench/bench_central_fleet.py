@@ -144,6 +144,13 @@ def _server(db: str) -> Iterator[tuple[int, subprocess.Popen]]:
         proc.wait(timeout=30)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         for line in fh:
@@ -166,7 +173,9 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
         for w in workers:
             w.start()
         phases: dict[str, tuple[list[float], int, list[str], float]] = {}
+        cpu: dict[str, float] = {}
         for phase in ("flush", "replay", "single"):
+            cpu_before = _cpu_s(proc.pid)
             latencies: list[float] = []
             created, errors, began, ended = 0, [], [], []
             for _ in workers:
@@ -178,6 +187,7 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
                 ended.append(t1)
             # From the release of all load processes to the end of the slowest one.
             phases[phase] = (latencies, created, errors, max(ended) - min(began))
+            cpu[phase] = _cpu_s(proc.pid) - cpu_before
         for w in workers:
             w.join()
         stored = open_store(db)
@@ -196,7 +206,9 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
     print(f"[{label}] single POSTs: {args.units} units x {args.single}: {made} created, "
           f"{len(lat) / wall:,.0f} requests/s; latency p50 {_q(lat, 50):.1f} ms, p99 {_q(lat, 99):.1f} ms, "
           f"max {max(lat) * 1000:.1f} ms; errors {len(serrors)}")
-    print(f"[{label}] server peak RSS {peak:.0f} MB")
+    print(f"[{label}] server CPU: flush {cpu['flush'] / sent * 1e6:.0f} us/record, single POST "
+          f"{cpu['single'] / max(1, len(lat)) * 1000:.2f} ms/request; peak RSS {peak:.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for e in (errors + rerrors + serrors)[:5]:
         print(f"[{label}]   error: {e}")
 
