@@ -16,6 +16,7 @@ systemd default is 1024), with its default limits.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import selectors
@@ -124,10 +125,8 @@ def idle_connections(port: int, idle: int, seconds: float) -> None:
     def open_one() -> None:
         sock = socket.socket()
         sock.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             sock.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         sel.register(sock, selectors.EVENT_READ)
         opened[0] += 1
 
@@ -173,7 +172,8 @@ def idle_connections(port: int, idle: int, seconds: float) -> None:
         print(
             f"{idle} idle connections held open (re-opened {opened[0] - idle} times after the server shed them): "
             f"/health on a fresh connection p50 {statistics.median(latencies) * 1000:.0f} ms, "
-            f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} requests; failures {len(failures)} {failures[:3]}"
+            f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} requests; "
+            f"failures {len(failures)} {failures[:3]}"
         )
     else:
         print(f"{idle} idle connections: every /health failed: {failures[:5]}")
