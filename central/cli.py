@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--key", help="TLS private key (PEM)")
     serve.add_argument("--log-level", default="INFO")
     serve.add_argument(
+        "--secure-cookies", action="store_true", help="mark the management session cookie Secure (TLS at a proxy)"
+    )
+    serve.add_argument(
         "--max-connections",
         type=int,
         default=default_max_connections(),
@@ -92,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             request_timeout_s=args.request_timeout,
             keep_alive_s=args.keep_alive,
             limit_concurrency=args.limit_concurrency,
+            secure_cookies=True if args.secure_cookies or args.cert else None,
         )
         # systemd stops services with SIGTERM: stop listening and close the store cleanly.
         signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
