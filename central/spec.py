@@ -232,6 +232,11 @@ def _access(spec: dict[str, Any], op: dict[str, Any]) -> Access:
     return Access(next(iter(security[0])))
 
 
+def check_component(name: str, value: Any) -> None:
+    """Validate ``value`` against ``#/components/schemas/<name>`` (e.g. ``Appeal``); raises `SpecError`."""
+    check(validator_for({"$ref": f"#/components/schemas/{name}"}), value, "")
+
+
 @cache
 def _error_validator() -> OAS31Validator:
     return validator_for({"$ref": "#/components/schemas/Error"})

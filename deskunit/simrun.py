@@ -40,18 +40,13 @@ def print_screen(rows: list[str], leds: dict[str, str], out: Any = sys.stdout) -
     out.flush()
 
 
-# The simulator's own operator: a real unit's config lists its operators, each with a PIN.
-SIM_OPERATOR = (7, "Олена Петренко")
-
-
 def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys.stdin,
             http_port: int = 8080) -> int:
     clock = RealClock()
     sim = SimUnit.create(cfg, clock, state_dir=state_dir)
     lock = threading.Lock()
-    roster = cfg.get("operators") or []
-    first = (roster[0]["number"], roster[0]["name"]) if roster else SIM_OPERATOR
-    sim.loop.call_soon(sim.unit.sign_in, *first)
+    first = sim.unit.roster()[0]  # the config's first operator, or the simulator's own
+    sim.loop.call_soon(sim.unit.sign_in, first["number"], first["name"])
 
     def show(rows: list[str]) -> None:
         with lock:

@@ -83,7 +83,7 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
         cfg = merge(cfg, read_toml(path))
     if overrides:
         cfg = merge(cfg, overrides)
-    validate(cfg, simulator=simulator)
+    validate(cfg, require_pin=not simulator)
     return cfg
 
 
@@ -212,9 +212,9 @@ def lookup(cfg: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def validate(cfg: Mapping[str, Any], simulator: bool = False) -> None:
-    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too). Outside the
-    simulator every operator needs a PIN."""
+def validate(cfg: Mapping[str, Any], require_pin: bool = False) -> None:
+    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too).
+    ``require_pin``: every operator listed needs a PIN (a unit's own config, outside the simulator)."""
     known_tables = {k.split(".")[0] for k in SCHEMA} | {"operators", "phrases", "directories"}
     for table in cfg:
         if table not in known_tables:
@@ -234,7 +234,7 @@ def validate(cfg: Mapping[str, Any], simulator: bool = False) -> None:
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
     validate_pin_map(cfg["pins"])
-    validate_operators(cfg.get("operators", []), require_pin=not simulator)
+    validate_operators(cfg.get("operators", []), require_pin=require_pin)
     validate_directories(cfg.get("directories", {}))
 
 
