@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
+
+from firmware.deadline import forward_deadline
 
 # Far enough either way for any real call; a year-9999 timestamp would overflow date arithmetic.
 FIRST_YEAR, LAST_YEAR = 2000, 2199
@@ -64,13 +66,11 @@ def check_record(record: dict[str, Any]) -> dict[str, Any]:
 def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
     """R11: an appeal forwarded elsewhere is due the same local day as the call ended.
 
-    Returns the due date and the instant the deadline passes: the unit's own ``forward_due`` (its
-    configured cut-off) when the appeal carries one, else the midnight after the call's date in the
-    record's own offset (the unit's local time is what the operator and the caller agreed on).
+    Returns the call's local date and the instant the deadline passes, as the unit counts it
+    (`firmware.deadline`): the appeal's own ``forward_due`` (the unit's configured cut-off) when it
+    has one, else the midnight after the call's date in the record's own offset.
     """
     ended = datetime.fromisoformat(record["ended_at"])
-    due = ended.date()
-    forward_due = (record.get("appeal") or {}).get("forward_due")
-    if forward_due:
-        return due, datetime.fromisoformat(forward_due)
-    return due, datetime.combine(due + timedelta(days=1), time(0), tzinfo=ended.tzinfo)
+    deadline = forward_deadline(record["ended_at"], (record.get("appeal") or {}).get("forward_due"))
+    assert deadline is not None  # check_record has parsed both timestamps
+    return ended.date(), deadline

@@ -26,10 +26,12 @@ from typing import Any
 
 from central.migrations import migrate
 from central.records import canonical_json, local_due
+from firmware.vocabulary import Verdict
 
 FLEET_SCOPE = "*"
-# Line verdicts from best to worst (DESIGN.md); a call counts as a bad line from "degraded" on.
-BAD_LINE = ("degraded", "unintelligible", "silent", "no_signal")
+# A call counts as a bad line when its worst verdict was degraded or worse (a silent caller on a
+# working line is not a bad line: `Verdict.severity`).
+BAD_LINE = tuple(str(v) for v in Verdict if v.severity >= Verdict.DEGRADED.severity)
 
 
 def token_hash(token: str) -> str:

@@ -101,3 +101,22 @@ def test_schema_rejects_an_appeal_without_phone_or_email(spec: dict[str, Any]) -
 
     with pytest.raises(ValidationError):
         _validator(spec, "Appeal").validate(make_appeal(phone=None, email=None))
+
+
+@pytest.mark.parametrize(
+    ("schema", "key", "enum"),
+    [
+        ("CallRecord", "greeting", "Greeting"),
+        ("CallRecord", "outcome", "Outcome"),
+        ("CallRecord", "line_worst", "Verdict"),
+        ("Appeal", "kind", "AppealKind"),
+        ("Appeal", "send_info_via", "SendVia"),
+    ],
+)
+def test_the_spec_and_the_units_vocabulary_name_the_same_values(spec: dict[str, Any], schema, key, enum) -> None:
+    """The wire contract's enums are the unit's (firmware/vocabulary.py): a new member needs both."""
+    import firmware.vocabulary as vocabulary
+
+    prop = spec["components"]["schemas"][schema]["properties"][key]
+    values = prop.get("enum") or prop["type"]
+    assert {v for v in values if v is not None} == {str(m) for m in getattr(vocabulary, enum)}
