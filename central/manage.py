@@ -250,10 +250,10 @@ class ManagementPage:
         )
 
     def _batches(self, where: AppealFilter) -> Iterator[list[dict[str, Any]]]:
-        offset = 0
+        before = None
         while True:
-            rows = self.store.appeals(where, 1000, offset)
+            rows = self.store.appeals(where, 1000, before=before)
             if not rows:
                 return
             yield rows
-            offset += len(rows)
+            before = rows[-1]["seq"]

@@ -346,8 +346,11 @@ class Store(ABC):
         return self._forward_row(row) if row else None
 
     # --- the management page ---------------------------------------------------------------------
-    def appeals(self, where: AppealFilter, limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """Appeals (newest call first) with their forward's due time and status, filtered."""
+    def appeals(
+        self, where: AppealFilter, limit: int, offset: int = 0, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Appeals (newest first) with their forward's due time and status, filtered; ``before``: only
+        those older than that notification ``seq`` (pages that stay put while appeals arrive)."""
         sql = (
             "SELECT n.seq, n.record_id, n.unit, n.operator, n.ended_at, n.payload, f.forward_to, f.due_at, "
             "f.status, f.sent_at FROM notifications n LEFT JOIN forwards f ON f.record_id = n.record_id WHERE 1 = 1"
@@ -365,6 +368,9 @@ class Store(ABC):
         if where.date_to:
             sql += " AND n.ended_at < ?"
             params.append(where.date_to + "~")  # '~' sorts after any time text of that date
+        if before is not None:
+            sql += " AND n.seq < ?"
+            params.append(before)
         if where.status == "none":
             sql += " AND f.record_id IS NULL"
         elif where.status:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 if importlib.util.find_spec("central") is None:  # until pyproject lists the `central` package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -120,3 +122,39 @@ def test_the_spec_and_the_units_vocabulary_name_the_same_values(spec: dict[str, 
     prop = spec["components"]["schemas"][schema]["properties"][key]
     values = prop.get("enum") or prop["type"]
     assert {v for v in values if v is not None} == {str(m) for m in getattr(vocabulary, enum)}
+
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8), st.sampled_from(["morning", "answered", "good", "complete", "sms", "", "7"]),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)  # fmt: skip
+_RECORD_KEYS = ["id", "unit", "operator", "started_at", "ended_at", "language", "greeting", "outcome",
+                "hold_total_s", "hold_max_s", "line_worst", "events"]  # fmt: skip
+_APPEAL_KEYS = ["full_name", "residence", "essence", "kind", "phone", "email", "forward_to", "forward_due",
+                "send_info_via", "callback_ring_s"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    record_changes=st.dictionaries(st.sampled_from(_RECORD_KEYS), _VALUES, max_size=3),
+    appeal_changes=st.dictionaries(st.sampled_from(_APPEAL_KEYS), _VALUES, max_size=3),
+    drop=st.lists(st.sampled_from(_RECORD_KEYS), max_size=2),
+)
+def test_the_compiled_validator_and_jsonschema_agree(record_changes, appeal_changes, drop) -> None:
+    """Bodies are checked by a compiled validator and explained by jsonschema: they must agree."""
+    from central import spec as central_spec
+
+    op = next(o for o in central_spec.operations() if o.operation_id == "postRecordBatch")
+    record = make_record("unit-1", appeal=make_appeal(**appeal_changes))
+    record.update(record_changes)
+    for key in drop:
+        record.pop(key, None)
+    body = {"records": [make_record("unit-1"), record]}
+    try:
+        op.fast_body(body)
+        fast_ok = True
+    except Exception:  # noqa: BLE001 - fastjsonschema's own exception type
+        fast_ok = False
+    slow_ok = next(op.body.iter_errors(body), None) is None
+    assert fast_ok == slow_ok
