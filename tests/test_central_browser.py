@@ -94,7 +94,9 @@ def test_log_in_filter_mark_forwarded_and_download_csv(server: CentralServer, br
     assert b.current_url.endswith("/login")
     b.find_element(By.ID, "token").send_keys("wrong")
     b.find_element(By.ID, "login").click()
-    assert "not the management token" in b.find_element(By.ID, "error").text
+    # A wrong token is answered after a deliberate delay: wait for the page that says so.
+    [error] = wait_for("the refusal", lambda: b.find_elements(By.ID, "error"))
+    assert "not the management token" in error.text
     b.find_element(By.ID, "token").send_keys(ADMIN)
     b.find_element(By.ID, "login").click()
     wait_for("the appeals page", lambda: b.find_elements(By.ID, "appeals"))
