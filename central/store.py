@@ -192,17 +192,19 @@ class Store(ABC):
                 for row in cur.execute(f"SELECT id, body FROM records WHERE id IN ({marks})", chunk).fetchall():
                     stored[str(row[0])] = canonical_json(_json(row[1]))
             all_results, fresh, seen = [], [], {}
+            created: dict[str, dict[str, Any]] = {}  # in this transaction: compared only if sent again
             for records, received_at in groups:
                 results = []
                 for record in records:
-                    body = canonical_json(record)
-                    if record["id"] in stored:
-                        same = stored[record["id"]] == body
-                        results.append(SaveResult(record["id"], "duplicate" if same else "conflict"))
+                    rid = record["id"]
+                    if rid in stored or rid in created:
+                        earlier = stored[rid] if rid in stored else canonical_json(created[rid])
+                        same = earlier == canonical_json(record)
+                        results.append(SaveResult(rid, "duplicate" if same else "conflict"))
                         continue
-                    stored[record["id"]] = body
+                    created[rid] = record
                     fresh.append((record, received_at))
-                    results.append(SaveResult(record["id"], "created"))
+                    results.append(SaveResult(rid, "created"))
                     seen[record["unit"]] = received_at
                 all_results.append(results)
             self._insert(cur, fresh)
