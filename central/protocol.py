@@ -1,8 +1,12 @@
-"""uvicorn's h11 protocol with two limits a server facing the internet needs (issue 18).
+"""uvicorn's HTTP protocol with the limits a server facing the internet needs (issue 18).
+
+The parser is httptools' (C) when installed, as uvicorn prefers, else h11's; the same limits apply.
 
 - **A request deadline**: a request's headers and body must arrive within ``request_timeout_s`` of
   its first byte (or of the connection opening). A client sending one byte every 20 s no longer
   holds a connection for ever. uvicorn's own ``timeout_keep_alive`` covers idle keep-alive time.
+- **A cap on a request head** of 16 KiB while it has not ended (h11 has its own; counted here for
+  httptools).
 - **A connection cap that sheds idle connections**: when a new connection would exceed
   ``max_connections``, the oldest connection that has no request in progress is closed. With
   systemd's default 1024 descriptors, 1,100 sockets held open by clients that send nothing no longer
@@ -25,6 +29,8 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("central.server")
+# h11 enforces its own cap (uvicorn's h11_max_incomplete_event_size): nothing to count here.
+H11_HEAD_CAP = 0
 
 
 @dataclass
@@ -33,6 +39,7 @@ class ConnectionLimits:
 
     max_connections: int = 900
     request_timeout_s: float = 30.0
+    max_head_bytes: int = 16 * 1024
     open: OrderedDict[Any, None] = field(default_factory=OrderedDict)
     shed: int = 0
     timed_out: int = 0
@@ -66,14 +73,27 @@ class _CoalescingTransport:
         return getattr(self._transport, name)
 
 
-def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
-    """An `H11Protocol` subclass bound to ``limits`` (uvicorn takes the class as its ``http`` option)."""
+def _base_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol (a C parser) when httptools is installed, else its h11 one."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return H11Protocol
+    return HttpToolsProtocol
 
-    class LimitedH11Protocol(H11Protocol):
+
+def limited_protocol(limits: ConnectionLimits, base: type[asyncio.Protocol] | None = None) -> type[asyncio.Protocol]:
+    """A subclass of uvicorn's protocol bound to ``limits`` (uvicorn takes the class as ``http``)."""
+    parent: Any = base or _base_protocol()
+    head_cap = H11_HEAD_CAP if parent is H11Protocol else limits.max_head_bytes
+
+    class LimitedProtocol(parent):
         _deadline: asyncio.TimerHandle | None = None
+        _head_bytes = 0
+        _reading_head = True
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+            super().connection_made(_CoalescingTransport(transport, self.loop))
             limits.open[self] = None
             self._arm()
             while len(limits.open) > limits.max_connections:
@@ -94,7 +114,21 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
         def data_received(self, data: bytes) -> None:
             if self._deadline is None and self._idle():
                 self._arm()
+            if head_cap and self._reading_head:
+                self._head_bytes += len(data)
             super().data_received(data)
+            # httptools has no cap of its own on a request head that never ends (h11 has); a head
+            # that ended in this data reset the count (on_headers_complete).
+            if head_cap and self._reading_head and self._head_bytes > head_cap and not self.transport.is_closing():
+                self.send_400_response("Request head too large.")
+
+        def on_headers_complete(self) -> None:
+            self._reading_head, self._head_bytes = False, 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading_head, self._head_bytes = True, 0
+            super().on_message_complete()
 
         def on_response_complete(self) -> None:
             self._disarm()
@@ -121,4 +155,4 @@ def limited_protocol(limits: ConnectionLimits) -> type[H11Protocol]:
                 limits.timed_out += 1
                 self.transport.close()
 
-    return LimitedH11Protocol
+    return LimitedProtocol

@@ -48,6 +48,21 @@ RESERVED_FDS = 4 * ACCEPT_BURST + 100
 MAX_HEADER_BYTES = 16 * 1024
 
 
+def _parser_protocol(name: str | None) -> Any:
+    """uvicorn's protocol class for ``h11`` or ``httptools``; None: httptools when installed."""
+    if name is None:
+        return None
+    if name == "h11":
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    if name == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return HttpToolsProtocol
+    raise ValueError(f"unknown HTTP parser {name!r} (h11 or httptools)")
+
+
 def default_max_connections() -> int:
     """Open connections allowed: the descriptor limit (systemd's default is 1024) minus a reserve."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -85,6 +100,7 @@ class CentralServer:
         keep_alive_s: int = 5,
         limit_concurrency: int | None = None,
         secure_cookies: bool | None = None,
+        http_parser: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -101,11 +117,14 @@ class CentralServer:
         self._store = store
         self._check_responses = check_responses
         self.limits = ConnectionLimits(
-            max_connections=max_connections or default_max_connections(), request_timeout_s=request_timeout_s
+            max_connections=max_connections or default_max_connections(),
+            request_timeout_s=request_timeout_s,
+            max_head_bytes=MAX_HEADER_BYTES,
         )
         self._keep_alive_s = keep_alive_s
         self._limit_concurrency = limit_concurrency or self.limits.max_connections + 1
         self._secure_cookies = self._tls is not None if secure_cookies is None else secure_cookies
+        self._http_base = _parser_protocol(http_parser)
         self._tmpdir: str | None = None
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -203,7 +222,7 @@ class CentralServer:
             )
             config = uvicorn.Config(
                 build_app(self.api, self._manage),
-                http=limited_protocol(self.limits),
+                http=limited_protocol(self.limits, self._http_base),
                 ws="none",
                 lifespan="off",
                 log_config=None,
