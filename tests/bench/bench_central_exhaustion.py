@@ -8,9 +8,10 @@ systemd default is 1024), with its default limits.
 1. **Big bodies**: ``--bodies`` anonymous clients each announce a 16 MB body and keep sending it as
    fast as the server takes it. Prints the server's RSS before, at its peak and after (it should
    stay flat: the token is checked before any byte of a body is read).
-2. **Idle connections**: ``--idle`` connections opened and left silent, and re-opened as soon as the
-   server lets one go (an attacker who keeps trying). Meanwhile a client asks ``/api/v1/health`` on
-   a fresh connection 20 times: prints latency p50/max (the issue asks <= 2 s) and failures.
+2. **Idle connections**: ``--idle`` connections opened and left silent; then again, re-opened as
+   soon as the server lets one go (an attacker who keeps trying). Meanwhile a client asks
+   ``/api/v1/health`` on a fresh connection 20 times: prints latency p50/max (the issue asks
+   <= 2 s) and failures.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def big_bodies(pid: int, port: int, clients: int) -> None:
     )
 
 
-def idle_connections(port: int, idle: int, seconds: float) -> None:
+def idle_connections(port: int, idle: int, seconds: float, reopen: bool) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, idle + 512)), hard))
     sel = selectors.DefaultSelector()
@@ -143,7 +144,8 @@ def idle_connections(port: int, idle: int, seconds: float) -> None:
                 if not data:
                     sel.unregister(sock)
                     sock.close()  # type: ignore[union-attr]
-                    open_one()  # and straight back in
+                    if reopen:
+                        open_one()  # and straight back in
 
     thread = threading.Thread(target=attacker, daemon=True)
     thread.start()
@@ -169,8 +171,9 @@ def idle_connections(port: int, idle: int, seconds: float) -> None:
     for key in list(sel.get_map().values()):
         key.fileobj.close()  # type: ignore[union-attr]
     if latencies:
+        how = f"re-opened {opened[0] - idle} times after the server shed them" if reopen else "opened once"
         print(
-            f"{idle} idle connections held open (re-opened {opened[0] - idle} times after the server shed them): "
+            f"{idle} idle connections ({how}): "
             f"/health on a fresh connection p50 {statistics.median(latencies) * 1000:.0f} ms, "
             f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} requests; "
             f"failures {len(failures)} {failures[:3]}"
@@ -191,7 +194,8 @@ def main() -> None:
         try:
             print(f"server pid {proc.pid}, descriptor limit {args.nofile}")
             big_bodies(proc.pid, port, args.bodies)
-            idle_connections(port, args.idle, args.seconds)
+            idle_connections(port, args.idle, args.seconds, reopen=False)
+            idle_connections(port, args.idle, args.seconds, reopen=True)
             print(f"server RSS at the end {_rss_mb(proc.pid):.0f} MB; still serving: "
                   f"{call(f'http://127.0.0.1:{port}', 'GET', '/api/v1/health').status == 200}")
         finally:
