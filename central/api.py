@@ -38,6 +38,7 @@ from central.metrics import Metrics
 from central.records import RecordError, check_record
 from central.spec import Access, Operation, SpecError
 from central.store import SaveResult, Store, token_hash
+from firmware.exc import DeskunitError
 
 PREFIX = spec.PREFIX
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -63,7 +64,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ApiError(Exception):
+class ApiError(DeskunitError):
     """An error answered to the client as ``{"error": code, "message": ..., "field": ...}``."""
 
     def __init__(

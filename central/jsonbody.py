@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from firmware.exc import DeskunitError
+
 MAX_DEPTH = 32
 
 
-class BodyError(ValueError):
+class BodyError(DeskunitError, ValueError):
     """An unacceptable body; ``field`` is a dotted path such as ``records[3].appeal.essence``."""
 
     def __init__(self, field: str, message: str) -> None:

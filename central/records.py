@@ -1,4 +1,4 @@
-"""Call records beyond their JSON Schema (DESIGN.md, "The call record").
+"""Call records beyond their JSON Schema (docs/record.md).
 
 The shape of a record (keys, types, enums) is checked against ``CallRecord`` in
 ``central/openapi.yaml``; this module holds only what a schema cannot say: timestamps that carry an
@@ -14,12 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from firmware.deadline import forward_deadline
+from firmware.exc import DeskunitError
 
 # Far enough either way for any real call; a year-9999 timestamp would overflow date arithmetic.
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
-class RecordError(ValueError):
+class RecordError(DeskunitError, ValueError):
     """A record that does not make sense; `field` is a dotted path such as ``appeal.forward_due``."""
 
     def __init__(self, field: str, message: str) -> None:

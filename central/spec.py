@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from openapi_schema_validator import OAS31Validator
 
 from central.jsonbody import join_path
+from firmware.exc import DeskunitError
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 PREFIX = "/api/v1"
@@ -44,7 +45,7 @@ class Access(enum.Enum):
     MANAGEMENT = "managementToken"
 
 
-class SpecError(ValueError):
+class SpecError(DeskunitError, ValueError):
     """A value that does not match its schema; ``field`` is the path the error message names."""
 
     def __init__(self, field: str, message: str) -> None:

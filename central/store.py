@@ -26,6 +26,7 @@ from typing import Any
 
 from central.migrations import migrate
 from central.records import canonical_json, local_due
+from firmware.exc import DeskunitError
 from firmware.vocabulary import Verdict
 
 FLEET_SCOPE = "*"
@@ -44,7 +45,7 @@ def etag_for(doc: Any) -> str:
     return '"' + hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()[:32] + '"'
 
 
-class UnitExists(ValueError):
+class UnitExists(DeskunitError, ValueError):
     """`add_unit` without ``replace`` for an id that is already registered."""
 
 
