@@ -12,6 +12,7 @@ connection cap that sheds idle connections before descriptors run out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import secrets
@@ -46,6 +47,14 @@ LISTEN_BACKLOG = 2048
 # the loop), the shed connections not yet released, and the database and log files.
 RESERVED_FDS = 4 * ACCEPT_BURST + 100
 MAX_HEADER_BYTES = 16 * 1024
+
+
+async def _close_now(server: uvicorn.Server) -> None:
+    """Refuse new connections and close the open ones (what uvicorn's shutdown begins with)."""
+    for listener in server.servers:
+        listener.close()
+    for connection in list(server.server_state.connections):
+        connection.shutdown()
 
 
 def _parser_protocol(name: str | None) -> Any:
@@ -128,6 +137,8 @@ class CentralServer:
         self._tmpdir: str | None = None
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping_threads: list[threading.Thread] = []
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._metrics: Metrics | None = None
@@ -240,9 +251,13 @@ class CentralServer:
             sock = self._socket()
             failed: list[BaseException] = []
 
+            loops: list[asyncio.AbstractEventLoop] = []
+
             def run() -> None:
                 try:
-                    asyncio.run(server.serve(sockets=[sock]))
+                    with asyncio.Runner() as runner:
+                        loops.append(runner.get_loop())
+                        runner.run(server.serve(sockets=[sock]))
                 except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
                     failed.append(exc)
                 finally:
@@ -256,17 +271,32 @@ class CentralServer:
                 thread.join()
                 raise RuntimeError(f"the central server did not start: {failed[0] if failed else 'unknown'}")
             sock.listen(LISTEN_BACKLOG)  # a burst of clients waits in the kernel, not for SYN retries
-            self._uvicorn, self._thread = server, thread
+            self._uvicorn, self._thread, self._loop = server, thread, loops[0]
             log.info("listening on %s (storage: %s)", self.url, self.store.kind)
 
-    def _unlisten(self) -> None:
+    def _unlisten(self, wait: bool = True) -> None:
+        """Stop listening and close every connection before returning; the rest of uvicorn's
+        shutdown (requests in flight, up to 3 s) finishes in its thread, waited for when ``wait``."""
         with self._lock:
             server, self._uvicorn = self._uvicorn, None
             thread, self._thread = self._thread, None
+            loop, self._loop = self._loop, None
+        if server is not None and loop is not None and thread is not None and thread.is_alive():
+            # uvicorn notices should_exit only on its next tick (0.1 s): a simulated unit that takes
+            # the server down from its event loop must not wait for that.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_close_now(server), loop).result(timeout=5)
         if server is not None:
             server.should_exit = True
         if thread is not None:
-            thread.join(timeout=10)
+            if wait:
+                thread.join(timeout=10)
+            else:
+                self._stopping_threads.append(thread)
+        if wait:
+            for old in self._stopping_threads:
+                old.join(timeout=10)
+            self._stopping_threads.clear()
 
     def set_down(self, down: bool) -> None:
         """Take the server off the network (connections refused) or bring it back on the same port;
@@ -278,7 +308,7 @@ class CentralServer:
 
     def _on_down(self, down: bool) -> None:
         if down:
-            self._unlisten()
+            self._unlisten(wait=False)
         elif not self._stopping.is_set():
             self._listen()
 
