@@ -31,22 +31,21 @@ from firmware.vocabulary import Verdict
 #: verdict waits for a full window (measured over every start offset of our speech: none after 2.2 s).
 #: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent".
 SETTLE_S = 2.4
-#: A clearly bad line: the mean heard score of the last QUICK_S under a border by QUICK_MARGIN.
+#: A clearly bad line: the mean heard score of the last QUICK_S under the unintelligible border by
+#: QUICK_MARGIN (from a good line; from a degraded one by more: a moment of red inside a degraded spell
+#: is not red).  A degraded line is never obvious that fast: it is judged over LONG_S.
 QUICK_S = 0.8
-QUICK_MARGIN = {
-    Verdict.GOOD: {Verdict.UNINTELLIGIBLE: 0.10, Verdict.DEGRADED: 0.22},
-    Verdict.DEGRADED: {Verdict.UNINTELLIGIBLE: 0.20},  # a moment of red inside a degraded spell is not red
-    Verdict.UNINTELLIGIBLE: {},
-}
+QUICK_MARGIN = {Verdict.GOOD: 0.10, Verdict.DEGRADED: 0.20}
 #: While the noise floor is still rising (noise just set in: within ONSET_S it rose by ONSET_RISE_DB),
 #: the analyzer's 2 s window mixes the new noise into its idea of the talker and overshoots for a few
 #: seconds; only a line far inside the worse level (ONSET_MARGIN) is then shown at once.
 ONSET_S = 2.4
 ONSET_RISE_DB = 6.0
 ONSET_MARGIN = 0.35
-#: Heavy packet loss makes the floor jump too (its holes upset minimum statistics), but the low score
-#: is then the loss's own: no overshoot to wait out.
-ONSET_LOSS = 0.1
+#: Heavy packet loss or clipping makes the floor jump too (holes upset minimum statistics; a clipped,
+#: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
+#: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
+ONSET_DAMAGE = 0.1
 #: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
 LONG_S = 6.0
 LONG_MIN_S = 4.0
@@ -55,9 +54,9 @@ STEADY = 0.10
 #: A better but still bad line is judged over this long before the LED steps down to it.
 RELAX_S = 12.0
 #: A line that is clearly good again (heard score at least CLEAR_HEARD) for RECOVER_AFTER_S is shown
-#: good at once.  Babble lets the analyzer hear the talker well (0.9) for up to half a second now and then: a degraded
-#: line must sound all but perfect to be clear, a red one as good as that babble's best moments.
-RECOVER_AFTER_S = {Verdict.DEGRADED: 0.2, Verdict.UNINTELLIGIBLE: 0.2}
+#: good at once.  Babble lets the analyzer hear the talker well (0.9) for a moment now and then: a
+#: degraded line must sound all but perfect to be clear, a red one as good as babble's best moments.
+RECOVER_AFTER_S = 0.2
 CLEAR_HEARD = {Verdict.DEGRADED: 0.95, Verdict.UNINTELLIGIBLE: 0.9}
 #: the heard scores (lo, hi) of each level the analyzer gives while it hears a talker
 LIMITS = {
@@ -80,7 +79,7 @@ class ShownVerdict:
         self._heard: deque[tuple[float, float]] = deque()  # (t, heard score) of reports with a talker
         self._since = 0.0  # when the heard scores began to count for the level shown
         self._clear_since: float | None = None
-        self._lost = 0.0  # share of lost or concealed packets in the analyzer's window
+        self._damage = 0.0  # share of lost, concealed or clipped audio in the analyzer's window
         self._noise: deque[tuple[float, float]] = deque()  # (t, noise floor dBFS) over the last ONSET_S
 
     def update(self, report: LineReport) -> str | None:
@@ -111,14 +110,14 @@ class ShownVerdict:
             return v  # a quiet live line (the analyzer waited 4.8 s for it), or the caller is back: at once
         if shown not in LIMITS:
             return v  # a line that comes alive from dead or silent too noisy to hear anyone
-        if clear and t - self._clear_since >= RECOVER_AFTER_S[Verdict(shown)] - _EPS:
+        if clear and t - self._clear_since >= RECOVER_AFTER_S - _EPS:
             return Verdict.GOOD
         return self._judged(t, shown)
 
     def _track(self, r: LineReport) -> None:
         t = r.t
         self._noise.append((t, r.noise_dbfs))
-        self._lost = r.dropout + r.concealed
+        self._damage = r.dropout + r.concealed + r.clipping
         while t - self._noise[0][0] > ONSET_S + _EPS:
             self._noise.popleft()
         if r.speech:
@@ -142,12 +141,10 @@ class ShownVerdict:
     def _judged(self, t: float, shown: str) -> str | None:
         cur = Verdict(shown)
         quick = self._mean(t, QUICK_S)
-        if quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS:
-            onset = self._noise[-1][1] - min(n for _, n in self._noise) > ONSET_RISE_DB and self._lost < ONSET_LOSS
-            for level, margin in QUICK_MARGIN[cur].items():
-                if quick[0] < LIMITS[level][1] - (ONSET_MARGIN if onset else margin):
-                    # just under the lower border is not clearly anything: the long window decides
-                    return level if level is Verdict.UNINTELLIGIBLE or quick[0] >= UNINTELLIGIBLE_BELOW else None
+        if cur in QUICK_MARGIN and quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS:
+            onset = self._noise[-1][1] - min(n for _, n in self._noise) > ONSET_RISE_DB and self._damage < ONSET_DAMAGE
+            if quick[0] < UNINTELLIGIBLE_BELOW - (ONSET_MARGIN if onset else QUICK_MARGIN[cur]):
+                return Verdict.UNINTELLIGIBLE
         # from a good line a border line is judged over LONG_S; between bad levels over RELAX_S since shown
         span, since, needed = (LONG_S, -1.0, LONG_MIN_S) if cur is Verdict.GOOD else (RELAX_S, self._since, RELAX_S)
         whole = self._mean(t, span, since=since)
