@@ -22,7 +22,7 @@ from firmware.clock import Clock
 from firmware.config import merge
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import Boundaries, greeting_for
-from firmware.journal import Journal
+from firmware.journal import Journal, JournalFault
 from firmware.lcd import display_text, wrap
 from firmware.leds import Leds
 from firmware.phrases import LANGUAGES, Phrase, PhraseBank, load_all
@@ -39,6 +39,12 @@ LINE_SEVERITY = ("good", "silent", "degraded", "unintelligible", "no_signal")
 PHRASE_OUTCOMES = {"outside_competence": "outside_competence"}
 AUTO_PAGE_S = 3.0
 PURGE_PERIOD_S = 3600.0
+#: How often a journal that cannot write is retried (and its fault looked at).
+JOURNAL_CHECK_S = 5.0
+#: What the journal's faults show: text on the LCD, the SYNC LED held over the sync's colours.
+JOURNAL_FAULT_TEXT = {JournalFault.REPLACED: "ui.journal_replaced", JournalFault.DISK_FULL: "ui.journal_disk_full",
+                      JournalFault.UNWRITABLE: "ui.journal_unwritable"}
+JOURNAL_FAULT_LED = {JournalFault.REPLACED: "amber", JournalFault.DISK_FULL: "red", JournalFault.UNWRITABLE: "red"}
 #: A caller who has not said a word yet: the operator is still greeting them; remind only after this.
 SILENT_REMINDER_S = 8.0
 
@@ -117,9 +123,12 @@ class Unit:
         self._tick = None
         self._paged_body: list[list[str]] | None = None
         self._paged_since = 0.0
+        self._journal_fault = JournalFault.NONE
+        self.show_journal_fault()
         self.refresh()
         self._schedule_idle_tick()
         self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
+        self.loop.call_every(JOURNAL_CHECK_S, self.check_journal)
 
     # ---------------------------------------------------------------- helpers
     @property
@@ -158,14 +167,37 @@ class Unit:
             self.on_line(event.verdict)
         else:
             log.warning("unhandled event %s", type(event).__name__)
+        self.show_journal_fault()
         self.refresh()
 
-    def purge_personal_data(self) -> int:
-        """Retention: personal data of appeals the server confirmed long enough ago is blanked locally."""
-        purged = self.journal.purge_personal(self.clock.now(), self.cfg["appeal"]["retention_days"])
-        if purged:
-            log.info("retention: personal data purged from %d records", purged)
-        return purged
+    def purge_personal_data(self) -> None:
+        """Retention, on the journal's own thread: personal data of appeals the server confirmed
+        ``appeal.retention_days`` ago is blanked; confirmed records older than ``journal.keep_days`` go."""
+        self.journal.upkeep.request_retention(self.clock.now(), self.cfg["appeal"]["retention_days"],
+                                              self.cfg["journal"]["keep_days"])
+
+    # ---------------------------------------------------------------- the journal's health
+    def check_journal(self) -> None:
+        """Timer: writes the journal holds in memory are retried off the loop; its fault shown."""
+        if not self.journal.fault.durable:
+            self.journal.upkeep.request_retry()
+        if self.show_journal_fault():
+            self.refresh()
+
+    def show_journal_fault(self) -> bool:
+        """The SYNC LED held red (blinking) while the journal cannot save, amber after a damaged
+        file was replaced; True when the fault changed (the LCD then needs redrawing)."""
+        fault = self.journal.fault
+        if fault is self._journal_fault:
+            return False
+        self._journal_fault = fault
+        colour = JOURNAL_FAULT_LED.get(fault)
+        self.leds.hold("sync", colour, blink=colour is not None)
+        return True
+
+    def journal_fault_text(self) -> str | None:
+        key = JOURNAL_FAULT_TEXT.get(self.journal.fault)
+        return self.bank.text(key) if key else None
 
     def apply_config(self, doc: dict[str, Any]) -> None:
         """A validated config pushed by the central server (roster, directories, phrases) or set on the
@@ -305,7 +337,7 @@ class Unit:
             "appeal": call.appeal,
         }
 
-    def persist_call(self) -> None:
+    def persist_call(self) -> bool:
         """Keep the call in progress as a draft, so a crash or power cut does not lose it.
 
         The draft is the record so far plus ``panel``: what the restarted unit needs to put the
@@ -313,7 +345,7 @@ class Unit:
         """
         call = self.call
         if call is None:
-            return
+            return True
         draft = self.build_record(call)
         draft["ended_at"] = None
         draft["panel"] = {
@@ -326,7 +358,7 @@ class Unit:
         }
         base = next((v for v in call.views if isinstance(v, ScriptView | HomeView)), None)
         draft["screen"] = {"script_step": base.step} if isinstance(base, ScriptView) else {"home": True}
-        self.journal.put_draft("call", draft)
+        return self.journal.put_draft("call", draft)
 
     # ---------------------------------------------------------------- keys and views
     @property
@@ -429,10 +461,15 @@ class Unit:
                 call.outcome = "outside_competence"
         call.appeal = appeal
         self.note("appeal_saved")
-        self.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
+        durable = self.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
         self.views[:] = [view for view in self.views if not isinstance(view, AppealView)]
-        self.push_view(MessageView(self.bank.text("ui.saved")))
-        log.info("appeal saved in call %s", call.id)
+        if durable:
+            self.push_view(MessageView(self.bank.text("ui.saved")))
+            log.info("appeal saved in call %s", call.id)
+        else:  # held in memory and retried; the operator must not be told it is safe
+            self.show_journal_fault()
+            self.push_view(MessageView(f"{self.bank.text('ui.not_saved')}: {self.journal_fault_text()}"))
+            log.error("appeal in call %s not saved yet: the journal cannot write", call.id)
 
     def forward_due(self) -> str:
         """R11: the same day, by the configured cut-off (or the end of the day when registered later)."""
@@ -642,8 +679,11 @@ class Unit:
         call = self.call
         assert call is not None
         bank = self.bank
+        fault = None if self.journal.fault.durable else self.journal_fault_text()
         if call.hold_started is not None:
             text = f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"
+        elif fault:  # the line has its LED; a journal that cannot save has only this row
+            text = f"{mmss(self.call_time())} {fault}"
         else:
             text = f"{mmss(self.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
         return self.display_line(text)[: self.display.cols]
@@ -652,6 +692,9 @@ class Unit:
         bank, clock = self.bank, self.clock
         now = clock.now()
         lines = []
+        fault = self.journal_fault_text()
+        if fault:
+            lines += self.wrap(fault)
         if not clock.trusted:
             lines += self.wrap(bank.text("ui.clock_untrusted"))
         if self.operator:

@@ -108,6 +108,7 @@ class SimUnit:
         assert isinstance(clock, VirtualClock)
         self.loop.run_pending()
         while clock.monotonic() < t - 1e-9:
+            self.journal.upkeep.settle()  # lockstep: the journal's thread finishes before time moves
             for hook in self.before_advance:
                 hook()
             if self.monitor.wanted:
@@ -123,6 +124,7 @@ class SimUnit:
                 if due is None or due > t:
                     break
         self.loop.run_until(t)
+        self.journal.upkeep.settle()
 
     def set_server(self, up: bool) -> None:
         """The simulated central server up or down (a scenario's ``server`` step)."""
