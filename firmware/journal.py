@@ -41,6 +41,12 @@ PERSONAL_FIELDS = ("full_name", "residence", "essence", "phone", "email")
 DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN}
 
 
+#: Below this much free space the state directory's file system counts as full.
+LOW_SPACE_BYTES = 256 * 1024
+#: A full disk found by looking at the file system rather than reported by SQLite.
+FULL = OSError(28, "No space left on device")
+
+
 class JournalFault(Enum):
     """What is wrong with the journal, as the LCD, the LEDs and the console report it."""
 
@@ -61,14 +67,15 @@ class JournalFault(Enum):
 class Journal:
     """Records and drafts in one SQLite file; safe to use from the loop, the sync and the upkeep threads.
 
-    ``clock`` (optional) names the files moved aside; ``max_pages`` caps the file's size in pages
-    (``PRAGMA max_page_count``), which is how tests make the disk fill up.
+    ``clock`` (optional) names the files moved aside; ``connection_class`` (a
+    :class:`sqlite3.Connection` subclass) lets tests fail writes the way a full disk does.
     """
 
-    def __init__(self, path: str | Path, *, clock: Any = None, max_pages: int | None = None) -> None:
+    def __init__(self, path: str | Path, *, clock: Any = None,
+                 connection_class: type[sqlite3.Connection] = sqlite3.Connection) -> None:
         self.path = str(path)
         self.clock = clock
-        self.max_pages = max_pages
+        self.connection_class = connection_class
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._pending = 0  # committed records not yet confirmed by the server
@@ -79,6 +86,7 @@ class Journal:
         self.moved_aside: list[str] = []
         self.upkeep = Upkeep(self)
         self._reopen_needed = False
+        self._retrying = False
         db = self._open()
         if db is not None:
             self._use(db)
@@ -110,7 +118,11 @@ class Journal:
         if self._error is JournalFault.NONE:
             return True
         if self._db is None or self._reopen_needed:
-            db = self._open()  # outside the lock: the quick check reads the whole file
+            self._retrying = True  # the same trouble again is not logged again every few seconds
+            try:
+                db = self._open()  # outside the lock: the quick check reads the whole file
+            finally:
+                self._retrying = False
             if db is None:
                 return False
             with self._lock:
@@ -364,11 +376,14 @@ class Journal:
 
     def _note_error(self, e: BaseException, quiet: bool = False) -> None:
         fault = fault_of(e)
-        if fault is not self._error or not quiet:
+        if fault is not self._error or not (quiet or self._retrying):
             log.error("journal write failed (%s): %s; held in memory and retried", fault.value, describe(e))
         self._error, self.detail = fault, describe(e)
         if _code(e) in DAMAGE_CODES or _code(e) == sqlite3.SQLITE_IOERR:
             self._reopen_needed = True
+
+    def _say(self, message: str, *args: Any) -> None:
+        log.log(logging.DEBUG if self._retrying else logging.ERROR, message, *args)
 
     def _read_one(self, sql: str, args: tuple = ()) -> tuple | None:
         rows = self._read_all(sql, args)
@@ -399,16 +414,16 @@ class Journal:
         try:
             db = self._connect()
         except (sqlite3.Error, OSError) as e:
-            if fault_of(e) is JournalFault.DISK_FULL:  # a sound file on a full disk: kept, retried
-                return self._cannot_write(None, e)
-            log.error("journal file unusable (%s): moving it aside for the technician", describe(e))
+            if fault_of(e) is JournalFault.DISK_FULL or self._disk_full():  # a sound file on a full disk
+                return self._cannot_write(None, FULL if fault_of(e) is not JournalFault.DISK_FULL else e)
+            self._say("journal file unusable (%s): moving it aside for the technician", describe(e))
             return self._fresh(e, None)
         refused = self._probe(db)
         if refused is None:
             return db
-        if fault_of(refused) is JournalFault.DISK_FULL:
-            return self._cannot_write(db, refused)
-        log.error("journal file cannot be written (%s): moving it aside for the technician", describe(refused))
+        if fault_of(refused) is JournalFault.DISK_FULL or self._disk_full():
+            return self._cannot_write(db, refused if fault_of(refused) is JournalFault.DISK_FULL else FULL)
+        self._say("journal file cannot be written (%s): moving it aside for the technician", describe(refused))
         return self._fresh(refused, db)
 
     def _fresh(self, error: BaseException, old: sqlite3.Connection | None) -> sqlite3.Connection | None:
@@ -428,6 +443,15 @@ class Journal:
         self._salvage(db, moved)
         return db
 
+    def _disk_full(self) -> bool:
+        """No room left where the journal lives: whatever SQLite said (it reports a -shm it cannot
+        grow as an I/O error), the file is not to blame and must not be moved aside."""
+        try:
+            st = os.statvfs(Path(self.path).parent)
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
     def _cannot_write(self, db: sqlite3.Connection | None, error: BaseException) -> sqlite3.Connection | None:
         """Keep reading ``db`` (if any); writes are held in memory until a retry succeeds."""
         self._note_error(error)
@@ -437,10 +461,9 @@ class Journal:
     def _connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0,
+                             factory=self.connection_class)
         try:
-            if self.max_pages:
-                db.execute(f"PRAGMA max_page_count = {int(self.max_pages)}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
@@ -483,7 +506,7 @@ class Journal:
                 if os.path.lexists(self.path + suffix):
                     os.replace(self.path + suffix, target + suffix)
         except OSError as e:
-            log.error("journal file could not be moved aside: %s", describe(e))
+            self._say("journal file could not be moved aside: %s", describe(e))
             return None
         log.error("journal file kept for the technician as %s; a fresh journal started", Path(target).name)
         self.moved_aside.append(target)

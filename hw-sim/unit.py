@@ -67,7 +67,7 @@ class SimUnit:
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
-               base_dir: Path | None = None, real_lcd_delays: bool = False) -> SimUnit:
+               base_dir: Path | None = None, real_lcd_delays: bool = False, journal: Any = None) -> SimUnit:
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
@@ -76,7 +76,8 @@ class SimUnit:
         display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
         observed = ObservedDisplay(display)
         factory = SimFactory()
-        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory)
+        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory,
+                        journal=journal)
         app.closers.insert(0, display.close)
         board = SimBoard(factory, cfg["pins"], app.panel.keypad.layout, clock)
         line = SimLine(cfg["audio"]["sample_rate"], base_dir=base_dir)
