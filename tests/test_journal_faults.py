@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from test_appeal_retention import appeal_keys, tap
 
+from deskunit.console_backend import ConsoleBackend
 from firmware.clock import VirtualClock
 from firmware.config import load_config
 from firmware.journal import Journal, JournalFault
@@ -50,6 +51,10 @@ def make_journal(path: Path, records: int = 40, synced: int = 0) -> None:
                       "appeal": {"full_name": "Ігор Лях", "phone": "0671234567"}})
     journal.mark_synced([f"old-{i}" for i in range(synced)], datetime.fromisoformat(START))
     journal.close()
+
+
+def console_status(sim: SimUnit) -> dict[str, str]:
+    return ConsoleBackend(sim.app, sim=sim, restart=lambda: None).status()
 
 
 def one_call(sim: SimUnit) -> None:
@@ -99,7 +104,8 @@ def test_a_damaged_journal_is_kept_aside_and_a_fresh_one_takes_the_calls(tmp_pat
         assert sim.led("sync") == "amber-blink"
         kept = sorted(p.name for p in state.iterdir() if ".damaged-" in p.name)
         assert kept and kept[0].startswith("journal.sqlite3.damaged-20261123T071500Z")  # for the technician
-        assert "replaced" in sim.journal.status() and "damaged-20261123T071500Z" in sim.journal.status()
+        status = console_status(sim)["journal"]  # what the technician's `status` shows
+        assert "replaced" in status and "damaged-20261123T071500Z" in status
         one_call(sim)
         assert sim.journal.count() == 1 and sim.journal.fault.durable  # the fresh journal saves calls
         assert not sim.shows("Помилка запису")
@@ -316,6 +322,7 @@ def test_a_full_disk_is_shown_at_once_the_call_still_ends_and_the_record_is_save
         assert sim.unit.call is None and sim.led("line") == "off"
         assert sim.shows("Диск повний") and sim.led("sync") == "red-blink"
         assert sim.journal.pending_count() == 1  # held in memory, counted as waiting
+        assert console_status(sim)["journal"].startswith("disk full")
         logged = caplog.text
         assert "disk is full" in logged and "cannot rollback" not in logged  # the real error, unmasked
         disk.free()
