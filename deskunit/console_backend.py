@@ -40,6 +40,7 @@ from firmware.console import Check, CommandError, Console, is_secret
 from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
+from firmware.timefmt import mmss
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
@@ -283,9 +284,9 @@ class ConsoleBackend:
         if call is None:
             out["call"] = "idle (on-hook)"
         else:
-            out["call"] = f"on a call, {_mmss(unit.call_time())}"
+            out["call"] = f"on a call, {mmss(unit.call_time())}"
             if call.hold_started is not None:
-                out["call"] += f", on hold {_mmss(unit.hold_elapsed())}"
+                out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
         out["journal"] = self.app.journal.status()
@@ -620,11 +621,6 @@ def _version() -> str:
         return version("deskunit")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 # ---------------------------------------------------------------- wiring

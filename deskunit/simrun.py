@@ -20,8 +20,8 @@ from typing import Any
 
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
+from firmware.call.recovery import recover
 from firmware.clock import RealClock
-from firmware.recovery import recover
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit

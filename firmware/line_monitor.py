@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from firmware.events import Event, LineVerdict
+from firmware.vocabulary import Verdict
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
 #: dead line (which must be caught within a second) and a good one are believed; a bad or silent
@@ -22,7 +23,6 @@ SETTLE_S = 2.4
 #: the contact countdown follow: the analyzer can swing for a second while noise sets in, and the
 #: operator's panel must stay calm. A dead line is reported at once; getting better is reported at once.
 ESCALATE_AFTER_S = 1.2
-SEVERITY = {"good": 0, "silent": 0, "degraded": 1, "unintelligible": 2, "no_signal": 3}
 
 
 class LineMonitor:
@@ -72,8 +72,10 @@ class LineMonitor:
 
     def _persists(self, report) -> bool:
         """Whether a change may be reported now: see :data:`ESCALATE_AFTER_S`."""
-        verdict = report.verdict
-        if verdict == "no_signal" or SEVERITY[verdict] <= SEVERITY.get(self.verdict or "good", 0):
+        verdict = Verdict(report.verdict)
+        # a silent caller says nothing about the line's quality: reported at once, like a better line
+        current = Verdict(self.verdict or Verdict.GOOD)
+        if verdict in (Verdict.NO_SIGNAL, Verdict.SILENT) or verdict.severity <= current.severity:
             return True
         if self._candidate is None or self._candidate[0] != verdict:
             self._candidate = (verdict, report.t)

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("uk", "ru", "en")
+from firmware.vocabulary import Language
+
+LANGUAGES: tuple[Language, ...] = tuple(Language)
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import time as dtime
 from typing import Any
 from urllib.parse import urlsplit
 
 from firmware.clock import Clock
 from firmware.config import ConfigError, validate_operators
+from firmware.deadline import forward_deadline
 from firmware.events import Call
 from firmware.journal import Journal
 from firmware.phrases import LANGUAGES
@@ -412,25 +412,6 @@ class Backoff:
 
     def delay(self, failures: int) -> float:
         return self.rng.uniform(self.base_s, self.ceiling(failures))
-
-
-def forward_deadline(ended_at: str | None, forward_due: str | None = None) -> datetime | None:
-    """R11: the appeal's own ``forward_due`` (the unit's configured same-day cut-off) when it has one,
-    else midnight after the call's local date (the record's own offset, as the server counts it)."""
-    if forward_due:
-        try:
-            due = datetime.fromisoformat(forward_due)
-            if due.tzinfo is not None:
-                return due
-        except ValueError:
-            pass
-    try:
-        ended = datetime.fromisoformat(ended_at)
-    except (TypeError, ValueError):
-        return None
-    if ended.tzinfo is None:
-        return None
-    return datetime.combine(ended.date() + timedelta(days=1), dtime(0), tzinfo=ended.tzinfo)
 
 
 # ---------------------------------------------------------------- the worker

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware.appeal import FIELDS, KINDS, AppealForm, load_directories
+from firmware.appeal.validation import FIELD_LIMITS
 from firmware.events import ALL_KEYS
-from firmware.validation import FIELD_LIMITS
 
 SCENARIO = Path(__file__).resolve().parent.parent.parent / "shared" / "scenarios" / "appeal_offline.toml"
 KEY_GAP = 0.15  # scenarios/FORMAT.md: `keys` are pressed 0.15 s apart

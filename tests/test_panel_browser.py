@@ -86,7 +86,7 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 6.0) -> A
 def unit(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
     cfg = load_config()
     clock = RealClock()
-    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "test")  # morning, trusted
+    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "scenario")  # morning, trusted
     sim = SimUnit.create(cfg, clock, state_dir=tmp_path / "state")
     sim.unit.sign_in(7, "Олена Петренко")
     attach_sync(sim, set_time=False)  # SYNC LED as in the field; the wall clock stays ours

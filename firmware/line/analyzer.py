@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
+from firmware.vocabulary import Verdict
+
+VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
 
 FRAME_S = 0.02
 HOP_FRAMES = 10  # one report every 0.2 s of audio

@@ -35,12 +35,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "hw-sim")]
 
+from firmware.call.unit import Unit  # noqa: E402
 from firmware.clock import VirtualClock  # noqa: E402
 from firmware.config import load_config  # noqa: E402
 from firmware.journal import Journal  # noqa: E402
 from firmware.leds import Leds  # noqa: E402
 from firmware.loop import EventLoop  # noqa: E402
-from firmware.unit import Unit  # noqa: E402
 
 #: The commit the v0 journal is taken from (main before #16).
 BEFORE_COMMIT = "f8e6aea"

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from firmware.appeal_text import text
-from firmware.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
-from firmware.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
+from firmware.appeal.text import text
+from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.vocabulary import AppealKind, FormAction, SendVia
 
 #: Field order on the panel. The first nine are DESIGN.md's; ``needs_more_time`` (R22) closes the form.
 FIELDS = (
@@ -41,14 +42,14 @@ FIELDS = (
     "accessible_office",
     "needs_more_time",
 )
-#: Text fields and how their letters are capitalised (see :class:`firmware.multitap.MultiTap`).
+#: Text fields and how their letters are capitalised (see :class:`firmware.appeal.multitap.MultiTap`).
 TEXT_FIELDS = {"full_name": "words", "residence": "words", "essence": "sentence"}
 CHOICE_FIELDS = ("kind", "forward_to", "send_info_via", "accessible_office", "needs_more_time")
-KINDS = ("remark", "proposal", "statement", "complaint", "request")
-SEND_INFO_VIA = ("sms", "messenger", "email")
+KINDS: tuple[AppealKind, ...] = tuple(AppealKind)
+SEND_INFO_VIA: tuple[SendVia, ...] = tuple(SendVia)
 REQUIRED = ("full_name", "residence", "essence", "kind")
 #: Which contact field a way of sending information needs (R25).
-VIA_NEEDS = {"sms": "phone", "messenger": "phone", "email": "email"}
+VIA_NEEDS = {SendVia.SMS: "phone", SendVia.MESSENGER: "phone", SendVia.EMAIL: "email"}
 #: R22: how long a callback rings for a caller who needs more time, unless the unit says otherwise.
 DEFAULT_LONG_RING_S = 60
 OFFICE_FACTS = ("ramp", "wide_door", "lift")
@@ -71,22 +72,19 @@ def load_directories(path: str | None = None) -> dict[str, list[dict[str, Any]]]
 class FormResult:
     """What one key did to the form.
 
-    ``action`` is one of: ``ignored`` (not the form's key: let the unit handle it, e.g. HOLD),
-    ``moved``, ``editing``, ``typed``, ``refused`` (field full), ``hint`` (a key that needs OK
-    first), ``changed`` (choice cycled), ``cancelled``, ``confirmed`` (a field's value changed: save
-    the draft), ``invalid`` (the value is kept in edit, ``message`` says why), ``closed`` (BACK while
-    browsing: hide the form, keep the draft), ``missing`` (APPEAL refused: ``field`` and ``message``),
-    ``saved`` (APPEAL accepted: ``appeal`` is the record's appeal).
+    ``action`` is a :class:`~firmware.vocabulary.FormAction`; ``missing`` names the ``field`` and
+    the ``message``, ``invalid`` and ``refused`` the ``message``, ``saved`` carries the record's
+    ``appeal``.
     """
 
-    action: str
+    action: FormAction
     appeal: dict[str, Any] | None = None
     field: str | None = None
     message: str | None = None
 
     @property
     def handled(self) -> bool:
-        return self.action != "ignored"
+        return self.action != FormAction.IGNORED
 
 
 class AppealForm:
@@ -174,16 +172,16 @@ class AppealForm:
             return self._choice_key(key)
         if key in ("UP", "DOWN"):
             self.index = (self.index + (1 if key == "DOWN" else -1)) % len(FIELDS)
-            return FormResult("moved")
+            return FormResult(FormAction.MOVED)
         if key == "OK":
             self._start_edit()
-            return FormResult("editing")
+            return FormResult(FormAction.EDITING)
         if key == "BACK":
-            return FormResult("closed")
+            return FormResult(FormAction.CLOSED)
         if key in KEYPAD:
             self.message = self._t("hint.press_ok")
-            return FormResult("hint", message=self.message)
-        return FormResult("ignored")
+            return FormResult(FormAction.HINT, message=self.message)
+        return FormResult(FormAction.IGNORED)
 
     def tick(self, now: float) -> bool:
         """Commit a multi-tap letter whose timeout passed; True when the screen should be redrawn."""
@@ -216,14 +214,14 @@ class AppealForm:
             return done
         if key in KEYPAD:
             if editor.press(key, now):
-                return FormResult("typed")
+                return FormResult(FormAction.TYPED)
             if editor.full:
                 self.message = self._t("full", max=editor.max_len)
-                return FormResult("refused", field=self.field, message=self.message)
-            return FormResult("typed")  # nothing to delete, "#" in a phone: harmless
+                return FormResult(FormAction.REFUSED, field=self.field, message=self.message)
+            return FormResult(FormAction.TYPED)  # nothing to delete, "#" in a phone: harmless
         if key in ("UP", "DOWN"):
-            return FormResult("typed")  # no cursor movement in a text field; swallow, do not leave it
-        return FormResult("ignored")
+            return FormResult(FormAction.TYPED)  # no cursor movement in a text field; swallow, do not leave it
+        return FormResult(FormAction.IGNORED)
 
     def _ok_or_back(self, key: str) -> FormResult | None:
         """While editing, OK confirms the field and BACK leaves it unchanged; None for other keys."""
@@ -231,7 +229,7 @@ class AppealForm:
             return self._confirm()
         if key == "BACK":
             self.cancel_edit()
-            return FormResult("cancelled")
+            return FormResult(FormAction.CANCELLED)
         return None
 
     def _choice_key(self, key: str) -> FormResult:
@@ -239,20 +237,20 @@ class AppealForm:
         if key in ("UP", "DOWN"):
             count = len(self.options(self.field))
             self.choice = (self.choice + (1 if key == "DOWN" else -1)) % count
-            return FormResult("changed")
+            return FormResult(FormAction.CHANGED)
         done = self._ok_or_back(key)
         if done is not None:
             return done
         if key in KEYPAD:
-            return FormResult("typed")
-        return FormResult("ignored")
+            return FormResult(FormAction.TYPED)
+        return FormResult(FormAction.IGNORED)
 
     def _confirm(self) -> FormResult:
         name = self.field
         if self.choice is not None:
             self.values[name] = self.options(name)[self.choice]
             self.cancel_edit()
-            return FormResult("confirmed", field=name)
+            return FormResult(FormAction.CONFIRMED, field=name)
         assert self.editor is not None
         typed = " ".join(self.editor.commit().split())
         value: str | None = typed or None
@@ -261,10 +259,10 @@ class AppealForm:
                 value = normalize_phone(value) if name == "phone" else normalize_email(value)
             except InvalidInput as problem:
                 self.message = problem.message(self.language)
-                return FormResult("invalid", field=name, message=self.message)
+                return FormResult(FormAction.INVALID, field=name, message=self.message)
         self.values[name] = value
         self.cancel_edit()
-        return FormResult("confirmed", field=name)
+        return FormResult(FormAction.CONFIRMED, field=name)
 
     # ------------------------------------------------------------------ saving
     def missing(self) -> tuple[str, str] | None:
@@ -287,14 +285,14 @@ class AppealForm:
         """APPEAL: confirm the field being edited, then return the appeal or name what is missing."""
         if self.editing:
             confirmed = self._confirm()
-            if confirmed.action == "invalid":
+            if confirmed.action == FormAction.INVALID:
                 return confirmed
         gap = self.missing()
         if gap is not None:
             name, self.message = gap
             self.index = FIELDS.index(name)
-            return FormResult("missing", field=name, message=self.message)
-        return FormResult("saved", appeal=self.appeal())
+            return FormResult(FormAction.MISSING, field=name, message=self.message)
+        return FormResult(FormAction.SAVED, appeal=self.appeal())
 
     def appeal(self) -> dict[str, Any]:
         """The appeal as the call record carries it (DESIGN.md, "The call record")."""

@@ -1,0 +1,291 @@
+"""The unit's core: turns events into screens, LEDs and records; a call's lifecycle from hook to record.
+
+It runs only on the event loop's thread. Inputs arrive as :mod:`firmware.events`; outputs go to a
+text display (rows of text), the LEDs (:class:`firmware.leds.Leds`) and the journal. Everything
+time-related reads the injected clock, so the simulator can run an hour of calls in a second. The
+state and the operator's actions live in :class:`firmware.call.desk.Desk`.
+
+    >>> unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal)
+    >>> unit.sign_in(7, "Олена Петренко")
+    >>> loop.post(HookChanged(off_hook=True))     # the screen now greets the caller
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from firmware.call.desk import Desk
+from firmware.call.journal_fault import show_on_led
+from firmware.call.render import render
+from firmware.call.settings import CallSettings
+from firmware.call.state import CallState, Operator, Scheduler
+from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
+from firmware.clock import Clock
+from firmware.config import merge
+from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
+from firmware.greeting import greeting_for
+from firmware.journal import Journal, JournalFault
+from firmware.leds import Leds
+from firmware.phrases import PhraseBank, load_all
+from firmware.vocabulary import Colour, Key, Language, Led, Verdict
+
+log = logging.getLogger(__name__)
+
+PURGE_PERIOD_S = 3600.0
+#: How often a journal that cannot write is retried (and its fault looked at).
+JOURNAL_CHECK_S = 5.0
+
+
+class TextDisplay(Protocol):
+    """What the core needs of the LCD: its size, and showing rows of text."""
+
+    cols: int
+    rows: int
+
+    def show(self, rows: list[str]) -> None: ...
+
+
+class Unit:
+    """Event dispatch and the call's lifecycle; see the module docstring."""
+
+    def __init__(
+        self,
+        cfg: dict[str, Any],
+        clock: Clock,
+        loop: Scheduler,
+        *,
+        display: TextDisplay,
+        leds: Leds,
+        journal: Journal,
+        phrases: dict[str, PhraseBank] | None = None,
+        on_record: Callable[[dict[str, Any]], None] | None = None,
+        on_call: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.loop = loop
+        self.display = display
+        self.leds = leds
+        self.journal = journal
+        self.on_record = on_record
+        self.on_call = on_call
+        self.desk = Desk(CallSettings.from_config(cfg), clock, loop, cols=display.cols, rows=display.rows,
+                         leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
+                         refresh=self.refresh)
+        self._tick = None
+        self._journal_fault = JournalFault.NONE
+        self.show_journal_fault()
+        self.refresh()
+        self._schedule_idle_tick()
+        self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
+        self.loop.call_every(JOURNAL_CHECK_S, self.check_journal)
+
+    # ---------------------------------------------------------------- what others read
+    @property
+    def call(self) -> CallState | None:
+        return self.desk.call
+
+    @property
+    def operator(self) -> Operator | None:
+        return self.desk.operator
+
+    @property
+    def views(self) -> list[View]:
+        return self.desk.views
+
+    @property
+    def language(self) -> Language:
+        return self.desk.language
+
+    @property
+    def line_verdict(self) -> Verdict | None:
+        return self.desk.line_verdict
+
+    def call_time(self) -> float:
+        return self.desk.call_time()
+
+    def hold_elapsed(self) -> float:
+        return self.desk.hold.elapsed()
+
+    def roster(self) -> list[dict[str, Any]]:
+        return self.desk.roster()
+
+    def sign_in(self, number: int, name: str) -> None:
+        self.desk.sign_in(number, name)
+
+    # ---------------------------------------------------------------- events
+    def handle(self, event: Event) -> None:
+        if isinstance(event, KeyDown):
+            self.on_key(event.key)
+        elif isinstance(event, KeyUp):
+            pass
+        elif isinstance(event, HookChanged):
+            self.on_hook(event.off_hook)
+        elif isinstance(event, LineVerdict):
+            self.on_line(Verdict(event.verdict))
+        else:
+            log.warning("unhandled event %s", type(event).__name__)
+        self.show_journal_fault()
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.display.show(render(self.desk))
+
+    def purge_personal_data(self) -> None:
+        """Retention, on the journal's own thread: personal data of appeals the server confirmed
+        ``appeal.retention_days`` ago is blanked; confirmed records older than ``journal.keep_days`` go."""
+        settings = self.desk.settings
+        self.journal.upkeep.request_retention(self.clock.now(), settings.appeal.retention_days,
+                                              settings.journal_keep_days)
+
+    def check_journal(self) -> None:
+        """Timer: writes the journal holds in memory are retried off the loop; its fault shown."""
+        if not self.journal.fault.durable:
+            self.journal.upkeep.request_retry()
+        if self.show_journal_fault():
+            self.refresh()
+
+    def show_journal_fault(self) -> bool:
+        """The journal's fault on the SYNC LED; True when it changed (the LCD then needs redrawing)."""
+        fault = self.journal.fault
+        if fault is self._journal_fault:
+            return False
+        self._journal_fault = fault
+        show_on_led(fault, self.leds)
+        return True
+
+    def apply_config(self, doc: dict[str, Any]) -> None:
+        """A validated config pushed by the central server (roster, directories, phrases) or set on the
+        console; loop thread. The typed settings are built again from the merged config."""
+        self.cfg = merge(self.cfg, doc)
+        self.desk.reconfigure(CallSettings.from_config(self.cfg),
+                              load_all(self.cfg.get("phrases")) if "phrases" in doc else None)
+        self.refresh()
+
+    # ---------------------------------------------------------------- hook: the call's lifecycle
+    def on_hook(self, off_hook: bool) -> None:
+        if off_hook == (self.desk.call is not None):
+            return
+        if off_hook:
+            self.start_call()
+        else:
+            self.end_call()
+
+    def start_call(self) -> None:
+        desk, settings = self.desk, self.desk.settings
+        now = self.clock.now()
+        greeting = greeting_for(now.time(), settings.greeting, self.clock.trusted)
+        desk.call = CallState(
+            id=str(uuid.uuid4()),
+            started_mono=self.clock.monotonic(),
+            started_at=now.isoformat(timespec="seconds"),
+            language=settings.language,
+            greeting=greeting,
+            operator=desk.operator.number if desk.operator else None,
+        )
+        desk.call.views.append(ScriptView())
+        if desk.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
+            desk.call.views.append(SignInView())
+        desk.note("greeting_shown", greeting=greeting)
+        if not self.clock.trusted:
+            desk.note("clock_untrusted")
+        self.leds.set(Led.LINE, Colour.GREEN)
+        self._tick = self.loop.call_every(1.0, self._call_tick)
+        desk.persist_call()
+        if self.on_call:
+            self.on_call(True)
+
+    def resume_call(self, call: CallState) -> None:
+        """Back into a call after a restart (crash recovery): ticks, LEDs, hold stages, the line."""
+        desk = self.desk
+        desk.call = call
+        self._tick = self.loop.call_every(1.0, self._call_tick)
+        self.leds.set(Led.LINE, call.line.colour)
+        if call.hold_started is not None:
+            desk.hold.show(call)
+        desk.persist_call()
+        if self.on_call:
+            self.on_call(True)
+        self.refresh()
+
+    def end_call(self) -> None:
+        desk = self.desk
+        call = desk.call
+        if call is None:
+            return
+        if call.hold_started is not None:
+            desk.end_hold()
+        if self._tick:
+            self._tick.cancel()
+            self._tick = None
+        if desk.appeals.unsaved(call):
+            desk.note("appeal_unsaved")
+            log.warning("call %s ended with an appeal form that was not saved", call.id)
+        desk.line.settle_outcome(call)
+        desk.appeals.finish(call)
+        desk.note("call_end")
+        record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
+        self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
+        log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
+        desk.call = None
+        desk.line_verdict = None
+        if self.on_call:
+            self.on_call(False)
+        self.leds.set(Led.LINE, Colour.OFF)
+        self.leds.set(Led.HOLD, Colour.OFF)
+        if self.on_record:
+            self.on_record(record)
+
+    # ---------------------------------------------------------------- keys and the line
+    def on_key(self, key: str) -> None:
+        desk = self.desk
+        call = desk.call
+        if call is None:
+            self.on_idle_key(key)
+            return
+        if key == Key.HOLD and call.hold_started is not None:
+            desk.end_hold()
+            return
+        if call.views and call.views[-1].on_key(desk, key):
+            return
+        if key == Key.HOLD:
+            desk.push_view(HoldConfirmView())
+        elif key == Key.APPEAL:
+            desk.open_appeal()
+        elif key == Key.HASH:
+            desk.switch_language()
+
+    def on_idle_key(self, key: str) -> None:
+        desk = self.desk
+        views = desk.idle_views
+        if views and views[-1].on_key(desk, key):
+            return
+        if desk.operator is None:
+            views[:] = [SignInView()]
+            views[-1].on_key(desk, key)
+        elif key == Key.BACK:
+            views.append(SignOutView())
+
+    def on_line(self, verdict: Verdict) -> None:
+        self.desk.line_verdict = verdict
+        if self.desk.call is not None:
+            self.desk.line.apply(self.desk.call, verdict)
+
+    def _call_tick(self) -> None:
+        call = self.desk.call
+        if call is not None and call.appeal_form is not None:
+            call.appeal_form.tick(self.clock.monotonic())
+        self.refresh()
+
+    def _schedule_idle_tick(self) -> None:
+        """Redraw the idle clock at each minute boundary of the wall clock."""
+        now = self.clock.now()
+        self.loop.call_later(60.0 - now.second - now.microsecond / 1e6 + 0.01, self._on_idle_tick)
+
+    def _on_idle_tick(self) -> None:
+        if self.desk.call is None:
+            self.refresh()
+        self._schedule_idle_tick()
