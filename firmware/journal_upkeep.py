@@ -24,9 +24,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Records per retention transaction: a few milliseconds of the journal's lock on a Pi's SD card.
-BATCH = 200
+BATCH = 100
 #: Free pages given back per vacuum step.
-VACUUM_PAGES = 256
+VACUUM_PAGES = 128
 #: Between transactions the thread lets go, so a save waiting on the loop goes next.
 PAUSE_S = 0.002
 
