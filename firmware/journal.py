@@ -26,7 +26,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ PERSONAL_FIELDS = ("full_name", "residence", "essence", "phone", "email")
 DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN}
 
 
+#: A WAL longer than this is checkpointed into the file by the upkeep thread.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
 #: Below this much free space the state directory's file system counts as full.
 LOW_SPACE_BYTES = 256 * 1024
 #: A full disk found by looking at the file system rather than reported by SQLite.
@@ -245,19 +247,10 @@ class Journal:
         yield from (r[0] for r in rows)
 
     # ---------------------------------------------------------------- retention
-    def purge_personal(self, now: datetime, keep_days: float, batch: int = 200) -> int:
-        """Blank personal fields of appeals the server confirmed more than ``keep_days`` ago; never
-        one it has not confirmed. Runs in transactions of ``batch`` records, releasing the journal
-        between them; returns how many records were purged. The unit runs it on the upkeep thread."""
-        cutoff = (now - timedelta(days=keep_days)).astimezone(UTC).isoformat()
-        total = 0
-        while (n := self.purge_personal_batch(cutoff, batch)) > 0:
-            total += n
-        return total
-
     def purge_personal_batch(self, cutoff: str, limit: int) -> int:
-        """One transaction of :meth:`purge_personal`: up to ``limit`` records confirmed before ``cutoff``
-        (UTC ISO text). Returns how many (0: nothing left, or the write failed)."""
+        """Blank personal fields of up to ``limit`` appeals the server confirmed before ``cutoff`` (UTC
+        ISO text), in one transaction; never one it has not confirmed. Returns how many records were
+        looked at (0: nothing left, or the write failed). The upkeep thread calls it batch by batch."""
 
         def work(db: sqlite3.Connection) -> int:
             rows = db.execute(
@@ -277,7 +270,7 @@ class Journal:
             return len(rows)
 
         with self._lock:
-            return self._transaction(work) or 0
+            return self._transaction(work, sync=False) or 0
 
     def delete_synced_batch(self, cutoff: str, limit: int) -> int:
         """Delete up to ``limit`` records the server confirmed before ``cutoff`` (UTC ISO text), personal
@@ -289,7 +282,7 @@ class Journal:
                 "WHERE synced_at IS NOT NULL AND synced_at < ? AND purged = 1 LIMIT ?)", (cutoff, limit)).rowcount
 
         with self._lock:
-            return self._transaction(work) or 0
+            return self._transaction(work, sync=False) or 0
 
     def vacuum_step(self, pages: int) -> int:
         """Give up to ``pages`` free pages back to the file system (``PRAGMA incremental_vacuum``);
@@ -326,6 +319,8 @@ class Journal:
         """Commit everything held in memory in one transaction; True when nothing is held any more."""
         if not self._unsaved and not self._unsaved_drafts and self._error is JournalFault.NONE:
             return True
+        if self._reopen_needed:  # the file is being replaced: a write now could land in the old one
+            return False
         records, drafts = list(self._unsaved.items()), list(self._unsaved_drafts.items())
 
         def work(db: sqlite3.Connection) -> int:
@@ -354,16 +349,22 @@ class Journal:
             self._error, self.detail = JournalFault.NONE, ""
         return True
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], Any], quiet: bool = False) -> Any:
+    def _transaction(self, work: Callable[[sqlite3.Connection], Any], quiet: bool = False,
+                     sync: bool = True) -> Any:
         """Run ``work`` in one write transaction; its result, or None when the write failed (the fault
-        is noted; the real error is logged, never hidden behind a failed rollback)."""
+        is noted; the real error is logged, never hidden behind a failed rollback). ``sync=False``
+        commits without waiting for the disk (retention: redone after a power cut, and the next
+        durable commit carries it), so the loop's own fsyncs do not queue behind it."""
         db = self._db
         if db is None:
             return None
+        if not sync:
+            db.execute("PRAGMA synchronous=NORMAL")
         try:
             db.execute("BEGIN IMMEDIATE")
             result = work(db)
             db.execute("COMMIT")
+            self._after_commit(db)
             return 0 if result is None else result
         except sqlite3.Error as e:
             if db.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
@@ -373,14 +374,32 @@ class Journal:
                     log.error("journal rollback failed: %s", rollback_error)
             self._note_error(e, quiet)
             return None
+        finally:
+            if not sync:
+                db.execute("PRAGMA synchronous=FULL")
+
+    def _after_commit(self, db: sqlite3.Connection) -> None:
+        """Checkpoints are the upkeep thread's, on its own connection, so a commit never stops to copy
+        the WAL into the file while the loop waits; only if that thread falls far behind does a commit
+        do it here."""
+        try:
+            wal = os.stat(self.path + "-wal").st_size
+        except OSError:
+            return
+        if wal > CHECKPOINT_BYTES:
+            self.upkeep.request_checkpoint()
+        if wal > 16 * CHECKPOINT_BYTES:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _note_error(self, e: BaseException, quiet: bool = False) -> None:
         fault = fault_of(e)
+        if fault is JournalFault.UNWRITABLE and self._disk_full():  # SQLite says "I/O error" for some
+            fault = JournalFault.DISK_FULL
         if fault is not self._error or not (quiet or self._retrying):
             log.error("journal write failed (%s): %s; held in memory and retried", fault.value, describe(e))
         self._error, self.detail = fault, describe(e)
-        if _code(e) in DAMAGE_CODES or _code(e) == sqlite3.SQLITE_IOERR:
-            self._reopen_needed = True
+        if fault is not JournalFault.DISK_FULL and _code(e) in DAMAGE_CODES | {sqlite3.SQLITE_IOERR}:
+            self._reopen_needed = True  # the file may be damaged: checked again, replaced if it is
 
     def _say(self, message: str, *args: Any) -> None:
         log.log(logging.DEBUG if self._retrying else logging.ERROR, message, *args)
@@ -466,6 +485,7 @@ class Journal:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA wal_autocheckpoint=0")  # see _after_commit
             problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(f"quick_check found {len(problems)} problem(s)")

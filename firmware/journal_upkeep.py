@@ -16,6 +16,8 @@ a virtual clock the result does not depend on when the thread gets to it:
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +30,7 @@ BATCH = 100
 #: Free pages given back per vacuum step.
 VACUUM_PAGES = 128
 #: Between transactions the thread lets go, so a save waiting on the loop goes next.
-PAUSE_S = 0.002
+PAUSE_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Upkeep:
         self._cond = threading.Condition()
         self._retention: Retention | None = None
         self._retry = False
+        self._checkpoint = False
+        self._db: Any = None  # the thread's own connection, for checkpoints
+        self._inode = 0  # of the file that connection opened
         self._busy = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,10 +74,18 @@ class Upkeep:
             self._retry = True
             self._wake()
 
+    def request_checkpoint(self) -> None:
+        """Ask for the WAL to be copied into the file (a passive checkpoint: writers go on meanwhile)."""
+        with self._cond:
+            if not self._checkpoint:
+                self._checkpoint = True
+                self._wake()
+
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until nothing is asked for or running; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: not (self._busy or self._retry or self._retention), timeout)
+            return self._cond.wait_for(lambda: not (self._busy or self._retry or self._retention or self._checkpoint),
+                                       timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
@@ -92,23 +105,57 @@ class Upkeep:
     def _run(self) -> None:
         while not self._stopping.is_set():
             with self._cond:
-                self._cond.wait_for(lambda: self._retention or self._retry or self._stopping.is_set())
+                self._cond.wait_for(lambda: self._retention or self._retry or self._checkpoint
+                                    or self._stopping.is_set())
                 if self._stopping.is_set():
-                    return
+                    break
                 retention, self._retention = self._retention, None
                 retry, self._retry = self._retry, False
+                checkpoint, self._checkpoint = self._checkpoint, False
                 self._busy = True
             try:
                 if retry:
                     self.journal.retry()
                 if retention is not None:
                     self._retain(retention)
+                if checkpoint or retention is not None:
+                    self._copy_wal()
             except Exception:  # the thread must outlive a bug: the next request tries again
                 log.exception("journal upkeep failed")
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+        if self._db is not None:
+            self._db.close()
+
+    def _checkpoint_if_asked(self) -> None:
+        with self._cond:
+            asked, self._checkpoint = self._checkpoint, False
+        if asked:
+            self._copy_wal()
+
+    def _copy_wal(self) -> None:
+        """A passive checkpoint on this thread's own connection: the journal's lock is not taken."""
+        path = self.journal.path
+        if path == ":memory:":
+            return
+        try:
+            inode = os.stat(path).st_ino
+            if self._db is not None and inode != self._inode:  # the file was replaced meanwhile
+                self._db.close()
+                self._db = None
+            if self._db is None:
+                self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.1)
+                self._db.execute("PRAGMA wal_autocheckpoint=0")
+                self._inode = inode
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except (sqlite3.Error, OSError) as e:
+            log.info("journal checkpoint deferred: %s", e)
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _retain(self, r: Retention) -> None:
         journal = self.journal
@@ -134,5 +181,6 @@ class Upkeep:
             total += n
             if n < self.batch:
                 break
+            self._checkpoint_if_asked()
             self._stopping.wait(PAUSE_S)
         return total
