@@ -107,3 +107,16 @@ def test_retention_works_through_a_backlog_in_many_small_transactions(tmp_path):
     assert all(r["appeal"]["full_name"] is None for r in journal.all())
     assert len(commits) == 5 + 1  # 450 in transactions of at most 100, then the (empty) deletion pass
     journal.close()
+
+
+def test_the_wal_is_copied_into_the_file_off_the_loop_so_it_does_not_grow_without_bound(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    blob = "x" * 100_000
+    for i in range(200):  # 20 MB of records, saved one by one as calls end
+        journal.save({"id": f"r{i}", "note": blob}, T0)
+        journal.upkeep.settle()
+    wal = (tmp_path / "j.sqlite3-wal").stat().st_size
+    assert wal < 12 * 2**20, wal  # reused after each checkpoint, not 20 MB long
+    assert journal.count() == 200
+    journal.close()
