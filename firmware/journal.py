@@ -287,15 +287,14 @@ class Journal:
     def vacuum_step(self, pages: int) -> int:
         """Give up to ``pages`` free pages back to the file system (``PRAGMA incremental_vacuum``);
         returns how many free pages are left."""
+        def work(db: sqlite3.Connection) -> int:
+            db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+            return db.execute("PRAGMA freelist_count").fetchone()[0]
+
         with self._lock:
-            if self._db is None or self._error is not JournalFault.NONE:
+            if self._error is not JournalFault.NONE:
                 return 0
-            try:
-                self._db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
-                return self._db.execute("PRAGMA freelist_count").fetchone()[0]
-            except sqlite3.Error as e:
-                log.warning("journal vacuum step failed: %s", e)
-                return 0
+            return self._transaction(work, quiet=True, sync=False) or 0
 
     # ---------------------------------------------------------------- drafts
     def put_draft(self, name: str, body: dict[str, Any] | None) -> bool:
@@ -483,6 +482,7 @@ class Journal:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0,
                              factory=self.connection_class)
         try:
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect only on a new file: before its first page
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA wal_autocheckpoint=0")  # see _after_commit

@@ -120,3 +120,20 @@ def test_the_wal_is_copied_into_the_file_off_the_loop_so_it_does_not_grow_withou
     assert wal < 12 * 2**20, wal  # reused after each checkpoint, not 20 MB long
     assert journal.count() == 200
     journal.close()
+
+
+def test_deleting_old_records_gives_the_space_back_to_the_card(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    ids = [f"r{i}" for i in range(1500)]
+    for rid in ids:
+        journal.save({"id": rid, "note": "x" * 2000}, T0)
+    journal.mark_synced(ids, T0)
+    journal.close()
+    full = path.stat().st_size
+    journal = Journal(path)
+    journal.upkeep.request_retention(T0 + timedelta(days=400), personal_days=30, record_days=365)
+    assert journal.upkeep.settle()
+    assert journal.count() == 0
+    journal.close()
+    assert path.stat().st_size < full / 10, (full, path.stat().st_size)
