@@ -89,6 +89,8 @@ class Journal:
         self.upkeep = Upkeep(self)
         self._reopen_needed = False
         self._retrying = False
+        self._side: sqlite3.Connection | None = None  # the upkeep thread's, see _side_db
+        self._side_inode = 0
         db = self._open()
         if db is not None:
             self._use(db)
@@ -136,6 +138,7 @@ class Journal:
 
     def close(self) -> None:
         self.upkeep.stop()
+        self._drop_side()
         with self._lock:
             if self._db is not None:
                 self._db.close()
@@ -250,45 +253,67 @@ class Journal:
     def purge_personal_batch(self, cutoff: str, limit: int) -> int:
         """Blank personal fields of up to ``limit`` appeals the server confirmed before ``cutoff`` (UTC
         ISO text), in one transaction; never one it has not confirmed. Returns how many records were
-        looked at (0: nothing left, or the write failed). The upkeep thread calls it batch by batch."""
+        looked at (0: nothing left, or the write failed). The upkeep thread calls it batch by batch:
+        it reads and rewrites the bodies on its own connection, so the journal's lock is held only for
+        the updates (the records are not changed meanwhile: only retention touches confirmed ones)."""
+        rows = self._side_read(
+            "SELECT seq, body FROM records INDEXED BY records_unpurged "
+            "WHERE purged = 0 AND synced_at IS NOT NULL AND synced_at < ? LIMIT ?", (cutoff, limit))
+        updates = []
+        for seq, body in rows:
+            rec = json.loads(body)
+            appeal = rec.get("appeal")
+            if appeal and any(appeal.get(k) is not None for k in PERSONAL_FIELDS):
+                for key in PERSONAL_FIELDS:
+                    if appeal.get(key) is not None:
+                        appeal[key] = None
+                body = json.dumps(rec, ensure_ascii=False, sort_keys=True)
+            updates.append((body, seq))
 
         def work(db: sqlite3.Connection) -> int:
-            rows = db.execute(
-                "SELECT seq, body FROM records INDEXED BY records_unpurged "
-                "WHERE purged = 0 AND synced_at IS NOT NULL AND synced_at < ? LIMIT ?", (cutoff, limit)).fetchall()
-            for seq, body in rows:
-                rec = json.loads(body)
-                appeal = rec.get("appeal")
-                if appeal and any(appeal.get(k) is not None for k in PERSONAL_FIELDS):
-                    for key in PERSONAL_FIELDS:
-                        if appeal.get(key) is not None:
-                            appeal[key] = None
-                    db.execute("UPDATE records SET body = ?, purged = 1 WHERE seq = ?",
-                               (json.dumps(rec, ensure_ascii=False, sort_keys=True), seq))
-                else:
-                    db.execute("UPDATE records SET purged = 1 WHERE seq = ?", (seq,))
-            return len(rows)
+            db.executemany("UPDATE records SET body = ?, purged = 1 WHERE seq = ? AND purged = 0", updates)
+            return len(updates)
 
+        if not updates:
+            return 0
         with self._lock:
             return self._transaction(work, sync=False) or 0
 
     def delete_synced_batch(self, cutoff: str, limit: int) -> int:
         """Delete up to ``limit`` records the server confirmed before ``cutoff`` (UTC ISO text), personal
         data already blanked; never an unconfirmed one. Returns how many."""
+        seqs = [r[0] for r in self._side_read(
+            "SELECT seq FROM records INDEXED BY records_synced "
+            "WHERE synced_at IS NOT NULL AND synced_at < ? AND purged = 1 LIMIT ?", (cutoff, limit))]
 
         def work(db: sqlite3.Connection) -> int:
             return db.execute(
-                "DELETE FROM records WHERE seq IN (SELECT seq FROM records INDEXED BY records_synced "
-                "WHERE synced_at IS NOT NULL AND synced_at < ? AND purged = 1 LIMIT ?)", (cutoff, limit)).rowcount
+                f"DELETE FROM records WHERE seq IN ({','.join('?' * len(seqs))}) "
+                "AND synced_at IS NOT NULL AND purged = 1", seqs).rowcount
 
+        if not seqs:
+            return 0
         with self._lock:
             return self._transaction(work, sync=False) or 0
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file (a passive checkpoint, on the upkeep thread's own connection:
+        the loop's writes go on meanwhile)."""
+        side = self._side_db()
+        if side is None:
+            return
+        try:
+            side.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as e:
+            log.info("journal checkpoint deferred: %s", e)
+            self._drop_side()
 
     def vacuum_step(self, pages: int) -> int:
         """Give up to ``pages`` free pages back to the file system (``PRAGMA incremental_vacuum``);
         returns how many free pages are left."""
         def work(db: sqlite3.Connection) -> int:
-            db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+            for _ in range(pages):  # Python's sqlite3 steps a pragma once: incremental_vacuum(N) frees 1 page
+                db.execute("PRAGMA incremental_vacuum(1)")
             return db.execute("PRAGMA freelist_count").fetchone()[0]
 
         with self._lock:
@@ -399,6 +424,43 @@ class Journal:
         self._error, self.detail = fault, describe(e)
         if fault is not JournalFault.DISK_FULL and _code(e) in DAMAGE_CODES | {sqlite3.SQLITE_IOERR}:
             self._reopen_needed = True  # the file may be damaged: checked again, replaced if it is
+
+    def _side_db(self) -> sqlite3.Connection | None:
+        """The upkeep thread's own connection to the same file (None for ``:memory:``), opened again
+        when the file was replaced. Reads on it need no lock: WAL readers never wait for the writer."""
+        if self.path == ":memory:" or self._db is None:
+            return None
+        try:
+            inode = os.stat(self.path).st_ino
+            if self._side is not None and inode != self._side_inode:
+                self._drop_side()
+            if self._side is None:
+                self._side = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.1)
+                self._side.execute("PRAGMA wal_autocheckpoint=0")
+                self._side_inode = inode
+        except (sqlite3.Error, OSError) as e:
+            log.info("journal side connection unavailable: %s", e)
+            self._drop_side()
+        return self._side
+
+    def _drop_side(self) -> None:
+        if self._side is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._side.close()
+            self._side = None
+
+    def _side_read(self, sql: str, args: tuple) -> list[tuple]:
+        """A retention read on the side connection, or under the lock when there is none."""
+        side = self._side_db()
+        if side is not None:
+            try:
+                return side.execute(sql, args).fetchall()
+            except sqlite3.Error as e:
+                log.info("journal retention read deferred: %s", e)
+                self._drop_side()
+                return []
+        with self._lock:
+            return self._read_all(sql, args)
 
     def _say(self, message: str, *args: Any) -> None:
         log.log(logging.DEBUG if self._retrying else logging.ERROR, message, *args)

@@ -2,7 +2,9 @@
 
 Retention (personal data blanked, then whole confirmed records deleted, then the freed pages given
 back with ``PRAGMA incremental_vacuum``) runs in small transactions, each holding the journal only
-for a few milliseconds, with a pause between them so the loop's saves and reads get their turn.
+for a few milliseconds (what to change is read on this thread's own connection, outside the lock),
+without waiting for the disk, with a pause between them so the loop's saves and reads get their turn.
+Checkpoints (the WAL copied into the file) run here too, so no commit on the loop stops for one.
 Retrying writes that failed (disk full, an unwritable file) happens here too: reopening a lost file
 runs a ``quick_check`` over all of it.
 
@@ -16,8 +18,6 @@ a virtual clock the result does not depend on when the thread gets to it:
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,8 +55,6 @@ class Upkeep:
         self._retention: Retention | None = None
         self._retry = False
         self._checkpoint = False
-        self._db: Any = None  # the thread's own connection, for checkpoints
-        self._inode = 0  # of the file that connection opened
         self._busy = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -119,7 +117,7 @@ class Upkeep:
                 if retention is not None:
                     self._retain(retention)
                 if checkpoint or retention is not None:
-                    self._copy_wal()
+                    self.journal.checkpoint()
             except Exception:  # the thread must outlive a bug: the next request tries again
                 log.exception("journal upkeep failed")
             finally:
@@ -127,35 +125,11 @@ class Upkeep:
                     self._busy = False
                     self._cond.notify_all()
 
-        if self._db is not None:
-            self._db.close()
-
     def _checkpoint_if_asked(self) -> None:
         with self._cond:
             asked, self._checkpoint = self._checkpoint, False
         if asked:
-            self._copy_wal()
-
-    def _copy_wal(self) -> None:
-        """A passive checkpoint on this thread's own connection: the journal's lock is not taken."""
-        path = self.journal.path
-        if path == ":memory:":
-            return
-        try:
-            inode = os.stat(path).st_ino
-            if self._db is not None and inode != self._inode:  # the file was replaced meanwhile
-                self._db.close()
-                self._db = None
-            if self._db is None:
-                self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.1)
-                self._db.execute("PRAGMA wal_autocheckpoint=0")
-                self._inode = inode
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except (sqlite3.Error, OSError) as e:
-            log.info("journal checkpoint deferred: %s", e)
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self.journal.checkpoint()
 
     def _retain(self, r: Retention) -> None:
         journal = self.journal
