@@ -13,7 +13,7 @@ from firmware.call.views import AppealView, MessageView, View
 from firmware.clock import Clock
 from firmware.deadline import forward_due
 from firmware.phrases import PhraseBank
-from firmware.vocabulary import FormAction, Outcome
+from firmware.vocabulary import CallEvent, FormAction, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class AppealDesk:
                                           long_ring_s=self.host.settings.appeal.long_ring_s)
         call.appeal_form.open()
         self._views().append(AppealView(call.appeal_form))
-        self.host.note("appeal_opened")
+        self.host.note(CallEvent.APPEAL_OPENED)
 
     def press(self, call: CallState, form: AppealForm, key: str) -> bool:
         """A key on the open form; False when it is not the form's (HOLD, say)."""
@@ -72,7 +72,7 @@ class AppealDesk:
             if call.outcome == Outcome.ANSWERED:
                 call.outcome = Outcome.OUTSIDE_COMPETENCE
         call.appeal = appeal
-        self.host.note("appeal_saved")
+        self.host.note(CallEvent.APPEAL_SAVED)
         durable = self.host.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
         views = self._views()
         views[:] = [view for view in views if not isinstance(view, AppealView)]

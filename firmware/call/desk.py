@@ -17,7 +17,8 @@ from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, 
 from firmware.call.hold import HoldTimer
 from firmware.call.journal_fault import fault_text
 from firmware.call.line_rules import LineRules
-from firmware.call.operators import check_operator
+from firmware.call.operators import check_operator, operator_name
+from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
@@ -25,13 +26,10 @@ from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, S
 from firmware.clock import Clock
 from firmware.journal import Journal
 from firmware.leds import Leds
-from firmware.phrases import Phrase, PhraseBank
-from firmware.vocabulary import Language, OperatorCheck, Outcome, Verdict
+from firmware.phrases import Appendix, Phrase, PhraseBank
+from firmware.vocabulary import CallEvent, Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
-
-#: Showing one of these phrases records what kind of call it was (R7, R15).
-PHRASE_OUTCOMES = {"outside_competence": Outcome.OUTSIDE_COMPETENCE}
 
 
 class Desk:
@@ -74,12 +72,12 @@ class Desk:
         return self.call.views if self.call is not None else self.idle_views
 
     def call_time(self) -> float:
-        return self.clock.monotonic() - self.call.started_mono if self.call else 0.0
+        return self.call.elapsed(self.clock.monotonic()) if self.call else 0.0
 
     def note(self, kind: str, **extra: Any) -> None:
-        """Add an event to the call's record (t: seconds since the call started)."""
+        """Add an event to the call in progress, if any."""
         if self.call is not None:
-            self.call.events.append({"t": round(self.call_time(), 2), "type": kind, **extra})
+            self.call.note(kind, self.clock.monotonic(), **extra)
 
     def record(self, call: CallState, ended_at: str | None) -> dict[str, Any]:
         return build_record(call, self.settings.unit_id, ended_at)
@@ -93,7 +91,7 @@ class Desk:
         panel = DraftPanel(
             appeal_form=call.appeal_form.to_dict() if call.appeal_form else None,
             appeal_open=any(isinstance(v, AppealView) for v in call.views),
-            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.hold_started is not None else None,
+            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.phase is Phase.ON_HOLD else None,
             call_time_s=round(self.call_time(), 2),
             cannot_hear_shown=call.cannot_hear_shown,
             caller_heard=call.caller_heard,
@@ -139,9 +137,9 @@ class Desk:
 
     def check_operator(self, number: int, pin: str | None) -> OperatorCheck:
         result = check_operator(self.settings.operators, number, pin)
-        if result == OperatorCheck.OK:
-            entry = next(op for op in self.settings.operators if op.get("number") == number)
-            self.sign_in(number, entry["name"])
+        name = operator_name(self.settings.operators, number)
+        if result == OperatorCheck.OK and name is not None:
+            self.sign_in(number, name)
         return result
 
     # ---------------------------------------------------------------- what the keys ask for
@@ -151,7 +149,7 @@ class Desk:
         if call is None:
             return
         call.language = call.language.next()
-        self.note("language", language=call.language)
+        self.note(CallEvent.LANGUAGE, language=call.language)
         self.persist_call()
 
     def set_outcome(self, outcome: Outcome) -> None:
@@ -160,19 +158,19 @@ class Desk:
         if call is None:
             return
         call.outcome = outcome
-        self.note("outcome", outcome=outcome)
+        self.note(CallEvent.OUTCOME, outcome=outcome)
         self.push_view(MessageView(self.bank.text(f"ui.outcome_{outcome}_set")))
         self.persist_call()
 
     def show_phrase(self, phrase: Phrase) -> None:
-        extra = self.office_text() if phrase.id == "office" else ""
+        """The phrase full-screen, and what the bank says showing it does (outcome, event, appendix)."""
+        extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
         self.push_view(PhraseView(phrase, extra))
-        self.note("phrase_shown", phrase=phrase.id)
-        if phrase.id == "apology":
-            self.note("apology_shown")
-        outcome = PHRASE_OUTCOMES.get(phrase.id)
-        if outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
-            self.call.outcome = outcome
+        self.note(CallEvent.PHRASE_SHOWN, phrase=phrase.id)
+        if phrase.event:
+            self.note(phrase.event)
+        if phrase.outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
+            self.call.outcome = phrase.outcome
         self.persist_call()
 
     def office_text(self) -> str:
@@ -189,25 +187,25 @@ class Desk:
         return "\n".join(parts)
 
     def end_for_abuse(self) -> None:
-        """R15: the operator ends the call after saying such language is inadmissible; logged."""
+        """R15: OK on a phrase that ends the call (such language is inadmissible); recorded as abuse."""
         call = self.call
         if call is None:
             return
         call.outcome = Outcome.ABUSE
-        self.note("abuse_ended")
+        self.note(CallEvent.ABUSE_ENDED)
         self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
         self.persist_call()
 
     def start_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is not None:
+        if call is None or call.phase is Phase.ON_HOLD:
             return
         self.hold.start(call)
         self.persist_call()
 
     def end_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is None:
+        if call is None or call.phase is not Phase.ON_HOLD:
             return
         self.hold.end(call)
         if self.line_verdict is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmware.call.state import CallState
-from firmware.vocabulary import Greeting, Language, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Greeting, Language, Outcome, Verdict
 
 CALL_DRAFT = "call"
 
@@ -126,8 +126,8 @@ class CallDraft:
             appeal=r.get("appeal"),
             operator=self.operator,
             cannot_hear_shown=(panel.cannot_hear_shown if panel.cannot_hear_shown is not None
-                               else "cannot_hear_shown" in types),
-            caller_heard=panel.caller_heard if panel.caller_heard is not None else "caller_resumed" in types,
+                               else CallEvent.CANNOT_HEAR_SHOWN in types),
+            caller_heard=panel.caller_heard if panel.caller_heard is not None else CallEvent.CALLER_RESUMED in types,
         )
 
     def last_event_t(self) -> float:

@@ -25,10 +25,13 @@ from typing import Any
 
 from firmware.appeal import AppealForm
 from firmware.call.draft import CALL_DRAFT, CallDraft
+from firmware.call.hold import HoldTimer
+from firmware.call.operators import operator_name
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
-from firmware.call.views import SCRIPT_STEPS, AppealView, HomeView, MessageView, ScriptView, View
+from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
 from firmware.clock import Clock
+from firmware.vocabulary import CallEvent
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,7 @@ def recover(unit: Unit, off_hook: bool) -> Recovery:
 
 def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     """Turn the crash-time draft ``data`` back into the unit's call; see :class:`Recovery`."""
-    desk = unit.desk
-    if desk.call is not None:
+    if unit.call is not None:
         return Recovery.BUSY
     try:
         draft = CallDraft.from_dict(data)
@@ -68,19 +70,17 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
         return Recovery.INVALID
     _restore_operator(unit, draft.operator)
     open_hold_t = _open_hold_start(call.events)
-    desk.call = call  # from here on the desk's note() and call_time() work on the restored call
-    desk.note("unit_restarted", off_hook=off_hook)
+    call.note(CallEvent.UNIT_RESTARTED, unit.clock.monotonic(), off_hook=off_hook)
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
-        call.hold_started = call.started_mono + open_hold_t
+        HoldTimer.resume(call, call.started_mono + open_hold_t)
     if not off_hook:
-        unit.end_call()  # closes the hold, settles the outcome, saves, drops the draft
-        unit.refresh()
+        unit.adopt_call(call, off_hook=False)
         log.info("call %s saved after restart (handset on-hook)", call.id)
         return Recovery.ENDED
     call.views[:] = restore_views(unit, draft, call)
     _restore_appeal_form(unit, draft, call)
-    unit.resume_call(call)
+    unit.adopt_call(call, off_hook=True)
     log.info("call %s resumed after restart (handset off-hook)", call.id)
     return Recovery.RESUMED
 
@@ -109,13 +109,13 @@ def restore_views(unit: Unit, draft: CallDraft, call: CallState) -> list[View]:
     message again.
     """
     types = [e.get("type") for e in call.events]
-    if "abuse_ended" in types:
+    if CallEvent.ABUSE_ENDED in types:
         return [MessageView(unit.desk.banks[call.language].text("ui.abuse_ended"))]
     if draft.screen.home:
         return [HomeView()]
     step = draft.screen.script_step
     if step is None:
-        step = max((i for i, name in enumerate(SCRIPT_STEPS) if f"{name}_shown" in types), default=0)
+        step = max((i for i, shown in enumerate(STEP_SHOWN) if shown in types), default=0)
     return [ScriptView(min(max(step, 0), len(SCRIPT_STEPS) - 1))]
 
 
@@ -137,9 +137,9 @@ def _open_hold_start(events: list[dict[str, Any]]) -> float | None:
     """The call time of a hold_start with no hold_end after it (the caller was on hold), or None."""
     started = None
     for e in events:
-        if e.get("type") == "hold_start":
+        if e.get("type") == CallEvent.HOLD_START:
             started = float(e.get("t", 0.0))
-        elif e.get("type") == "hold_end":
+        elif e.get("type") == CallEvent.HOLD_END:
             started = None
     return started
 
@@ -148,6 +148,6 @@ def _restore_operator(unit: Unit, number: int | None) -> None:
     """A crash does not sign the operator out: sign the draft's operator in again if nobody is."""
     if unit.operator is not None or number is None:
         return
-    entry = next((op for op in unit.roster() if op.get("number") == number), None)
-    if entry is not None:
-        unit.sign_in(number, entry["name"])
+    name = operator_name(unit.roster(), number)
+    if name is not None:
+        unit.sign_in(number, name)

@@ -4,6 +4,7 @@ line, the hold or a silent caller demand instead, above the status line."""
 from __future__ import annotations
 
 from firmware.call.desk import Desk
+from firmware.call.phase import Phase
 from firmware.call.views import AppealView
 from firmware.timefmt import mmss
 
@@ -17,13 +18,15 @@ def render(desk: Desk) -> list[str]:
             return screen.fit(desk.idle_views[-1].lines(desk), rows)
         return screen.fit(idle_lines(desk), rows, keep_last=True)
     bank = desk.bank
-    if call.cannot_hear_shown and call.line.cannot_hear:
+    phase = call.phase
+    # R16's phrase wins even over the hold screen once it has been shown and the line is still bad
+    if phase is Phase.CANNOT_HEAR or (phase is Phase.ON_HOLD and call.cannot_hear_shown and call.line.cannot_hear):
         return screen.fit(screen.wrap(bank.text("script.cannot_hear")), rows)
     view = call.views[-1]
     body: list[str]
-    if call.countdown_end is not None:
+    if phase is Phase.COUNTDOWN:
         body = screen.wrap(f"{bank.text('ui.countdown')}: {desk.line.countdown_left(call):2d} с")
-    elif call.hold_started is not None:
+    elif phase is Phase.ON_HOLD:
         body = screen.wrap(bank.text("ui.hold_over")) if desk.hold.over_limit() else []
     elif not view.fullscreen and desk.line.silence_worth_noting(call):
         body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
@@ -40,7 +43,7 @@ def status_line(desk: Desk) -> str:
     assert call is not None
     bank = desk.bank
     fault = None if desk.journal.fault.durable else desk.journal_fault_text()
-    if call.hold_started is not None:
+    if call.phase is Phase.ON_HOLD:
         text = f"{bank.text('ui.hold_on')} {mmss(desk.hold.elapsed())}"
     elif fault:  # the line has its LED; a journal that cannot save has only this row
         text = f"{mmss(desk.call_time())} {fault}"

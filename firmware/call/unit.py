@@ -15,37 +15,30 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from firmware.call.desk import Desk
 from firmware.call.journal_fault import show_on_led
+from firmware.call.phase import Phase
 from firmware.call.render import render
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
 from firmware.clock import Clock
 from firmware.config import merge
+from firmware.display import TextDisplay
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import greeting_for
 from firmware.journal import Journal, JournalFault
 from firmware.leds import Leds
 from firmware.phrases import PhraseBank, load_all
-from firmware.vocabulary import Colour, Key, Language, Led, Verdict
+from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
 
 log = logging.getLogger(__name__)
 
 PURGE_PERIOD_S = 3600.0
 #: How often a journal that cannot write is retried (and its fault looked at).
 JOURNAL_CHECK_S = 5.0
-
-
-class TextDisplay(Protocol):
-    """What the core needs of the LCD: its size, and showing rows of text."""
-
-    cols: int
-    rows: int
-
-    def show(self, rows: list[str]) -> None: ...
 
 
 class Unit:
@@ -189,22 +182,29 @@ class Unit:
         desk.call.views.append(ScriptView())
         if desk.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
             desk.call.views.append(SignInView())
-        desk.note("greeting_shown", greeting=greeting)
+        desk.note(CallEvent.GREETING_SHOWN, greeting=greeting)
         if not self.clock.trusted:
-            desk.note("clock_untrusted")
+            desk.note(CallEvent.CLOCK_UNTRUSTED)
         self.leds.set(Led.LINE, Colour.GREEN)
         self._tick = self.loop.call_every(1.0, self._call_tick)
         desk.persist_call()
         if self.on_call:
             self.on_call(True)
 
-    def resume_call(self, call: CallState) -> None:
-        """Back into a call after a restart (crash recovery): ticks, LEDs, hold stages, the line."""
+    def adopt_call(self, call: CallState, off_hook: bool) -> None:
+        """A call restored after a restart (:mod:`firmware.call.recovery`): with the handset still
+        off-hook, back into it (ticks, LEDs, hold stages); on-hook, it ended while the unit was down and
+        is saved now."""
         desk = self.desk
+        assert desk.call is None
         desk.call = call
+        if not off_hook:
+            self.end_call()  # closes the hold, settles the outcome, saves, drops the draft
+            self.refresh()
+            return
         self._tick = self.loop.call_every(1.0, self._call_tick)
         self.leds.set(Led.LINE, call.line.colour)
-        if call.hold_started is not None:
+        if call.phase is Phase.ON_HOLD:
             desk.hold.show(call)
         desk.persist_call()
         if self.on_call:
@@ -216,17 +216,17 @@ class Unit:
         call = desk.call
         if call is None:
             return
-        if call.hold_started is not None:
+        if call.phase is Phase.ON_HOLD:
             desk.end_hold()
         if self._tick:
             self._tick.cancel()
             self._tick = None
         if desk.appeals.unsaved(call):
-            desk.note("appeal_unsaved")
+            desk.note(CallEvent.APPEAL_UNSAVED)
             log.warning("call %s ended with an appeal form that was not saved", call.id)
         desk.line.settle_outcome(call)
         desk.appeals.finish(call)
-        desk.note("call_end")
+        desk.note(CallEvent.CALL_END)
         record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
         self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
         log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
@@ -246,7 +246,7 @@ class Unit:
         if call is None:
             self.on_idle_key(key)
             return
-        if key == Key.HOLD and call.hold_started is not None:
+        if key == Key.HOLD and call.phase is Phase.ON_HOLD:
             desk.end_hold()
             return
         if call.views and call.views[-1].on_key(desk, key):

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import PagedView, View
+from firmware.call.views.host import ViewHost
 from firmware.phrases import Phrase
 from firmware.vocabulary import Key, Outcome
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 #: Outcomes the operator records from the phrase list (the others follow from what happened).
 OUTCOME_ENTRIES = (Outcome.CALLBACK, Outcome.TRANSFER)
@@ -77,7 +73,7 @@ class PhraseView(PagedView):
     def on_key(self, host: ViewHost, key: str) -> bool:
         if self.turn(host, key):
             return True
-        if key == Key.OK and self.phrase.id == "abuse":
+        if key == Key.OK and self.phrase.ends_call:
             host.end_for_abuse()
             return True
         if key in (Key.OK, Key.BACK):
