@@ -548,6 +548,7 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA wal_autocheckpoint=0")  # see _after_commit
+            db.execute("PRAGMA cache_size=-16384")  # 16 MB: retention's index pages stay in memory
             problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError(f"quick_check found {len(problems)} problem(s)")

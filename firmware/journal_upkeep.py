@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Records per retention transaction: a few milliseconds of the journal's lock on a Pi's SD card.
 BATCH = 100
 #: Free pages given back per vacuum step.
-VACUUM_PAGES = 128
+VACUUM_PAGES = 32
 #: Between transactions the thread lets go, so a save waiting on the loop goes next.
 PAUSE_S = 0.01
 
