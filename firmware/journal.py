@@ -10,6 +10,11 @@ one started. A write that fails while running (disk full, a read-only file, dama
 or draft in memory, where reads still see it; every later write, and :meth:`Journal.retry`, tries to
 commit what is held. :attr:`Journal.fault` says what is wrong, for the LCD, the LEDs and the console.
 
+Threads: the journal is the one store shared between threads (principle 1's one exception, see
+``docs/architecture.md``): the event loop, the sync worker's thread and the journal's own upkeep
+thread (:mod:`firmware.journal_upkeep`) use it, every method under the journal's own lock (the upkeep
+thread also reads on a connection of its own). No other unit state is shared.
+
     >>> j = Journal(":memory:")
     >>> j.save({"id": "0b9f...", "outcome": "answered"})
     True
@@ -181,6 +186,15 @@ class Journal:
             held = [(rid, body) for rid, (body, _) in self._unsaved.items()]
         stored = {rid for rid, _ in rows}
         return [json.loads(body) for _, body in rows + [h for h in held if h[0] not in stored]]
+
+    def recent(self, limit: int = 10) -> list[tuple[dict[str, Any], bool]]:
+        """The newest records, newest first, each with whether the central server confirmed it (those
+        held in memory first: they are the newest)."""
+        with self._lock:
+            rows = self._read_all("SELECT body, synced_at IS NOT NULL FROM records ORDER BY seq DESC LIMIT ?", (limit,))
+            held = [body for body, _ in reversed(self._unsaved.values())]
+        found = [(json.loads(b), False) for b in held] + [(json.loads(r[0]), bool(r[1])) for r in rows]
+        return found[:limit]
 
     def count(self) -> int:
         with self._lock:

@@ -19,15 +19,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
 from firmware.display import parse_size
+from hal.assembly import App
 from hwsim.audio import SimLine
 from hwsim.gpio import SimBoard, SimFactory
 from hwsim.lcd import simulated_display
+from hwsim.matching import shows
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
+#: The technician PIN of ``deskunit run --sim`` when the configuration sets none (shown on its panel).
+SIM_TECHNICIAN_PIN = "2580"
+MAX_AUDIO_BEHIND_S = 2.0  # after a stall, the line does not replay what it missed
 
 
 class ObservedDisplay:
@@ -44,7 +48,7 @@ class ObservedDisplay:
 
 
 class SimUnit:
-    """A whole unit on simulated hardware: the shared :class:`deskunit.app.App` plus the fake silicon."""
+    """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon."""
 
     def __init__(self, app: App, board: SimBoard, lcd: Any, bus: Any, display: Any, line: SimLine,
                  tmp: Any = None) -> None:
@@ -61,6 +65,7 @@ class SimUnit:
         self.before_advance: list[Callable[[], None]] = []
         self.server_up = True
         self.central: Any = None
+        self.technician_pin: str | None = None  # the console's PIN, when the simulator chose it
         self._tmp = tmp
         self._stop = threading.Event()
         self._audio_thread: threading.Thread | None = None
@@ -127,6 +132,18 @@ class SimUnit:
         self.loop.run_until(t)
         self.journal.upkeep.settle()
 
+    def attach_server(self, server: Any) -> None:
+        """The central server this unit syncs to (a ``central.CentralServer``), for ``set_server``
+        and ``synced_count``; its current up/down state is applied at once."""
+        self.central = server
+        if not self.server_up:
+            server.set_down(True)
+
+    @property
+    def sync(self) -> Any:
+        """The unit's sync worker, once one is attached (:func:`hwsim.sync_sim.attach_sync`)."""
+        return self.app.sync
+
     def set_server(self, up: bool) -> None:
         """The simulated central server up or down (a scenario's ``server`` step)."""
         self.server_up = up
@@ -144,9 +161,13 @@ class SimUnit:
         self._audio_thread.start()
 
     def _audio_realtime(self) -> None:
+        """The caller's audio at the unit clock's pace (a simulator clock may run faster than real)."""
         next_t = time.monotonic()
+        fed_to = self.clock.monotonic()
         while not self._stop.is_set():
-            self.feed_audio(AUDIO_STEP_S)
+            now = self.clock.monotonic()
+            self.feed_audio(min(now - fed_to, MAX_AUDIO_BEHIND_S))
+            fed_to = now
             next_t += AUDIO_STEP_S
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 
@@ -159,8 +180,6 @@ class SimUnit:
 
     def shows(self, text: str) -> bool:
         """Whether the LCD shows ``text``, matched as scenarios match it (look-alikes folded)."""
-        from hwsim.scenario import shows
-
         return shows(text, self.lcd_text(), self.cfg["lcd"]["rom"])
 
     def led(self, name: str) -> str:

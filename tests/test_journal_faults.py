@@ -27,6 +27,7 @@ from deskunit.console_backend import ConsoleBackend
 from firmware.clock import VirtualClock
 from firmware.config import load_config
 from firmware.journal import Journal, JournalFault
+from hwsim.probe import SimProbe
 from hwsim.unit import SimUnit
 
 START = "2026-11-23T09:15:00+02:00"
@@ -54,7 +55,7 @@ def make_journal(path: Path, records: int = 40, synced: int = 0) -> None:
 
 
 def console_status(sim: SimUnit) -> dict[str, str]:
-    return ConsoleBackend(sim.app, sim=sim, restart=lambda: None).status()
+    return ConsoleBackend(sim.app, probe=SimProbe(sim), restart=lambda: None).status()
 
 
 def one_call(sim: SimUnit) -> None:
