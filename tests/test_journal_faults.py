@@ -12,7 +12,9 @@ import json
 import logging
 import os
 import random
+import select
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -208,8 +210,12 @@ def open_as_service_user(path: Path) -> dict:
             os._exit(0)
     os.close(write)
     with os.fdopen(read) as fh:
-        out = fh.read()
+        ready, _, _ = select.select([fh], [], [], 60.0)
+        if not ready:  # a child stuck on a lock some other thread held at fork: fail, do not hang
+            os.kill(pid, signal.SIGKILL)
+        out = fh.read() if ready else ""
     os.waitpid(pid, 0)
+    assert out, "the child opening the journal as another user did not answer"
     return json.loads(out)
 
 
