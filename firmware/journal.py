@@ -562,6 +562,8 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA wal_autocheckpoint=0")  # see _after_commit
+            # a WAL emptied by a checkpoint is cut back to this, so its size says how much it holds
+            db.execute(f"PRAGMA journal_size_limit={CHECKPOINT_BYTES // 2}")
             db.execute("PRAGMA cache_size=-16384")  # 16 MB: retention's index pages stay in memory
             problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
             if problems != ["ok"]:
