@@ -85,6 +85,21 @@ class Outcome(StrEnum):
     CALLER_SILENT = "caller_silent"
 
 
+class CallPhase(StrEnum):
+    """Where a call is: the caller on the line, or the handset down with an appeal form still to finish."""
+
+    TALKING = "talking"
+    WRAP_UP = "wrap_up"  # hung up; the typed appeal stays on screen until saved or discarded
+
+
+class Deliberate(StrEnum):
+    """Actions that change what a call comes to: each asks the operator to confirm it first."""
+
+    MARK_OUTCOME = "mark_outcome"  # outside competence (R7), callback, transfer; or clear the mark
+    END_FOR_ABUSE = "end_for_abuse"  # R15
+    DISCARD_APPEAL = "discard_appeal"  # throw away a typed appeal after the caller hung up
+
+
 class AppealKind(StrEnum):
     """What kind of appeal the caller makes (the record's ``appeal.kind``)."""
 

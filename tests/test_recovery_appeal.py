@@ -1,4 +1,4 @@
-"""A crash in the middle of an appeal: the form comes back at the last confirmed field, on screen."""
+"""A crash in the middle of an appeal: the form comes back as it was at the last key, on screen."""
 
 from __future__ import annotations
 
@@ -42,11 +42,18 @@ def test_the_open_appeal_form_survives_a_crash_with_the_handset_still_off_hook(t
     after.hook(off=True)  # the handset is still off the hook
     after.advance(0.5)
     assert after.unit.call is not None and after.unit.call.id == call_id
-    assert after.shows("Місце проживання") and after.shows("77")  # the form, at the last confirmed field
+    assert after.shows("Суть питання") and after.shows("5_")  # the form, as at the last key
+    tap(after, "OK")
+    tap(after, "UP")
+    assert after.shows("Місце проживання") and after.shows("77")
     tap(after, "UP")
     assert after.shows("ПІБ") and after.shows("42")
     after.hook(off=False)
     after.advance(1)
+    assert after.shows("ПІБ")  # the handset is down, but the typed appeal stays until saved or discarded
+    tap(after, "BACK")
+    assert after.shows("Видалити звернення?")
+    tap(after, "OK")
     record = after.journal.latest()
     assert record["id"] == call_id
     assert any(e["type"] == "unit_restarted" for e in record["events"])

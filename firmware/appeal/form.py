@@ -130,6 +130,12 @@ class AppealForm:
     def editing(self) -> bool:
         return self.editor is not None or self.choice is not None
 
+    def has_typed(self) -> bool:
+        """Whether the operator entered anything: a field's value, or letters in the field being typed."""
+        if any(v for name, v in self.values.items() if name != "needs_more_time") or self.values["needs_more_time"]:
+            return True
+        return self.editor is not None and bool(self.editor.value.strip())
+
     def open(self) -> None:
         """Show the form at its first field (APPEAL opens it there), keeping what was entered."""
         self.cancel_edit()

@@ -9,11 +9,11 @@ from typing import Any
 
 from firmware.appeal import AppealForm
 from firmware.call.state import CallHost, CallState, Scheduler
-from firmware.call.views import AppealView, MessageView, View
+from firmware.call.views import AppealView, ConfirmView, MessageView, View
 from firmware.clock import Clock
 from firmware.deadline import forward_due
 from firmware.phrases import PhraseBank
-from firmware.vocabulary import FormAction, Outcome
+from firmware.vocabulary import CallPhase, Deliberate, FormAction, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,19 @@ class AppealDesk:
         if call.appeal_form is None:
             call.appeal_form = AppealForm(call.language, self.host.settings.directories,
                                           long_ring_s=self.host.settings.appeal.long_ring_s)
+        call.appeal_form.language = call.language
         call.appeal_form.open()
         self._views().append(AppealView(call.appeal_form))
         self.host.note("appeal_opened")
+
+    def show(self, call: CallState) -> None:
+        """Put the form (with what was typed) on top of the screen, where it was or at its first field."""
+        form = call.appeal_form
+        if form is None:
+            return
+        views = self._views()
+        views[:] = [v for v in views if not isinstance(v, AppealView)]
+        views.append(AppealView(form))
 
     def press(self, call: CallState, form: AppealForm, key: str) -> bool:
         """A key on the open form; False when it is not the form's (HOLD, say)."""
@@ -48,11 +58,15 @@ class AppealDesk:
         result = form.press(key, self.clock.monotonic())
         if result.action == FormAction.TYPED:
             self.loop.call_later(MULTITAP_SETTLE_S, lambda: self.tick(form))
-        elif result.action == FormAction.CONFIRMED:
+            self.host.persist_call()  # a power cut loses at most the key in flight
+        elif result.action in (FormAction.CONFIRMED, FormAction.EDITING, FormAction.CANCELLED):
             self.host.persist_call()
         elif result.action == FormAction.SAVED:
             assert result.appeal is not None
             self.save(call, result.appeal)
+        elif result.action == FormAction.CLOSED and call.phase == CallPhase.WRAP_UP:
+            # the caller is gone: the form closes only by saving, or by a confirmed discard
+            self._views().append(ConfirmView(Deliberate.DISCARD_APPEAL))
         elif result.action == FormAction.CLOSED:
             self.host.persist_call()
             views = self._views()
@@ -76,12 +90,26 @@ class AppealDesk:
         self.host.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
         views = self._views()
         views[:] = [view for view in views if not isinstance(view, AppealView)]
-        views.append(MessageView(self._bank().text("ui.saved")))
         log.info("appeal saved in call %s", call.id)
+        if call.phase == CallPhase.WRAP_UP:
+            self.host.finish_call()  # the caller hung up before: now the record is written
+        self._views().append(MessageView(self._bank().text("ui.saved")))
+
+    def discard(self) -> None:
+        """The operator confirmed throwing away the appeal typed in a call that has ended."""
+        call = self.host.call
+        if call is None or call.phase != CallPhase.WRAP_UP:
+            return
+        call.appeal_form = None
+        self.host.note("appeal_discarded")
+        views = self._views()
+        views[:] = [view for view in views if not isinstance(view, AppealView)]
+        self.host.finish_call()
+        self._views().append(MessageView(self._bank().text("ui.appeal_discarded")))
 
     def unsaved(self, call: CallState) -> bool:
-        """Typed but never saved with APPEAL: the center should know."""
-        return call.appeal is None and call.appeal_form is not None and any(call.appeal_form.values.values())
+        """Typed but never saved with APPEAL: the form must not disappear."""
+        return call.appeal is None and call.appeal_form is not None and call.appeal_form.has_typed()
 
     def finish(self, call: CallState) -> None:
         """At the end of the call: R22's usual ring time for a callback that did not ask for a longer one."""

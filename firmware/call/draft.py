@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from firmware.appeal import AppealForm
 from firmware.call.state import CallState
-from firmware.vocabulary import Greeting, Language, Outcome, Verdict
+from firmware.vocabulary import CallPhase, Greeting, Language, Outcome, Verdict
 
 CALL_DRAFT = "call"
 
@@ -47,11 +48,14 @@ class DraftPanel:
     call_time_s: float = 0.0
     cannot_hear_shown: bool | None = None
     caller_heard: bool | None = None
+    started_wall: str | None = None  # the call's start to the microsecond (the record keeps seconds)
+    hung_up_at: str | None = None  # the handset went down with an appeal still open (wrap-up)
 
     def to_dict(self) -> dict[str, Any]:
         return {"appeal_form": self.appeal_form, "appeal_open": self.appeal_open,
                 "hold_elapsed_s": self.hold_elapsed_s, "call_time_s": self.call_time_s,
-                "cannot_hear_shown": self.cannot_hear_shown, "caller_heard": self.caller_heard}
+                "cannot_hear_shown": self.cannot_hear_shown, "caller_heard": self.caller_heard,
+                "started_wall": self.started_wall, "hung_up_at": self.hung_up_at}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DraftPanel:
@@ -60,7 +64,8 @@ class DraftPanel:
 
         return cls(appeal_form=data.get("appeal_form") or None, appeal_open=bool(data.get("appeal_open")),
                    hold_elapsed_s=data.get("hold_elapsed_s"), call_time_s=float(data.get("call_time_s") or 0.0),
-                   cannot_hear_shown=flag("cannot_hear_shown"), caller_heard=flag("caller_heard"))
+                   cannot_hear_shown=flag("cannot_hear_shown"), caller_heard=flag("caller_heard"),
+                   started_wall=data.get("started_wall") or None, hung_up_at=data.get("hung_up_at") or None)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,23 @@ class CallDraft:
             cannot_hear_shown=(panel.cannot_hear_shown if panel.cannot_hear_shown is not None
                                else "cannot_hear_shown" in types),
             caller_heard=panel.caller_heard if panel.caller_heard is not None else "caller_resumed" in types,
+            started_wall=panel.started_wall,
+            ended_at=panel.hung_up_at,
+            phase=CallPhase.WRAP_UP if panel.hung_up_at else CallPhase.TALKING,
         )
 
     def last_event_t(self) -> float:
-        return max((float(e.get("t", 0.0)) for e in self.record["events"]), default=0.0)
+        """The call time the draft itself vouches for: its last event, or the call time it was saved at."""
+        last = max((float(e.get("t", 0.0)) for e in self.record["events"]), default=0.0)
+        return max(last, self.panel.call_time_s)
+
+    @property
+    def appeal_pending(self) -> bool:
+        """An appeal form with typed data that was never saved: it must come back on screen."""
+        form = self.panel.appeal_form
+        if self.record.get("appeal") is not None or not form:
+            return False
+        try:
+            return AppealForm.from_dict(form).has_typed()
+        except (KeyError, TypeError, ValueError):
+            return True  # unreadable, but something was typed: recovery reports it

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from firmware.appeal import AppealForm
 from firmware.call.settings import CallSettings
 from firmware.call.views.base import View
-from firmware.vocabulary import Greeting, Language, Outcome, Verdict
+from firmware.vocabulary import CallPhase, Greeting, Language, Outcome, Verdict
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class CallState:
     appeal: dict[str, Any] | None = None
     operator: int | None = None  # who took the call (R3), kept with it through a restart
     appeal_form: AppealForm | None = None
+    phase: CallPhase = CallPhase.TALKING
+    ended_at: str | None = None  # wall time the handset went down (the record's ``ended_at``)
+    started_wall: str | None = None  # wall time of the start, to the microsecond: a restart resumes from it
     views: list[View] = field(default_factory=list)
 
 
@@ -57,6 +60,8 @@ class CallHost(Protocol):
     def persist_call(self) -> None: ...
 
     def refresh(self) -> None: ...
+
+    def finish_call(self) -> None: ...
 
 
 class Cancellable(Protocol):

@@ -29,7 +29,7 @@ from firmware.greeting import greeting_for
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.phrases import PhraseBank, load_all
-from firmware.vocabulary import Colour, Key, Language, Led, Verdict
+from firmware.vocabulary import CallPhase, Colour, Key, Language, Led, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,9 @@ class Unit:
         self.on_call = on_call
         self.desk = Desk(CallSettings.from_config(cfg), clock, loop, cols=display.cols, rows=display.rows,
                          leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
-                         refresh=self.refresh)
+                         refresh=self.refresh, finish_call=self.finish_call)
         self._tick = None
+        self.off_hook = False  # the hook as last reported (HookChanged; recovery reads the panel)
         self.refresh()
         self._schedule_idle_tick()
         self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
@@ -144,7 +145,11 @@ class Unit:
 
     # ---------------------------------------------------------------- hook: the call's lifecycle
     def on_hook(self, off_hook: bool) -> None:
-        if off_hook == (self.desk.call is not None):
+        self.off_hook = off_hook
+        call = self.desk.call
+        if call is not None and call.phase == CallPhase.WRAP_UP:
+            return  # the appeal form stays until saved or discarded; a call picked up meanwhile starts then
+        if off_hook == (call is not None):
             return
         if off_hook:
             self.start_call()
@@ -159,6 +164,7 @@ class Unit:
             id=str(uuid.uuid4()),
             started_mono=self.clock.monotonic(),
             started_at=now.isoformat(timespec="seconds"),
+            started_wall=now.isoformat(),
             language=settings.language,
             greeting=greeting,
             operator=desk.operator.number if desk.operator else None,
@@ -180,41 +186,62 @@ class Unit:
         desk = self.desk
         desk.call = call
         self._tick = self.loop.call_every(1.0, self._call_tick)
-        self.leds.set(Led.LINE, call.line.colour)
-        if call.hold_started is not None:
-            desk.hold.show(call)
+        if call.phase == CallPhase.TALKING:
+            self.leds.set(Led.LINE, call.line.colour)
+            if call.hold_started is not None:
+                desk.hold.show(call)
+            if self.on_call:
+                self.on_call(True)
         desk.persist_call()
-        if self.on_call:
-            self.on_call(True)
         self.refresh()
 
-    def end_call(self) -> None:
+    def end_call(self, ended_at: str | None = None) -> None:
+        """The handset went down. The call is saved now, unless its appeal form holds typed data: then
+        the form stays on screen (wrap-up) and the record waits until the form is saved or discarded."""
         desk = self.desk
         call = desk.call
-        if call is None:
+        if call is None or call.phase == CallPhase.WRAP_UP:
             return
         if call.hold_started is not None:
             desk.end_hold()
+        call.ended_at = ended_at or self.clock.now().isoformat(timespec="seconds")
+        desk.line.settle_outcome(call)  # how the call ended, read before the line state is let go
+        desk.note("call_end")
+        call.countdown_end = None
+        call.silent_since = None
+        desk.line_verdict = None
+        self.leds.set(Led.LINE, Colour.OFF)
+        self.leds.set(Led.HOLD, Colour.OFF)
+        if self.on_call:
+            self.on_call(False)
+        if desk.appeals.unsaved(call):
+            call.phase = CallPhase.WRAP_UP
+            desk.note("appeal_pending")
+            desk.appeals.show(call)
+            desk.persist_call()
+            log.info("call %s ended with an appeal being typed: the form stays open", call.id)
+            return
+        self.finish_call()
+
+    def finish_call(self) -> None:
+        """Write the ended call's record and clear the draft (one transaction); then, if the handset
+        was picked up again while an appeal was finished, the new call starts."""
+        desk = self.desk
+        call = desk.call
+        if call is None or call.ended_at is None:
+            return
         if self._tick:
             self._tick.cancel()
             self._tick = None
-        if desk.appeals.unsaved(call):
-            desk.note("appeal_unsaved")
-            log.warning("call %s ended with an appeal form that was not saved", call.id)
-        desk.line.settle_outcome(call)
         desk.appeals.finish(call)
-        desk.note("call_end")
-        record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
+        record = desk.record(call, call.ended_at)
         self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
         log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
         desk.call = None
-        desk.line_verdict = None
-        if self.on_call:
-            self.on_call(False)
-        self.leds.set(Led.LINE, Colour.OFF)
-        self.leds.set(Led.HOLD, Colour.OFF)
         if self.on_record:
             self.on_record(record)
+        if self.off_hook:
+            self.start_call()
 
     # ---------------------------------------------------------------- keys and the line
     def on_key(self, key: str) -> None:
@@ -223,13 +250,20 @@ class Unit:
         if call is None:
             self.on_idle_key(key)
             return
+        if call.phase == CallPhase.WRAP_UP:
+            if call.views and call.views[-1].on_key(desk, key):
+                return
+            if key == Key.APPEAL:
+                desk.open_appeal()
+            return  # the caller is gone: no hold, no language switch
         if key == Key.HOLD and call.hold_started is not None:
             desk.end_hold()
             return
         if call.views and call.views[-1].on_key(desk, key):
             return
         if key == Key.HOLD:
-            desk.push_view(HoldConfirmView())
+            if not desk.call_over:
+                desk.push_view(HoldConfirmView())
         elif key == Key.APPEAL:
             desk.open_appeal()
         elif key == Key.HASH:
@@ -247,9 +281,12 @@ class Unit:
             views.append(SignOutView())
 
     def on_line(self, verdict: Verdict) -> None:
+        call = self.desk.call
+        if call is not None and call.phase == CallPhase.WRAP_UP:
+            return
         self.desk.line_verdict = verdict
-        if self.desk.call is not None:
-            self.desk.line.apply(self.desk.call, verdict)
+        if call is not None:
+            self.desk.line.apply(call, verdict)
 
     def _call_tick(self) -> None:
         call = self.desk.call

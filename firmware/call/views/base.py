@@ -1,4 +1,4 @@
-"""The screen base classes: a view, and a long text shown a page at a time."""
+"""The screen base classes: a view, and a long text shown a page at a time above its key hints."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ class View:
 
 
 class PagedView(View):
-    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one."""
+    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one.
+
+    :meth:`hint` (the keys that answer the screen, e.g. «OK - так BACK - ні») keeps the last row on
+    every page, so it is never paged away; a text of several pages without a hint shows «1/3» there.
+    """
 
     fullscreen = True
 
@@ -35,14 +39,22 @@ class PagedView(View):
     def text(self, host: ViewHost) -> str:
         raise NotImplementedError
 
+    def hint(self, host: ViewHost) -> str:
+        return ""
+
     def pages(self, host: ViewHost) -> list[list[str]]:
-        lines = host.screen.wrap(self.text(host))
-        per = host.screen.rows
-        if len(lines) <= per:
+        screen = host.screen
+        lines = screen.wrap(self.text(host))
+        hint = self.hint(host)
+        per = screen.rows
+        if not hint and len(lines) <= per:
             return [lines]
-        # keep the last row for "1/3" so the operator knows there is more
-        chunks = paginate(lines, per - 1)
-        return [chunk + [f"{n + 1}/{len(chunks)}"] for n, chunk in enumerate(chunks)]
+        chunks = paginate(lines, max(1, per - 1))
+        out = []
+        for n, chunk in enumerate(chunks):
+            tag = f"{n + 1}/{len(chunks)}" if len(chunks) > 1 else ""
+            out.append(chunk + [bottom_row(screen.line(hint), tag, screen.cols)])
+        return out
 
     def lines(self, host: ViewHost) -> list[str]:
         pages = self.pages(host)
@@ -58,3 +70,14 @@ class PagedView(View):
             self.page -= 1
             return True
         return False
+
+
+def bottom_row(hint: str, tag: str, cols: int) -> str:
+    """The hint row: the keys, and the page tag at the right when there is room for both."""
+    if not tag:
+        return hint[:cols]
+    if not hint:
+        return tag
+    if len(hint) + 1 + len(tag) <= cols:
+        return f"{hint:<{cols - len(tag)}}{tag}"
+    return hint[:cols]

@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from firmware.call.views.base import PagedView, View
+from firmware.call.views.dialogs import ConfirmView
 from firmware.phrases import Phrase
-from firmware.vocabulary import Key, Outcome
+from firmware.vocabulary import Deliberate, Key, Outcome
 
 if TYPE_CHECKING:
     from firmware.call.views.host import ViewHost
 
-#: Outcomes the operator records from the phrase list (the others follow from what happened).
-OUTCOME_ENTRIES = (Outcome.CALLBACK, Outcome.TRANSFER)
+#: Outcomes the operator records from the phrase list, each after a confirmation (the others follow
+#: from what happened). Reading a phrase never marks anything.
+OUTCOME_ENTRIES = (Outcome.OUTSIDE_COMPETENCE, Outcome.CALLBACK, Outcome.TRANSFER, Outcome.ABUSE)
 
 
 class PhraseListView(View):
     """The phrases the operator may need (R6-R26), browsed with UP/DOWN; OK shows one full-screen.
 
-    The first entry switches the call's language (R1); the last ones record what the call came to
-    when the operator will call back or has transferred the caller (R17, R21).
+    The first entry switches the call's language (R1); the last ones mark, after a confirmation, what
+    the call came to (outside competence R7, callback R21, transfer R17, ended for abuse R15); on an
+    outcome already marked the entry offers to clear it.
     """
 
     def __init__(self) -> None:
@@ -37,7 +40,11 @@ class PhraseListView(View):
             nxt = host.banks[host.language.next()]
             return screen.wrap(f"{bank.text('ui.language')}: {bank.label} > {nxt.label}\nOK")
         if isinstance(entry, Outcome):
-            return screen.wrap(f"{bank.text(f'ui.outcome_{entry}')}\nOK")
+            call = host.call
+            label = bank.text(f"ui.outcome_{entry}")
+            if call is not None and call.outcome == entry and entry != Outcome.ABUSE:
+                label = f"{bank.text('ui.outcome_unset')}: {label}"
+            return screen.wrap(f"{label}\nOK")
         title = screen.wrap(f"{self.index}/{len(bank.phrases)} {entry.title}")
         room = max(0, screen.rows - 1 - len(title))  # a preview: OK shows the whole phrase
         return title + screen.wrap(entry.text)[:room]
@@ -52,8 +59,12 @@ class PhraseListView(View):
             entry = self.entries(host)[self.index]
             if entry is None:
                 host.switch_language()
+            elif entry == Outcome.ABUSE:
+                host.push_view(ConfirmView(Deliberate.END_FOR_ABUSE))
             elif isinstance(entry, Outcome):
-                host.set_outcome(entry)
+                call = host.call
+                marked = call is not None and call.outcome == entry
+                host.push_view(ConfirmView(Deliberate.MARK_OUTCOME, Outcome.ANSWERED if marked else entry))
             else:
                 host.show_phrase(entry)
         elif key == Key.BACK:
@@ -76,9 +87,6 @@ class PhraseView(PagedView):
 
     def on_key(self, host: ViewHost, key: str) -> bool:
         if self.turn(host, key):
-            return True
-        if key == Key.OK and self.phrase.id == "abuse":
-            host.end_for_abuse()
             return True
         if key in (Key.OK, Key.BACK):
             host.pop_view()
