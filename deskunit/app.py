@@ -74,9 +74,11 @@ class App:
         from firmware.sync import SyncWorker
 
         unit = self.unit
+        options.setdefault("deadline_margin_s", unit.desk.settings.appeal.forward.warn_s)
         worker = SyncWorker(self.journal, client, self.loop, self.clock,
-                            on_led=lambda colour: unit.leds.set("sync", colour, blink=False),
-                            on_config=unit.apply_config, **options)
+                            on_led=lambda led: unit.leds.set("sync", led.removesuffix("-blink"),
+                                                             blink=led.endswith("-blink")),
+                            on_change=unit.refresh, on_config=unit.apply_config, **options)
         previous = unit.on_record
 
         def on_record(record: dict[str, Any]) -> None:

@@ -455,10 +455,11 @@ class SyncWorker:
         >>> worker.wait_idle(5.0)             # the simulator, before it moves virtual time
         True
 
-    LED: red when the token or certificate is refused, a record is parked (the server refuses it),
-    a same-day forward (R11) is still unsent ``deadline_margin_s`` before its deadline, or pending
-    records met ``red_after_failures`` consecutive failed pushes; amber while records are pending;
-    green when all are synced.
+    LED: ``red-blink`` while a forward (R11) is still unsent ``deadline_margin_s`` before its due
+    time (its own signal: not "server down"); red when the token or certificate is refused, a record
+    is parked (the server refuses it), or pending records met ``red_after_failures`` consecutive
+    failed pushes; amber while records are pending; green when all are synced. ``on_change`` is
+    called (loop thread) when the pending count or the deadline risk changes: the idle screen shows both.
     """
 
     def __init__(
@@ -469,6 +470,7 @@ class SyncWorker:
         clock: Clock,
         *,
         on_led: Callable[[str], None] | None = None,
+        on_change: Callable[[], None] | None = None,
         on_config: Callable[[dict[str, Any]], None] | None = None,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
@@ -487,6 +489,8 @@ class SyncWorker:
         self.loop = loop
         self.clock = clock
         self.on_led = on_led
+        self.on_change = on_change
+        self._shown: tuple[int, bool] | None = None
         self.on_config = on_config
         self.backoff = backoff or Backoff(rng=rng or random.Random())
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
@@ -826,7 +830,9 @@ class SyncWorker:
         """Recompute the LED and the state snapshot (loop thread)."""
         pending = max(0, self.journal.pending_count() - self._parked_count)
         at_risk = self.deadline_at_risk()
-        if (self._auth_error or self._parked_count or at_risk
+        if at_risk:  # R11: its own signal, not to be mistaken for "server down"
+            led = "red-blink"
+        elif (self._auth_error or self._parked_count
                 or (pending and self._push_failures >= self.red_after_failures)):
             led = "red"
         elif pending:
@@ -841,3 +847,7 @@ class SyncWorker:
             self._led = led
             if self.on_led:
                 self.on_led(led)
+        if (pending, at_risk) != self._shown:
+            self._shown = (pending, at_risk)
+            if self.on_change:
+                self.on_change()

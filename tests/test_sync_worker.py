@@ -257,7 +257,7 @@ def test_conflict_is_parked_not_retried(rig):
     assert r.journal.pending_count() == 1  # kept, never marked synced
 
 
-def test_same_day_forward_deadline_at_risk_turns_red_before_it_passes(rig):
+def test_same_day_forward_deadline_at_risk_blinks_red_before_it_passes(rig):
     start = datetime(2026, 11, 23, 23, 0, tzinfo=KYIV)
     r = rig(start=start, deadline_margin_s=1800.0, check_period_s=30.0)
     r.faults.down()
@@ -268,8 +268,8 @@ def test_same_day_forward_deadline_at_risk_turns_red_before_it_passes(rig):
     assert r.worker.state()["deadline_at_risk"] is False
     r.run(6 * 60)  # 23:31: less than 30 minutes left, still unsent
     st = r.worker.state()
-    assert st["deadline_at_risk"] is True and st["led"] == "red"
-    assert "red" in r.leds
+    assert st["deadline_at_risk"] is True and st["led"] == "red-blink"  # not the "server down" red
+    assert "red-blink" in r.leds
     r.faults.up()
     r.run(300)
     r.assert_all_delivered_once()

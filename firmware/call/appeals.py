@@ -11,7 +11,6 @@ from firmware.appeal import AppealForm
 from firmware.call.state import CallHost, CallState, Scheduler
 from firmware.call.views import AppealView, ConfirmView, MessageView, View
 from firmware.clock import Clock
-from firmware.deadline import forward_due
 from firmware.phrases import PhraseBank
 from firmware.vocabulary import CallPhase, Deliberate, FormAction, Outcome
 
@@ -81,8 +80,8 @@ class AppealDesk:
     def save(self, call: CallState, appeal: dict[str, Any]) -> None:
         """Put the appeal into the call and commit it before the screen says it is saved."""
         if appeal.get("forward_to"):
-            cutoff = self.host.settings.appeal.forward_cutoff
-            appeal["forward_due"] = forward_due(self.clock.now(), cutoff).isoformat(timespec="minutes")
+            due = self.host.settings.appeal.forward.due(self.clock.now())
+            appeal["forward_due"] = due.isoformat(timespec="minutes")
             if call.outcome == Outcome.ANSWERED:
                 call.outcome = Outcome.OUTSIDE_COMPETENCE
         call.appeal = appeal
@@ -112,6 +111,15 @@ class AppealDesk:
         return call.appeal is None and call.appeal_form is not None and call.appeal_form.has_typed()
 
     def finish(self, call: CallState) -> None:
-        """At the end of the call: R22's usual ring time for a callback that did not ask for a longer one."""
-        if call.outcome == Outcome.CALLBACK and call.appeal is not None and call.appeal.get("callback_ring_s") is None:
-            call.appeal["callback_ring_s"] = self.host.settings.appeal.normal_ring_s
+        """At the end of the call, R22's ring time for a callback: the appeal's answer (the usual ring
+        unless the caller needs more time); a callback marked without an appeal is to a caller who
+        went silent or could not be heard (R21), so it rings longer."""
+        if call.outcome != Outcome.CALLBACK:
+            return
+        ring = self.host.settings.appeal
+        if call.appeal is None:
+            call.callback_ring_s = ring.long_ring_s
+            return
+        if call.appeal.get("callback_ring_s") is None:
+            call.appeal["callback_ring_s"] = ring.normal_ring_s
+        call.callback_ring_s = call.appeal["callback_ring_s"]

@@ -35,6 +35,7 @@ def build_record(call: CallState, unit_id: str, ended_at: str | None) -> dict[st
         "line_worst": call.line_worst,
         "events": call.events,
         "appeal": call.appeal,
+        "callback_ring_s": call.callback_ring_s,
     }
 
 
@@ -129,6 +130,7 @@ class CallDraft:
             hold_total_s=float(r.get("hold_total_s") or 0.0),
             hold_max_s=float(r.get("hold_max_s") or 0.0),
             appeal=r.get("appeal"),
+            callback_ring_s=r.get("callback_ring_s"),
             operator=self.operator,
             cannot_hear_shown=(panel.cannot_hear_shown if panel.cannot_hear_shown is not None
                                else "cannot_hear_shown" in types),

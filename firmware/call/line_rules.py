@@ -36,6 +36,10 @@ class LineRules:
         now = self.clock.monotonic()
         if verdict.heard:
             call.caller_heard = True
+            if call.cannot_hear_shown:  # contact is back: a new bad spell gets its own countdown (R16)
+                call.cannot_hear_shown = False
+                self.host.note("line_recovered", verdict=verdict)
+                self.host.persist_call()
         if verdict.cannot_hear:
             if call.countdown_end is None and not call.cannot_hear_shown:
                 countdown = self.settings.countdown_s
@@ -76,7 +80,8 @@ class LineRules:
         return max(0, int(call.countdown_end - self.clock.monotonic() + 0.999))
 
     def settle_outcome(self, call: CallState) -> None:
-        """At the end of a call that was just answered: a line never understood, or a caller gone silent."""
+        """At the end of a call that was just answered, how it ended: on a line the operator could not
+        hear («call again» shown, contact not back since), or with a caller gone silent."""
         if call.outcome == Outcome.ANSWERED and call.cannot_hear_shown:
             call.outcome = Outcome.BAD_LINE
         elif call.outcome == Outcome.ANSWERED and call.silent_since is not None and self.callback_due(call):

@@ -3,9 +3,16 @@ line, the hold or a silent caller demand instead, above the status line."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from firmware.call.desk import Desk
-from firmware.call.views import AppealView
+from firmware.call.views import AppealView, HomeView, ScriptView
+from firmware.deadline import forward_deadline
 from firmware.timefmt import mmss
+from firmware.vocabulary import CallPhase
+
+#: The call's own screens, which R16's countdown, R18's limit and R21's silence may take over.
+BASE_VIEWS = (ScriptView, HomeView)
 
 
 def render(desk: Desk) -> list[str]:
@@ -15,48 +22,84 @@ def render(desk: Desk) -> list[str]:
     if call is None:
         if desk.idle_views:
             return screen.fit(desk.idle_views[-1].lines(desk), rows)
-        return screen.fit(idle_lines(desk), rows, keep_last=True)
+        return idle_screen(desk)
     bank = desk.bank
-    if call.cannot_hear_shown and call.line.cannot_hear:
-        return screen.fit(screen.wrap(bank.text("script.cannot_hear")), rows)
     view = call.views[-1]
-    body: list[str]
-    if call.countdown_end is not None:
-        body = screen.wrap(f"{bank.text('ui.countdown')}: {desk.line.countdown_left(call):2d} с")
-    elif call.hold_started is not None:
-        body = screen.wrap(bank.text("ui.hold_over")) if desk.hold.over_limit() else []
-    elif not view.fullscreen and desk.line.silence_worth_noting(call):
-        body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
-    elif view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
-        return screen.fit(view.lines(desk), rows)
-    else:
+    talking = call.phase == CallPhase.TALKING
+    if talking and call.cannot_hear_shown and call.line.cannot_hear and isinstance(view, BASE_VIEWS):
+        return screen.fit(screen.wrap(bank.text("script.cannot_hear")), rows)
+    # what the line, the hold or a silent caller demand takes the body only on the call's own screens:
+    # a list, a phrase, a question or the appeal form stays readable, the status row tells the rest
+    body: list[str] | None = None
+    if talking and isinstance(view, BASE_VIEWS):
+        if call.countdown_end is not None:
+            body = screen.wrap(f"{bank.text('ui.countdown')}: {desk.line.countdown_left(call):2d} с")
+        elif call.hold_started is not None and desk.hold.over_limit():
+            body = screen.wrap(bank.text("ui.hold_over"))
+        elif call.hold_started is None and desk.line.silence_worth_noting(call):
+            body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
+    if body is None:
+        if view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
+            return screen.fit(view.lines(desk), rows)
         body = view.lines(desk)
     return screen.compose(body, lambda: status_line(desk))
 
 
 def status_line(desk: Desk) -> str:
-    """Call time and line state; on hold, the hold timer instead (R18: the operator watches it)."""
+    """Call time and line state; on hold, the hold timer instead (R18: the operator watches it); R16's
+    countdown when a screen of the operator's own covers the call's; after hang-up, that it ended."""
     call = desk.call
     assert call is not None
     bank = desk.bank
-    if call.hold_started is not None:
+    if call.phase == CallPhase.WRAP_UP:
+        text = f"{mmss(desk.call_time())} {bank.text('ui.call_ended')}"
+    elif call.hold_started is not None:
         text = f"{bank.text('ui.hold_on')} {mmss(desk.hold.elapsed())}"
+    elif call.countdown_end is not None:
+        text = f"{mmss(desk.call_time())} {bank.text('ui.contact')} {desk.line.countdown_left(call)} с"
     else:
         text = f"{mmss(desk.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
     return desk.screen.line(text)[: desk.screen.cols]
 
 
+def idle_screen(desk: Desk) -> list[str]:
+    """Between calls: who is signed in, what is wrong (clock, R11 deadlines) above the clock and the queue.
+
+    The clock row stays at the bottom on every size; what does not fit above it pages by itself."""
+    return desk.screen.compose(idle_lines(desk), lambda: clock_row(desk), keep_status=True)
+
+
 def idle_lines(desk: Desk) -> list[str]:
     bank, clock, wrap = desk.bank, desk.clock, desk.screen.wrap
-    now = clock.now()
     lines = []
-    if not clock.trusted:
-        lines += wrap(bank.text("ui.clock_untrusted"))
     if desk.operator:
-        lines += wrap(bank.text("script.intro", number=desk.operator.number, name="").strip())
-        lines += wrap(desk.operator.name)
+        lines += wrap(bank.text("script.intro", number=desk.operator.number, name=desk.operator.name).strip())
     else:
         lines += wrap(bank.text("ui.signed_out"))
-    stamp = now.strftime("%H:%M %d.%m") if clock.trusted else now.strftime("%H:%M") + "?"
-    lines += wrap(f"{stamp} {bank.text('ui.queue')}: {desk.journal.pending_count()}")
+    if not clock.trusted:
+        lines += wrap(bank.text("ui.clock_untrusted"))
+    forward = next_forward(desk)
+    if forward is not None:
+        due, risky = forward
+        key = "ui.deadline_risk" if risky else "ui.deadline_line"
+        lines += wrap(bank.text(key, due=due.astimezone(clock.tz).strftime("%H:%M %d.%m")))
     return lines
+
+
+def next_forward(desk: Desk) -> tuple[datetime, bool] | None:
+    """R11: the earliest due time of a forward the server has not got yet, and whether it is at risk."""
+    dues = [d for _, ended, due in desk.journal.pending_forwards() if (d := forward_deadline(ended, due))]
+    if not dues:
+        return None
+    due = min(dues)
+    return due, desk.settings.appeal.forward.at_risk(desk.clock.now(), due)
+
+
+def clock_row(desk: Desk) -> str:
+    clock, bank, cols = desk.clock, desk.bank, desk.screen.cols
+    now = clock.now()
+    stamp = now.strftime("%H:%M") + ("" if clock.trusted else "?")
+    queue = f"{bank.text('ui.queue')}: {desk.journal.pending_count()}"
+    dated = f"{stamp} {now.strftime('%d.%m')} {queue}"
+    text = dated if clock.trusted and len(dated) <= cols else f"{stamp} {queue}"
+    return desk.screen.line(text)[:cols]

@@ -27,6 +27,7 @@ class Screen:
         self._clock = clock
         self._paged_body: list[list[str]] | None = None
         self._paged_since = 0.0
+        self.paging = False  # the last composed screen pages by itself: redraw it every AUTO_PAGE_S
 
     def line(self, text: str) -> str:
         """One row's text in the form the LCD shows it (romanised on A00/A02)."""
@@ -43,16 +44,19 @@ class Screen:
             lines = lines[: n - 1] + [lines[-1]]  # the idle screen keeps its clock line
         return (lines + [""] * n)[:n]
 
-    def compose(self, body: list[str], status: Callable[[], str]) -> list[str]:
-        """Body above the status line; a body one row too long takes the status row, a longer one pages
-        by itself every few seconds (nothing the operator must read is ever cut off)."""
+    def compose(self, body: list[str], status: Callable[[], str], keep_status: bool = False) -> list[str]:
+        """Body above the status line; a body one row too long takes the status row (unless
+        ``keep_status``), a longer one pages by itself every few seconds (nothing the operator must
+        read is ever cut off)."""
         rows = self.rows
+        self.paging = False
         if len(body) <= rows - 1:
             return self.fit(body, rows - 1) + [status()]
-        if len(body) <= rows:
+        if len(body) <= rows and not keep_status:
             return self.fit(body, rows)
         per = max(1, rows - 1)
         pages = paginate(body, per)
+        self.paging = True
         now = self._clock.monotonic()
         if self._paged_body != pages:  # a new text starts at its first page
             self._paged_body, self._paged_since = pages, now

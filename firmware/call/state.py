@@ -41,6 +41,7 @@ class CallState:
     silent_since: float | None = None
     caller_heard: bool = False  # R21 is about a caller who *went* silent, not one not yet speaking
     appeal: dict[str, Any] | None = None
+    callback_ring_s: float | None = None  # R22: how long the callback rings (set when the call ends)
     operator: int | None = None  # who took the call (R3), kept with it through a restart
     appeal_form: AppealForm | None = None
     phase: CallPhase = CallPhase.TALKING

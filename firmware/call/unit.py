@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from firmware.call.desk import Desk
 from firmware.call.render import render
+from firmware.call.screen import AUTO_PAGE_S
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
@@ -73,6 +74,7 @@ class Unit:
                          leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
                          refresh=self.refresh, finish_call=self.finish_call)
         self._tick = None
+        self._page_turn = None
         self.off_hook = False  # the hook as last reported (HookChanged; recovery reads the panel)
         self.refresh()
         self._schedule_idle_tick()
@@ -127,6 +129,13 @@ class Unit:
 
     def refresh(self) -> None:
         self.display.show(render(self.desk))
+        if self.desk.call is None and self.desk.screen.paging and self._page_turn is None:
+            self._page_turn = self.loop.call_later(AUTO_PAGE_S, self._turn_idle_page)
+
+    def _turn_idle_page(self) -> None:
+        self._page_turn = None
+        if self.desk.call is None:
+            self.refresh()
 
     def purge_personal_data(self) -> int:
         """Retention: personal data of appeals the server confirmed long enough ago is blanked locally."""

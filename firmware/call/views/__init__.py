@@ -13,4 +13,5 @@ from firmware.call.views.script import SCRIPT_STEPS, HomeView, ScriptView
 from firmware.call.views.sign_in import SignInView, SignOutView
 
 __all__ = ["OUTCOME_ENTRIES", "SCRIPT_STEPS", "AppealView", "ConfirmView", "HoldConfirmView", "HomeView",
-           "MessageView", "PagedView", "PhraseListView", "PhraseView", "QuestionView", "ScriptView", "SignInView", "SignOutView", "View"]
+           "MessageView", "PagedView", "PhraseListView", "PhraseView", "QuestionView", "ScriptView", "SignInView",
+           "SignOutView", "View"]

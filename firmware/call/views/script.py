@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from firmware.call.views.base import View
 from firmware.call.views.phrases import PhraseListView
-from firmware.vocabulary import Key, Verdict
+from firmware.vocabulary import Greeting, Key, Verdict
 
 if TYPE_CHECKING:
     from firmware.call.views.host import ViewHost
@@ -28,7 +28,10 @@ class ScriptView(View):
         assert call is not None
         if self.step == 0:
             intro = bank.text("script.intro", number=op.number if op else "-", name=op.name if op else "")
-            return f"{bank.greeting(call.greeting)}!\n{intro}"
+            text = f"{bank.greeting(call.greeting)}!\n{intro}"
+            if call.greeting == Greeting.NEUTRAL:  # R2: never greet wrongly in silence, say why
+                text += f"\n{bank.text('ui.clock_untrusted_why')}"
+            return text
         return bank.text(f"script.{SCRIPT_STEPS[self.step]}")
 
     def lines(self, host: ViewHost) -> list[str]:
