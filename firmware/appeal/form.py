@@ -26,7 +26,14 @@ from typing import Any
 
 from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
 from firmware.appeal.text import text
-from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.appeal.validation import (
+    FIELD_LIMITS,
+    PHONE_TYPED_MAX,
+    InvalidInput,
+    check_name,
+    normalize_email,
+    normalize_phone,
+)
 from firmware.vocabulary import AppealKind, FormAction, SendVia
 
 #: Field order on the panel. The first nine are DESIGN.md's; ``needs_more_time`` (R22) closes the form.
@@ -106,8 +113,10 @@ class AppealForm:
         *,
         long_ring_s: float = DEFAULT_LONG_RING_S,
         needs_more_time: bool = False,
+        default_country: str = "380",
     ) -> None:
         self.language = language
+        self.default_country = default_country  # E.164 code for numbers typed without 00
         directories = directories or {}
         self.court_bodies: list[dict[str, Any]] = list(directories.get("court_bodies", []))
         self.offices: list[dict[str, Any]] = list(directories.get("offices", []))
@@ -199,9 +208,9 @@ class AppealForm:
             options = self.options(name)
             self.choice = options.index(value) if value in options else 0
         elif name == "phone":
-            # the keypad has no "+": edit the digits after it
+            # the keypad has no "+": an international number is typed with 00
             self.editor = MultiTap(
-                self.language, digits_only=True, max_len=FIELD_LIMITS["phone"], text=(value or "").lstrip("+")
+                self.language, digits_only=True, max_len=PHONE_TYPED_MAX, text="00" + value[1:] if value else ""
             )
         elif name == "email":
             self.editor = MultiTap(
@@ -260,9 +269,14 @@ class AppealForm:
         assert self.editor is not None
         typed = " ".join(self.editor.commit().split())
         value: str | None = typed or None
-        if value is not None and name in ("phone", "email"):
+        if value is not None and name in ("phone", "email", "full_name", "residence"):
             try:
-                value = normalize_phone(value) if name == "phone" else normalize_email(value)
+                if name == "phone":
+                    value = normalize_phone(value, self.default_country)
+                elif name == "email":
+                    value = normalize_email(value)
+                else:
+                    check_name(self.label(name), value)
             except InvalidInput as problem:
                 self.message = problem.message(self.language)
                 return FormResult(FormAction.INVALID, field=name, message=self.message)
@@ -392,6 +406,7 @@ class AppealForm:
             "version": FORMAT_VERSION,
             "language": self.language,
             "long_ring_s": self.long_ring_s,
+            "default_country": self.default_country,
             "values": dict(self.values),
             "index": self.index,
             "editor": self.editor.to_dict() if self.editor is not None else None,
@@ -403,7 +418,8 @@ class AppealForm:
     def from_dict(cls, data: Mapping[str, Any], directories: Mapping[str, Any] | None = None) -> AppealForm:
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"appeal draft format {data.get('version')!r}, this unit reads {FORMAT_VERSION}")
-        form = cls(data["language"], directories, long_ring_s=data["long_ring_s"])
+        form = cls(data["language"], directories, long_ring_s=data["long_ring_s"],
+                   default_country=str(data.get("default_country") or "380"))
         form.values.update({k: v for k, v in data["values"].items() if k in form.values})
         form.index = int(data["index"]) % len(FIELDS)
         form.editor = MultiTap.from_dict(data["editor"]) if data["editor"] is not None else None

@@ -35,7 +35,8 @@ class AppealDesk:
         """APPEAL: the form at its first field, keeping anything already entered in this call."""
         if call.appeal_form is None:
             call.appeal_form = AppealForm(call.language, self.host.settings.directories,
-                                          long_ring_s=self.host.settings.appeal.long_ring_s)
+                                          long_ring_s=self.host.settings.appeal.long_ring_s,
+                                          default_country=self.host.settings.appeal.default_country)
         call.appeal_form.language = call.language
         call.appeal_form.open()
         self._views().append(AppealView(call.appeal_form))

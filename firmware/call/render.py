@@ -40,7 +40,7 @@ def render(desk: Desk) -> list[str]:
             body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
     if body is None:
         if view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
-            return screen.fit(view.lines(desk), rows)
+            return screen.page(view.lines(desk))
         body = view.lines(desk)
     return screen.compose(body, lambda: status_line(desk))
 

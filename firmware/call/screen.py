@@ -62,3 +62,16 @@ class Screen:
             self._paged_body, self._paged_since = pages, now
         page = pages[int((now - self._paged_since + 1e-6) // AUTO_PAGE_S) % len(pages)]
         return self.fit(page, per) + ([status()] if rows > 1 else [])
+
+    def page(self, lines: list[str]) -> list[str]:
+        """A whole-screen text: as it is when it fits, else a page at a time by itself, «1/3» at the bottom."""
+        if len(lines) <= self.rows:
+            self.paging = False
+            return self.fit(lines, self.rows)
+        pages = paginate(lines, max(1, self.rows - 1))
+        return self.compose(lines, lambda: self._page_tag(pages, lines), keep_status=True)
+
+    def _page_tag(self, pages: list[list[str]], lines: list[str]) -> str:
+        now = self._clock.monotonic()
+        n = int((now - self._paged_since + 1e-6) // AUTO_PAGE_S) % len(pages)
+        return f"{n + 1}/{len(pages)}".rjust(self.cols)

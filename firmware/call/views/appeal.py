@@ -28,7 +28,9 @@ class AppealView(View):
 
     def lines(self, host: ViewHost) -> list[str]:
         screen = host.screen
-        rows = screen.rows if self.fullscreen or screen.rows <= 2 else screen.rows - 1
+        if self.form.message:  # the whole message, however long: the screen pages it
+            return screen.wrap(self.form.message)
+        rows = screen.rows if screen.rows <= 2 else screen.rows - 1
         return [screen.line(row) for row in self.form.lines(screen.cols, rows)]
 
     def on_key(self, host: ViewHost, key: str) -> bool:
