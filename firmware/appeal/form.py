@@ -19,7 +19,7 @@ its monotonic time, shows :meth:`AppealForm.lines`, and saves :meth:`AppealForm.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -367,32 +367,36 @@ class AppealForm:
         facts = [self._t(f"office.short.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
         return " ".join(facts) or self._t("office.no_facts")
 
-    def lines(self, cols: int, rows: int) -> list[str]:
-        """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
+    def lines(self, cols: int, rows: int, show: Callable[[str], str] = str) -> list[str]:
+        """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message.
+
+        ``show`` turns text into what the glass shows (romanised on A00/A02 ROMs, maybe longer) before
+        it is laid out."""
         name = self.field
         label = self.label(name)
         if self.editor is not None:
             tag, hint = self.editor.mode_tag, self._t("hint.text")
-            value = _chunks(self.editor.display(), cols)
+            value = _chunks(show(self.editor.display()), cols)
             tail = True  # keep the cursor in sight
         elif self.choice is not None:
             options = self.options(name)
             tag, hint = f"{self.choice + 1}/{len(options)}", self._t("hint.choice")
-            value, tail = _wrap(self.describe(name, options[self.choice]), cols), False
+            value, tail = _wrap(show(self.describe(name, options[self.choice])), cols), False
             if name == "accessible_office" and options[self.choice] is not None:
                 label = self.office_facts(options[self.choice])  # R24: what the caller asks about first
         else:
             tag, hint = f"{self.index + 1}/{len(FIELDS)}", self._t("hint.browse")
-            value, tail = _wrap(self.describe(name, self.values[name]), cols), False
+            value, tail = _wrap(show(self.describe(name, self.values[name])), cols), False
+        label, hint = show(label), show(hint)
         # the field's position is dropped before its name is cut; the typing mode is always shown
         head = _label_row(label, tag, cols, keep_tag=self.editor is not None)
         if rows <= 2:
             if self.message:
-                out = _wrap(self.message, cols)[:rows]
+                out = _wrap(show(self.message), cols)[:rows]
             else:
                 out = [head, *_pick(value, rows - 1, tail)] if rows == 2 else _pick(value, 1, tail)
         else:
-            bottom = _wrap(self.message, cols)[: rows - 2] if self.message else [hint]
+            bottom = _wrap(show(self.message), cols)[: rows - 2] if self.message else [hint]
             room = rows - 1 - len(bottom)
             shown = _pick(value, room, tail)
             out = [head, *shown, *[""] * (room - len(shown)), *bottom]

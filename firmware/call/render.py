@@ -21,13 +21,13 @@ def render(desk: Desk) -> list[str]:
     call = desk.call
     if call is None:
         if desk.idle_views:
-            return screen.fit(desk.idle_views[-1].lines(desk), rows)
+            return screen.page(desk.idle_views[-1].lines(desk))
         return idle_screen(desk)
     bank = desk.bank
     view = call.views[-1]
     talking = call.phase == CallPhase.TALKING
     if talking and call.cannot_hear_shown and call.line.cannot_hear and isinstance(view, BASE_VIEWS):
-        return screen.fit(screen.wrap(bank.text("script.cannot_hear")), rows)
+        return screen.page(screen.wrap(bank.text("script.cannot_hear")))
     # what the line, the hold or a silent caller demand takes the body only on the call's own screens:
     # a list, a phrase, a question or the appeal form stays readable, the status row tells the rest
     body: list[str] | None = None
@@ -47,19 +47,22 @@ def render(desk: Desk) -> list[str]:
 
 def status_line(desk: Desk) -> str:
     """Call time and line state; on hold, the hold timer instead (R18: the operator watches it); R16's
-    countdown when a screen of the operator's own covers the call's; after hang-up, that it ended."""
+    countdown when a screen of the operator's own covers the call's; after hang-up, that it ended.
+    A shorter wording where the long one does not fit (16x2)."""
     call = desk.call
     assert call is not None
-    bank = desk.bank
+    bank, row = desk.bank, desk.screen.row
+    t = mmss(desk.call_time())
     if call.phase == CallPhase.WRAP_UP:
-        text = f"{mmss(desk.call_time())} {bank.text('ui.call_ended')}"
-    elif call.hold_started is not None:
-        text = f"{bank.text('ui.hold_on')} {mmss(desk.hold.elapsed())}"
-    elif call.countdown_end is not None:
-        text = f"{mmss(desk.call_time())} {bank.text('ui.contact')} {desk.line.countdown_left(call)} с"
-    else:
-        text = f"{mmss(desk.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
-    return desk.screen.line(text)[: desk.screen.cols]
+        return row(f"{t} {bank.text('ui.call_ended')}", bank.text("ui.call_ended"))
+    if call.hold_started is not None:
+        held = mmss(desk.hold.elapsed())
+        return row(f"{bank.text('ui.hold_on')} {held}", f"HOLD {held}")
+    if call.countdown_end is not None:
+        left = desk.line.countdown_left(call)
+        return row(f"{t} {bank.text('ui.contact')} {left} с", f"{t} {bank.text('ui.contact')} {left}с", f"{t} {left}с")
+    state = bank.text(f"ui.line_{call.line}")
+    return row(f"{t} {bank.text('ui.line')}: {state}", f"{t} {state}")
 
 
 def idle_screen(desk: Desk) -> list[str]:
@@ -96,10 +99,10 @@ def next_forward(desk: Desk) -> tuple[datetime, bool] | None:
 
 
 def clock_row(desk: Desk) -> str:
-    clock, bank, cols = desk.clock, desk.bank, desk.screen.cols
+    clock, bank = desk.clock, desk.bank
     now = clock.now()
     stamp = now.strftime("%H:%M") + ("" if clock.trusted else "?")
     queue = f"{bank.text('ui.queue')}: {desk.journal.pending_count()}"
     dated = f"{stamp} {now.strftime('%d.%m')} {queue}"
-    text = dated if clock.trusted and len(dated) <= cols else f"{stamp} {queue}"
-    return desk.screen.line(text)[:cols]
+    short = f"{stamp} {queue}"
+    return desk.screen.row(dated, short) if clock.trusted else desk.screen.row(short)
