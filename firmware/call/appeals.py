@@ -58,20 +58,18 @@ class AppealDesk:
         result = form.press(key, self.clock.monotonic())
         if result.action == FormAction.TYPED:
             self.loop.call_later(MULTITAP_SETTLE_S, lambda: self.tick(form))
-            self.host.persist_call()  # a power cut loses at most the key in flight
-        elif result.action in (FormAction.CONFIRMED, FormAction.EDITING, FormAction.CANCELLED):
-            self.host.persist_call()
-        elif result.action == FormAction.SAVED:
+        if result.action == FormAction.SAVED:
             assert result.appeal is not None
             self.save(call, result.appeal)
         elif result.action == FormAction.CLOSED and call.phase == CallPhase.WRAP_UP:
             # the caller is gone: the form closes only by saving, or by a confirmed discard
             self._views().append(ConfirmView(Deliberate.DISCARD_APPEAL))
         elif result.action == FormAction.CLOSED:
-            self.host.persist_call()
             views = self._views()
             if len(views) > 1:
                 views.pop()
+        if result.handled and result.action != FormAction.SAVED:
+            self.host.persist_call()  # every key that changed the form: a power cut loses at most the next
         return result.handled
 
     def tick(self, form: AppealForm) -> None:
