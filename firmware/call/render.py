@@ -38,6 +38,9 @@ def render(desk: Desk) -> list[str]:
             body = screen.wrap(bank.text("ui.hold_over"))
         elif call.hold_started is None and desk.line.silence_worth_noting(call):
             body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
+    footer = view.footer(desk)
+    if body is None and footer is not None:
+        return screen.compose(view.lines(desk), lambda: screen.row(footer), keep_status=True)
     if body is None:
         if view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
             return screen.page(view.lines(desk))

@@ -1,4 +1,4 @@
-"""The screen base classes: a view, and a long text shown a page at a time above its key hints."""
+"""The screen base classes: a view, and a long text shown a page at a time."""
 
 from __future__ import annotations
 
@@ -19,17 +19,19 @@ class View:
     def lines(self, host: ViewHost) -> list[str]:
         raise NotImplementedError
 
+    def footer(self, host: ViewHost) -> str | None:
+        """A row kept at the bottom of every page instead of the status row (a question's answer keys);
+        the lines above it page by themselves."""
+        return None
+
     def on_key(self, host: ViewHost, key: str) -> bool:
         """Handle ``key``; False lets the desk apply its defaults (HOLD, APPEAL, language)."""
         return False
 
 
 class PagedView(View):
-    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one.
-
-    :meth:`hint` (the keys that answer the screen, e.g. «OK - так BACK - ні») keeps the last row on
-    every page, so it is never paged away; a text of several pages without a hint shows «1/3» there.
-    """
+    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one, and the
+    last row of each page says where the operator is («1/3»)."""
 
     fullscreen = True
 
@@ -39,22 +41,13 @@ class PagedView(View):
     def text(self, host: ViewHost) -> str:
         raise NotImplementedError
 
-    def hint(self, host: ViewHost) -> str:
-        return ""
-
     def pages(self, host: ViewHost) -> list[list[str]]:
         screen = host.screen
         lines = screen.wrap(self.text(host))
-        hint = self.hint(host)
-        per = screen.rows
-        if not hint and len(lines) <= per:
+        if len(lines) <= screen.rows:
             return [lines]
-        chunks = paginate(lines, max(1, per - 1))
-        out = []
-        for n, chunk in enumerate(chunks):
-            tag = f"{n + 1}/{len(chunks)}" if len(chunks) > 1 else ""
-            out.append(chunk + [bottom_row(screen.line(hint), tag, screen.cols)])
-        return out
+        chunks = paginate(lines, max(1, screen.rows - 1))
+        return [chunk + [f"{n + 1}/{len(chunks)}".rjust(screen.cols)] for n, chunk in enumerate(chunks)]
 
     def lines(self, host: ViewHost) -> list[str]:
         pages = self.pages(host)
@@ -70,14 +63,3 @@ class PagedView(View):
             self.page -= 1
             return True
         return False
-
-
-def bottom_row(hint: str, tag: str, cols: int) -> str:
-    """The hint row: the keys, and the page tag at the right when there is room for both."""
-    if not tag:
-        return hint[:cols]
-    if not hint:
-        return tag
-    if len(hint) + 1 + len(tag) <= cols:
-        return f"{hint:<{cols - len(tag)}}{tag}"
-    return hint[:cols]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from firmware.call.views.base import PagedView
+from firmware.call.views.base import PagedView, View
 from firmware.vocabulary import Deliberate, Key, Outcome
 
 if TYPE_CHECKING:
@@ -31,18 +31,23 @@ class MessageView(PagedView):
         return False
 
 
-class QuestionView(PagedView):
-    """A yes/no question with «OK-так BACK-ні» always on the last row; other keys wait for the answer."""
+class QuestionView(View):
+    """A yes/no question with «OK-так BACK-ні» always on the last row (its :meth:`footer`); a question
+    longer than the rows above it pages by itself. Other keys wait for the answer."""
 
-    def hint(self, host: ViewHost) -> str:
+    def text(self, host: ViewHost) -> str:
+        raise NotImplementedError
+
+    def lines(self, host: ViewHost) -> list[str]:
+        return host.screen.wrap(self.text(host))
+
+    def footer(self, host: ViewHost) -> str | None:
         return host.bank.text("ui.yes_no")
 
     def yes(self, host: ViewHost) -> None:
         raise NotImplementedError
 
     def on_key(self, host: ViewHost, key: str) -> bool:
-        if self.turn(host, key):
-            return True
         if key == Key.OK:
             host.pop_view()
             self.yes(host)
@@ -72,7 +77,6 @@ class ConfirmView(QuestionView):
     """A deliberate action, carried out only on OK: see :class:`~firmware.vocabulary.Deliberate`."""
 
     def __init__(self, action: Deliberate, outcome: Outcome | None = None) -> None:
-        super().__init__()
         self.action = action
         self.outcome = outcome
 
