@@ -9,14 +9,23 @@ import sys
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
-from hwsim.scenario import fold, run_scenario
+from hwsim.scenario import STEP_KEYS, fold, run_scenario
 
 SHARED = sorted(SHARED_SCENARIOS.glob("*.toml"))
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
+#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
+POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", SHARED + OURS, ids=lambda p: p.name)
 def test_scenario_passes(path):
+    result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+@pytest.mark.skipif("power" not in STEP_KEYS, reason="the scenario runner has no `power` steps yet")
+@pytest.mark.parametrize("path", POWER, ids=lambda p: p.name)
+def test_power_cut_scenario_passes(path):
     result = run_scenario(path)
     assert result.passed, [f.__dict__ for f in result.failures]
 
