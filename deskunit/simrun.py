@@ -22,11 +22,12 @@ from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.call.recovery import recover
 from firmware.clock import RealClock
+from firmware.vocabulary import Key
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
-SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
+SHORTCUTS = {"o": Key.OK, "u": Key.UP, "d": Key.DOWN, "b": Key.BACK, "H": Key.HOLD, "a": Key.APPEAL}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "
         "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | q quit")
 

@@ -49,7 +49,7 @@ from firmware.config import ConfigError, validate_operators
 from firmware.deadline import forward_deadline
 from firmware.events import Call
 from firmware.journal import Journal
-from firmware.phrases import LANGUAGES
+from firmware.phrases import LANGUAGES, phrase_behaviour_problems
 
 log = logging.getLogger(__name__)
 
@@ -351,6 +351,8 @@ def _check_phrase_table(table: Mapping[str, Any], where: str) -> None:
                 for k in ("id", "title", "text"):
                     if not isinstance(p.get(k), str) or not p[k].strip():
                         raise ConfigError(f"{here}[{i}].{k}", "must be non-empty text")
+                for k, problem in phrase_behaviour_problems(p).items():
+                    raise ConfigError(f"{here}[{i}].{k}", problem)
         elif isinstance(value, Mapping):
             _check_phrase_table(value, here)
         elif not isinstance(value, str) or not value.strip():

@@ -85,13 +85,6 @@ class Outcome(StrEnum):
     CALLER_SILENT = "caller_silent"
 
 
-class CallPhase(StrEnum):
-    """Where a call is: the caller on the line, or the handset down with an appeal form still to finish."""
-
-    TALKING = "talking"
-    WRAP_UP = "wrap_up"  # hung up; the typed appeal stays on screen until saved or discarded
-
-
 class Deliberate(StrEnum):
     """Actions that change what a call comes to: each asks the operator to confirm it first."""
 
@@ -116,6 +109,39 @@ class SendVia(StrEnum):
     SMS = "sms"
     MESSENGER = "messenger"
     EMAIL = "email"
+
+
+class CallEvent(StrEnum):
+    """The ``type`` of an event in a call record's ``events`` (DESIGN.md, "The call record").
+
+    A phrase bank may name further events of its own (a phrase's ``event``).
+    """
+
+    GREETING_SHOWN = "greeting_shown"  # R2-R5: the opening script's steps
+    ADDRESS_SHOWN = "address_shown"
+    HELP_SHOWN = "help_shown"
+    CLOCK_UNTRUSTED = "clock_untrusted"  # the greeting is neutral: the clock is not verified
+    LANGUAGE = "language"  # R1: the call's language switched
+    OUTCOME = "outcome"  # the operator marked (confirmed) what the call came to, or cleared the mark
+    PHRASE_SHOWN = "phrase_shown"
+    APOLOGY_SHOWN = "apology_shown"  # R14
+    ABUSE_ENDED = "abuse_ended"  # R15: the operator ended the call
+    HOLD_START = "hold_start"
+    HOLD_END = "hold_end"
+    HOLD_LIMIT = "hold_limit"  # R18: past the recommended maximum
+    COUNTDOWN_START = "countdown_start"  # R16
+    COUNTDOWN_CANCELLED = "countdown_cancelled"
+    CANNOT_HEAR_SHOWN = "cannot_hear_shown"  # R16: the countdown ran out
+    LINE_RECOVERED = "line_recovered"  # R16: the caller is heard again; a new bad spell gets a new countdown
+    CALLER_SILENT = "caller_silent"  # R21
+    CALLER_RESUMED = "caller_resumed"
+    CALLBACK_SUGGESTED = "callback_suggested"  # R21: silent long enough to call back
+    APPEAL_OPENED = "appeal_opened"
+    APPEAL_SAVED = "appeal_saved"
+    APPEAL_PENDING = "appeal_pending"  # the handset went down with an appeal typed: the form stays open
+    APPEAL_DISCARDED = "appeal_discarded"  # the operator threw the typed appeal away (confirmed)
+    UNIT_RESTARTED = "unit_restarted"  # the unit restarted during the call (crash recovery)
+    CALL_END = "call_end"
 
 
 class Greeting(StrEnum):

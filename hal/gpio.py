@@ -16,11 +16,12 @@ from typing import Any
 
 from firmware.clock import Clock
 from firmware.events import Event, HookChanged, KeyDown, KeyUp
+from firmware.vocabulary import KEYPAD_KEYS, PANEL_KEYS
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
-KEYPAD_LAYOUT = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
-PANEL_KEY_PINS = {"HOLD": "key_hold", "APPEAL": "key_appeal", "UP": "key_up", "DOWN": "key_down",
-                  "OK": "key_ok", "BACK": "key_back"}
+KEYPAD_LAYOUT = tuple(KEYPAD_KEYS[i:i + 3] for i in range(0, len(KEYPAD_KEYS), 3))
+#: Each panel key's pin in the config's ``pins`` table (``key_hold`` ...).
+PANEL_KEY_PINS = {key: f"key_{key.lower()}" for key in PANEL_KEYS}
 
 
 class PanelInputs:

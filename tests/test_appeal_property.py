@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from central.server import CentralServer
 from central.testing import call
+from firmware.call.phase import Phase
 from firmware.call.views import AppealView
 from firmware.journal import Journal
 from firmware.loop import EventLoop
 from firmware.sync import SyncClient, SyncWorker
-from firmware.vocabulary import CallPhase
 
 #: A RAM disk when there is one: the journal syncs every key to disk, and the test is about logic.
 FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
@@ -151,7 +151,7 @@ def test_random_operation_never_drops_typed_text_and_syncs_each_record_once(cent
                     assert after is not None and after[0] == before[0], (before, after)
                     assert after[1] == before[1] and after[2] == before[2], (before, after)
                     assert isinstance(bench.unit.views[-1], AppealView), bench.rows
-                    assert (bench.unit.call.phase == CallPhase.WRAP_UP) == (not arg) or bench.unit.call.ended_at
+                    assert (bench.unit.call.phase is Phase.WRAP_UP) == (not arg) or bench.unit.call.ended_at
             elif kind == "key":
                 bench.key(arg)
             elif kind == "gesture":

@@ -10,7 +10,7 @@ import pytest
 from conftest import SHARED
 
 from firmware.lcd import encode_screen
-from firmware.phrases import LANGUAGES, load_phrases
+from firmware.phrases import LANGUAGES, Phrase, load_phrases
 
 SEED = (SHARED / "seeds" / "000_dad2088bd8467ff8.txt").read_text(encoding="utf-8")
 
@@ -50,3 +50,17 @@ def test_every_phrase_shows_on_every_rom_without_a_blank_or_a_question_mark(lang
     for key, text in strings(bank(lang)):
         frame = encode_screen([text.format(number=7, name="Ім'я", what="x", due="17:00")[:40]], rom, cols=40)
         assert frame.unmapped == 0, (key, text, frame.text())
+
+
+def test_what_showing_a_phrase_does_is_the_same_in_every_language():
+    does = {lang: [(p.id, p.outcome, p.event, p.appendix, p.ends_call) for p in load_phrases(lang).phrases]
+            for lang in LANGUAGES}
+    assert does["uk"] == does["ru"] == does["en"]
+    by_id = {p[0]: p[1:] for p in does["uk"]}
+    assert by_id["outside_competence"][0] == "outside_competence" and by_id["abuse"][3] is True
+    assert by_id["office"][2] == "offices" and by_id["apology"][1] == "apology_shown"
+
+
+def test_a_phrase_with_an_unknown_outcome_is_refused_naming_the_phrase_and_the_value():
+    with pytest.raises(ValueError, match=r"'abuse'.*outcome.*'finished'"):
+        Phrase.from_dict({"id": "abuse", "title": "T", "text": "x", "outcome": "finished"})

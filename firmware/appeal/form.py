@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any
 
 from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
+from firmware.appeal.rows import form_rows
 from firmware.appeal.text import text
 from firmware.appeal.validation import (
     FIELD_LIMITS,
@@ -59,7 +60,6 @@ REQUIRED = ("full_name", "residence", "essence", "kind")
 VIA_NEEDS = {SendVia.SMS: "phone", SendVia.MESSENGER: "phone", SendVia.EMAIL: "email"}
 #: R22: how long a callback rings for a caller who needs more time, unless the unit says otherwise.
 DEFAULT_LONG_RING_S = 60
-OFFICE_FACTS = ("ramp", "wide_door", "lift")
 
 FORMAT_VERSION = 1
 
@@ -317,8 +317,8 @@ class AppealForm:
     def appeal(self) -> dict[str, Any]:
         """The appeal as the call record carries it (DESIGN.md, "The call record")."""
         v = self.values
-        body = self._entry(self.court_bodies, v["forward_to"])
-        office = self._entry(self.offices, v["accessible_office"])
+        body = self.entry(self.court_bodies, v["forward_to"])
+        office = self.entry(self.offices, v["accessible_office"])
         return {
             "full_name": v["full_name"],
             "residence": v["residence"],
@@ -333,75 +333,16 @@ class AppealForm:
         }
 
     @staticmethod
-    def _entry(entries: list[dict[str, Any]], entry_id: str | None) -> dict[str, Any] | None:
+    def entry(entries: list[dict[str, Any]], entry_id: str | None) -> dict[str, Any] | None:
         return next((e for e in entries if e.get("id") == entry_id), None) if entry_id is not None else None
 
     # ------------------------------------------------------------------ showing
-    def describe(self, name: str, value: Any) -> str:
-        """A field's value in words, as the screen shows it."""
-        if name == "kind":
-            return self._t(f"kind.{value}") if value else self._t("empty")
-        if name == "send_info_via":
-            return self._t(f"via.{value or 'none'}")
-        if name == "needs_more_time":
-            return self._t("yes" if value else "no")
-        if name == "forward_to":
-            if value is None:
-                return self._t("forward.none")
-            body = self._entry(self.court_bodies, value)
-            return body["name"] if body else str(value)
-        if name == "accessible_office":
-            if value is None:
-                return self._t("office.none")
-            office = self._entry(self.offices, value)
-            if office is None:
-                return str(value)
-            facts = [self._t(f"office.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
-            parts = [office["name"], ", ".join(facts) or self._t("office.no_facts"), office.get("address", "")]
-            return "; ".join(p for p in parts if p)
-        return value if value else self._t("empty")
-
-    def office_facts(self, office_id: str) -> str:
-        """An office's access facts in short words (``пандус двері ліфт``), for the label row."""
-        office = self._entry(self.offices, office_id) or {}
-        facts = [self._t(f"office.short.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
-        return " ".join(facts) or self._t("office.no_facts")
-
     def lines(self, cols: int, rows: int, show: Callable[[str], str] = str) -> list[str]:
         """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message.
 
         ``show`` turns text into what the glass shows (romanised on A00/A02 ROMs, maybe longer) before
         it is laid out."""
-        name = self.field
-        label = self.label(name)
-        if self.editor is not None:
-            tag, hint = self.editor.mode_tag, self._t("hint.text")
-            value = _chunks(show(self.editor.display()), cols)
-            tail = True  # keep the cursor in sight
-        elif self.choice is not None:
-            options = self.options(name)
-            tag, hint = f"{self.choice + 1}/{len(options)}", self._t("hint.choice")
-            value, tail = _wrap(show(self.describe(name, options[self.choice])), cols), False
-            if name == "accessible_office" and options[self.choice] is not None:
-                label = self.office_facts(options[self.choice])  # R24: what the caller asks about first
-        else:
-            tag, hint = f"{self.index + 1}/{len(FIELDS)}", self._t("hint.browse")
-            value, tail = _wrap(show(self.describe(name, self.values[name])), cols), False
-        label, hint = show(label), show(hint)
-        # the field's position is dropped before its name is cut; the typing mode is always shown
-        head = _label_row(label, tag, cols, keep_tag=self.editor is not None)
-        if rows <= 2:
-            if self.message:
-                out = _wrap(show(self.message), cols)[:rows]
-            else:
-                out = [head, *_pick(value, rows - 1, tail)] if rows == 2 else _pick(value, 1, tail)
-        else:
-            bottom = _wrap(show(self.message), cols)[: rows - 2] if self.message else [hint]
-            room = rows - 1 - len(bottom)
-            shown = _pick(value, room, tail)
-            out = [head, *shown, *[""] * (room - len(shown)), *bottom]
-        out = [row[:cols] for row in out]
-        return (out + [""] * rows)[:rows]
+        return form_rows(self, cols, rows, show)
 
     # ------------------------------------------------------------------ crash safety
     def to_dict(self) -> dict[str, Any]:
@@ -433,41 +374,3 @@ class AppealForm:
         form.message = data["message"]
         return form
 
-
-def _wrap(text_: str, cols: int) -> list[str]:
-    """Word-wrap for reading; words longer than a row are cut into row-sized pieces."""
-    rows: list[str] = []
-    for word in text_.split():
-        while len(word) > cols:
-            if rows and len(rows[-1]) < cols - 1:
-                room = cols - len(rows[-1]) - 1
-                rows[-1] += " " + word[:room]
-                word = word[room:]
-            else:
-                rows.append(word[:cols])
-                word = word[cols:]
-        if not word:
-            continue
-        if rows and len(rows[-1]) + 1 + len(word) <= cols:
-            rows[-1] += " " + word
-        else:
-            rows.append(word)
-    return rows or [""]
-
-
-def _chunks(text_: str, cols: int) -> list[str]:
-    """Hard wrap for typing: the text fills every cell, so each key moves the cursor by one."""
-    return [text_[i : i + cols] for i in range(0, len(text_), cols)] or [""]
-
-
-def _pick(rows: list[str], count: int, tail: bool) -> list[str]:
-    if count <= 0:
-        return []
-    return rows[-count:] if tail else rows[:count]
-
-
-def _label_row(label: str, tag: str, cols: int, keep_tag: bool) -> str:
-    room = cols - len(tag) - 1
-    if room < 1 or (len(label) > room and not keep_tag):
-        return label[:cols]
-    return f"{label[:room]:<{room}} {tag}"

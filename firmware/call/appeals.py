@@ -8,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from firmware.appeal import AppealForm
+from firmware.call.phase import Phase
 from firmware.call.state import CallHost, CallState, Scheduler
 from firmware.call.views import AppealView, ConfirmView, MessageView, View
 from firmware.clock import Clock
 from firmware.phrases import PhraseBank
-from firmware.vocabulary import CallPhase, Deliberate, FormAction, Outcome
+from firmware.vocabulary import CallEvent, Deliberate, FormAction, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class AppealDesk:
         call.appeal_form.language = call.language
         call.appeal_form.open()
         self._views().append(AppealView(call.appeal_form))
-        self.host.note("appeal_opened")
+        self.host.note(CallEvent.APPEAL_OPENED)
 
     def show(self, call: CallState) -> None:
         """Put the form (with what was typed) on top of the screen, where it was or at its first field."""
@@ -61,7 +62,7 @@ class AppealDesk:
         if result.action == FormAction.SAVED:
             assert result.appeal is not None
             self.save(call, result.appeal)
-        elif result.action == FormAction.CLOSED and call.phase == CallPhase.WRAP_UP:
+        elif result.action == FormAction.CLOSED and call.phase is Phase.WRAP_UP:
             # the caller is gone: the form closes only by saving, or by a confirmed discard
             self._views().append(ConfirmView(Deliberate.DISCARD_APPEAL))
         elif result.action == FormAction.CLOSED:
@@ -84,22 +85,22 @@ class AppealDesk:
             if call.outcome == Outcome.ANSWERED:
                 call.outcome = Outcome.OUTSIDE_COMPETENCE
         call.appeal = appeal
-        self.host.note("appeal_saved")
+        self.host.note(CallEvent.APPEAL_SAVED)
         self.host.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
         views = self._views()
         views[:] = [view for view in views if not isinstance(view, AppealView)]
         log.info("appeal saved in call %s", call.id)
-        if call.phase == CallPhase.WRAP_UP:
+        if call.phase is Phase.WRAP_UP:
             self.host.finish_call()  # the caller hung up before: now the record is written
         self._views().append(MessageView(self._bank().text("ui.saved")))
 
     def discard(self) -> None:
         """The operator confirmed throwing away the appeal typed in a call that has ended."""
         call = self.host.call
-        if call is None or call.phase != CallPhase.WRAP_UP:
+        if call is None or call.phase is not Phase.WRAP_UP:
             return
         call.appeal_form = None
-        self.host.note("appeal_discarded")
+        self.host.note(CallEvent.APPEAL_DISCARDED)
         views = self._views()
         views[:] = [view for view in views if not isinstance(view, AppealView)]
         self.host.finish_call()

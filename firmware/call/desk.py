@@ -16,7 +16,8 @@ from firmware.call.appeals import AppealDesk
 from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, build_record
 from firmware.call.hold import HoldTimer
 from firmware.call.line_rules import LineRules
-from firmware.call.operators import check_operator
+from firmware.call.operators import check_operator, operator_name
+from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
@@ -24,10 +25,11 @@ from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, S
 from firmware.clock import Clock
 from firmware.journal import Journal
 from firmware.leds import Leds
-from firmware.phrases import Phrase, PhraseBank
-from firmware.vocabulary import CallPhase, Deliberate, Language, OperatorCheck, Outcome, Verdict
+from firmware.phrases import Appendix, Phrase, PhraseBank
+from firmware.vocabulary import CallEvent, Deliberate, Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
+
 
 class Desk:
     """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
@@ -71,12 +73,12 @@ class Desk:
         return self.call.views if self.call is not None else self.idle_views
 
     def call_time(self) -> float:
-        return self.clock.monotonic() - self.call.started_mono if self.call else 0.0
+        return self.call.elapsed(self.clock.monotonic()) if self.call else 0.0
 
     def note(self, kind: str, **extra: Any) -> None:
-        """Add an event to the call's record (t: seconds since the call started)."""
+        """Add an event to the call in progress, if any."""
         if self.call is not None:
-            self.call.events.append({"t": round(self.call_time(), 2), "type": kind, **extra})
+            self.call.note(kind, self.clock.monotonic(), **extra)
 
     def record(self, call: CallState, ended_at: str | None) -> dict[str, Any]:
         return build_record(call, self.settings.unit_id, ended_at)
@@ -89,7 +91,7 @@ class Desk:
         panel = DraftPanel(
             appeal_form=call.appeal_form.to_dict() if call.appeal_form else None,
             appeal_open=any(isinstance(v, AppealView) for v in call.views),
-            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.hold_started is not None else None,
+            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.phase is Phase.ON_HOLD else None,
             call_time_s=round(self.call_time(), 2),
             cannot_hear_shown=call.cannot_hear_shown,
             caller_heard=call.caller_heard,
@@ -133,9 +135,9 @@ class Desk:
 
     def check_operator(self, number: int, pin: str | None) -> OperatorCheck:
         result = check_operator(self.settings.operators, number, pin)
-        if result == OperatorCheck.OK:
-            entry = next(op for op in self.settings.operators if op.get("number") == number)
-            self.sign_in(number, entry["name"])
+        name = operator_name(self.settings.operators, number)
+        if result == OperatorCheck.OK and name is not None:
+            self.sign_in(number, name)
         return result
 
     # ---------------------------------------------------------------- what the keys ask for
@@ -147,7 +149,7 @@ class Desk:
         call.language = call.language.next()
         if call.appeal_form is not None:  # the form's labels follow at once, not at the next key
             call.appeal_form.language = call.language
-        self.note("language", language=call.language)
+        self.note(CallEvent.LANGUAGE, language=call.language)
         self.persist_call()
 
     def carry_out(self, action: Deliberate, outcome: Outcome | None = None) -> None:
@@ -166,17 +168,19 @@ class Desk:
         if call is None:
             return
         call.outcome = outcome
-        self.note("outcome", outcome=outcome)
+        self.note(CallEvent.OUTCOME, outcome=outcome)
         self.push_view(MessageView(self.bank.text(f"ui.outcome_{outcome}_set")))
         self.persist_call()
 
     def show_phrase(self, phrase: Phrase) -> None:
-        """Reading a phrase is only reading: it is noted, and changes nothing about the call's outcome."""
-        extra = self.office_text() if phrase.id == "office" else ""
+        """The phrase full-screen, noted with what the bank says showing it adds (event, appendix).
+        Reading is only reading: a phrase's ``outcome`` or ``ends_call`` is offered as a confirmed entry
+        at the end of the phrase list, never taken from OK on the phrase (issue 13)."""
+        extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
         self.push_view(PhraseView(phrase, extra))
-        self.note("phrase_shown", phrase=phrase.id)
-        if phrase.id == "apology":
-            self.note("apology_shown")
+        self.note(CallEvent.PHRASE_SHOWN, phrase=phrase.id)
+        if phrase.event:
+            self.note(phrase.event)
         self.persist_call()
 
     def office_text(self) -> str:
@@ -193,12 +197,12 @@ class Desk:
         return "\n".join(parts)
 
     def end_for_abuse(self) -> None:
-        """R15: the operator ends the call after saying such language is inadmissible; logged."""
+        """R15: OK on a phrase that ends the call (such language is inadmissible); recorded as abuse."""
         call = self.call
         if call is None:
             return
         call.outcome = Outcome.ABUSE
-        self.note("abuse_ended")
+        self.note(CallEvent.ABUSE_ENDED)
         self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
         if self.appeals.unsaved(call):  # what was typed stays reachable (APPEAL)
             self.appeals.show(call)
@@ -208,18 +212,18 @@ class Desk:
     def call_over(self) -> bool:
         """The call ended for abuse or the handset is down: no hold, no new appeal."""
         call = self.call
-        return call is not None and (call.outcome == Outcome.ABUSE or call.phase == CallPhase.WRAP_UP)
+        return call is not None and (call.outcome == Outcome.ABUSE or call.phase is Phase.WRAP_UP)
 
     def start_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is not None or self.call_over:
+        if call is None or call.phase is Phase.ON_HOLD or self.call_over:
             return
         self.hold.start(call)
         self.persist_call()
 
     def end_hold(self) -> None:
         call = self.call
-        if call is None or call.hold_started is None:
+        if call is None or call.phase is not Phase.ON_HOLD:
             return
         self.hold.end(call)
         if self.line_verdict is not None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmware.appeal import AppealForm
+from firmware.call.phase import Phase
 from firmware.call.state import CallState
-from firmware.vocabulary import CallPhase, Greeting, Language, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Greeting, Language, Outcome, Verdict
 
 CALL_DRAFT = "call"
 
@@ -133,11 +134,11 @@ class CallDraft:
             callback_ring_s=r.get("callback_ring_s"),
             operator=self.operator,
             cannot_hear_shown=(panel.cannot_hear_shown if panel.cannot_hear_shown is not None
-                               else "cannot_hear_shown" in types),
-            caller_heard=panel.caller_heard if panel.caller_heard is not None else "caller_resumed" in types,
+                               else CallEvent.CANNOT_HEAR_SHOWN in types),
+            caller_heard=panel.caller_heard if panel.caller_heard is not None else CallEvent.CALLER_RESUMED in types,
             started_wall=panel.started_wall,
             ended_at=panel.hung_up_at,
-            phase=CallPhase.WRAP_UP if panel.hung_up_at else CallPhase.TALKING,
+            phase=Phase.WRAP_UP if panel.hung_up_at else Phase.TALKING,
         )
 
     def last_event_t(self) -> float:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+from firmware.call.phase import Phase
 from firmware.call.settings import HoldSettings
-from firmware.call.state import CallHost, CallState, Scheduler
-from firmware.clock import Clock
-from firmware.leds import Leds
-from firmware.vocabulary import Colour, Led
+from firmware.call.state import CallState, Room
+from firmware.vocabulary import CallEvent, Colour, Led
 
 
-class HoldTimer:
+class HoldTimer(Room):
     """Starts and ends holds of the host's call and moves the HOLD LED through its stages on the loop."""
-
-    def __init__(self, host: CallHost, clock: Clock, loop: Scheduler, leds: Leds) -> None:
-        self.host = host
-        self.clock = clock
-        self.loop = loop
-        self.leds = leds
 
     @property
     def settings(self) -> HoldSettings:
@@ -32,20 +25,27 @@ class HoldTimer:
         return self.elapsed() >= self.settings.limit_s
 
     def start(self, call: CallState) -> None:
-        call.hold_started = self.clock.monotonic()
-        self.host.note("hold_start")
+        self.resume(call, self.clock.monotonic())
+        self.host.note(CallEvent.HOLD_START)
         if call.countdown_end is not None:  # on hold nobody tries to reach the caller
             call.countdown_end = None
-            self.host.note("countdown_cancelled", verdict="hold")
+            self.host.note(CallEvent.COUNTDOWN_CANCELLED, verdict="hold")
         call.silent_since = None
         self.show(call)
+
+    @staticmethod
+    def resume(call: CallState, started: float) -> None:
+        """The call is on hold since ``started`` (monotonic): a new hold, or one running through a restart."""
+        call.enter(Phase.ON_HOLD)
+        call.hold_started = started
 
     def end(self, call: CallState) -> None:
         spell = self.elapsed()
         call.hold_total_s += spell
         call.hold_max_s = max(call.hold_max_s, spell)
+        call.enter(Phase.TALKING)
         call.hold_started = None
-        self.host.note("hold_end", duration_s=round(spell, 1))
+        self.host.note(CallEvent.HOLD_END, duration_s=round(spell, 1))
         self.leds.set(Led.HOLD, Colour.OFF)
 
     def show(self, call: CallState) -> None:
@@ -62,9 +62,9 @@ class HoldTimer:
 
     def _stage(self, call_id: str, started: float | None, colour: Colour) -> None:
         call = self.host.call
-        if call is None or call.id != call_id or call.hold_started != started:
+        if call is None or call.id != call_id or call.phase is not Phase.ON_HOLD or call.hold_started != started:
             return  # that hold is over
         self.leds.set(Led.HOLD, colour, blink=colour == Colour.RED)
         if colour == Colour.RED:
-            self.host.note("hold_limit")
+            self.host.note(CallEvent.HOLD_LIMIT)
         self.host.refresh()

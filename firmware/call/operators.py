@@ -16,6 +16,12 @@ def find_operator(roster: Iterable[Mapping[str, Any]], number: int) -> Mapping[s
     return next((op for op in roster if op.get("number") == number), None)
 
 
+def operator_name(roster: Iterable[Mapping[str, Any]], number: int) -> str | None:
+    """The roster's name for operator ``number``, or None when the roster does not know them."""
+    entry = find_operator(roster, number)
+    return None if entry is None else str(entry["name"])
+
+
 def check_operator(roster: Iterable[Mapping[str, Any]], number: int, pin: str | None) -> OperatorCheck:
     """Whether operator ``number`` may sign in with ``pin`` (None: not asked for yet)."""
     entry = find_operator(roster, number)

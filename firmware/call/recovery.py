@@ -27,11 +27,14 @@ from typing import Any
 
 from firmware.appeal import AppealForm
 from firmware.call.draft import CALL_DRAFT, CallDraft
+from firmware.call.hold import HoldTimer
+from firmware.call.operators import operator_name
+from firmware.call.phase import Phase
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
-from firmware.call.views import SCRIPT_STEPS, HomeView, MessageView, ScriptView, View
+from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
 from firmware.clock import Clock
-from firmware.vocabulary import CallPhase
+from firmware.vocabulary import CallEvent
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,7 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     down the call is over (``ended_at`` is when it went down, if the unit saw it, else the restart)
     and the form waits to be saved or discarded, as at any hang-up.
     """
-    desk = unit.desk
-    if desk.call is not None:
+    if unit.call is not None:
         return Recovery.BUSY
     try:
         draft = CallDraft.from_dict(data)
@@ -78,31 +80,28 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     _restore_operator(unit, draft.operator)
     unit.off_hook = off_hook
     open_hold_t = _open_hold_start(call.events)
-    desk.call = call  # from here on the desk's note() and call_time() work on the restored call
-    desk.note("unit_restarted", off_hook=off_hook)
+    call.note(CallEvent.UNIT_RESTARTED, unit.clock.monotonic(), off_hook=off_hook)
     pending = draft.appeal_pending and _restore_appeal_form(unit, draft, call)
-    if call.phase == CallPhase.WRAP_UP:  # hung up before the cut, the form still open
-        if not pending:
+    if call.phase is Phase.WRAP_UP:  # hung up before the cut, the form still open
+        if pending:
+            _show_form(call)
+        unit.adopt_call(call, off_hook)
+        if not pending:  # nothing left to finish: the record is written now
             unit.finish_call()
             unit.refresh()
             return Recovery.ENDED
-        desk.appeals.show(call)
-        unit.resume_call(call)
         log.info("call %s: its appeal form is back after a restart", call.id)
         return Recovery.RESUMED
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
-        call.hold_started = call.started_mono + open_hold_t
+        HoldTimer.resume(call, call.started_mono + open_hold_t)
     call.views[:] = restore_views(unit, draft, call)
     if pending or (call.appeal_form is not None and draft.panel.appeal_open):
-        desk.appeals.show(call)
-    if not off_hook:
-        unit.end_call()  # closes the hold, settles the outcome; saves, or keeps the typed form open
-        if desk.call is None:
-            unit.refresh()
-            log.info("call %s saved after restart (handset on-hook)", call.id)
-            return Recovery.ENDED
-    unit.resume_call(call)
+        _show_form(call)
+    unit.adopt_call(call, off_hook)
+    if unit.call is None or unit.call.id != call.id:
+        log.info("call %s saved after restart (handset on-hook)", call.id)
+        return Recovery.ENDED
     log.info("call %s resumed after restart (handset %s)", call.id, "off-hook" if off_hook else "on-hook")
     return Recovery.RESUMED
 
@@ -133,13 +132,13 @@ def restore_views(unit: Unit, draft: CallDraft, call: CallState) -> list[View]:
     message again.
     """
     types = [e.get("type") for e in call.events]
-    if "abuse_ended" in types:
+    if CallEvent.ABUSE_ENDED in types:
         return [MessageView(unit.desk.banks[call.language].text("ui.abuse_ended"))]
     if draft.screen.home:
         return [HomeView()]
     step = draft.screen.script_step
     if step is None:
-        step = max((i for i, name in enumerate(SCRIPT_STEPS) if f"{name}_shown" in types), default=0)
+        step = max((i for i, shown in enumerate(STEP_SHOWN) if shown in types), default=0)
     return [ScriptView(min(max(step, 0), len(SCRIPT_STEPS) - 1))]
 
 
@@ -156,13 +155,20 @@ def _restore_appeal_form(unit: Unit, draft: CallDraft, call: CallState) -> bool:
     return unit.desk.appeals.unsaved(call)
 
 
+def _show_form(call: CallState) -> None:
+    """The appeal form on top of the restored call's screens."""
+    assert call.appeal_form is not None
+    call.views[:] = [v for v in call.views if not isinstance(v, AppealView)]
+    call.views.append(AppealView(call.appeal_form))
+
+
 def _open_hold_start(events: list[dict[str, Any]]) -> float | None:
     """The call time of a hold_start with no hold_end after it (the caller was on hold), or None."""
     started = None
     for e in events:
-        if e.get("type") == "hold_start":
+        if e.get("type") == CallEvent.HOLD_START:
             started = float(e.get("t", 0.0))
-        elif e.get("type") == "hold_end":
+        elif e.get("type") == CallEvent.HOLD_END:
             started = None
     return started
 
@@ -171,6 +177,6 @@ def _restore_operator(unit: Unit, number: int | None) -> None:
     """A crash does not sign the operator out: sign the draft's operator in again if nobody is."""
     if unit.operator is not None or number is None:
         return
-    entry = next((op for op in unit.roster() if op.get("number") == number), None)
-    if entry is not None:
-        unit.sign_in(number, entry["name"])
+    name = operator_name(unit.roster(), number)
+    if name is not None:
+        unit.sign_in(number, name)

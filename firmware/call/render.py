@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from firmware.call.desk import Desk
+from firmware.call.phase import Phase
 from firmware.call.views import AppealView, HomeView, ScriptView
 from firmware.deadline import forward_deadline
 from firmware.timefmt import mmss
-from firmware.vocabulary import CallPhase
 
 #: The call's own screens, which R16's countdown, R18's limit and R21's silence may take over.
 BASE_VIEWS = (ScriptView, HomeView)
@@ -25,19 +25,21 @@ def render(desk: Desk) -> list[str]:
         return idle_screen(desk)
     bank = desk.bank
     view = call.views[-1]
-    talking = call.phase == CallPhase.TALKING
-    if talking and call.cannot_hear_shown and call.line.cannot_hear and isinstance(view, BASE_VIEWS):
-        return screen.page(screen.wrap(bank.text("script.cannot_hear")))
+    phase = call.phase
+    base = isinstance(view, BASE_VIEWS)
     # what the line, the hold or a silent caller demand takes the body only on the call's own screens:
-    # a list, a phrase, a question or the appeal form stays readable, the status row tells the rest
+    # a list, a phrase, a question or the appeal form stays readable, the status row tells the rest.
+    # R16's phrase wins even over the hold screen once it has been shown and the line is still bad.
+    if base and (phase is Phase.CANNOT_HEAR
+                 or (phase is Phase.ON_HOLD and call.cannot_hear_shown and call.line.cannot_hear)):
+        return screen.page(screen.wrap(bank.text("script.cannot_hear")))
     body: list[str] | None = None
-    if talking and isinstance(view, BASE_VIEWS):
-        if call.countdown_end is not None:
-            body = screen.wrap(f"{bank.text('ui.countdown')}: {desk.line.countdown_left(call):2d} с")
-        elif call.hold_started is not None and desk.hold.over_limit():
-            body = screen.wrap(bank.text("ui.hold_over"))
-        elif call.hold_started is None and desk.line.silence_worth_noting(call):
-            body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
+    if base and phase is Phase.COUNTDOWN:
+        body = screen.wrap(f"{bank.text('ui.countdown')}: {desk.line.countdown_left(call):2d} с")
+    elif base and phase is Phase.ON_HOLD and desk.hold.over_limit():
+        body = screen.wrap(bank.text("ui.hold_over"))
+    elif base and desk.line.silence_worth_noting(call):
+        body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
     footer = view.footer(desk)
     if body is None and footer is not None:
         return screen.compose(view.lines(desk), lambda: screen.row(footer), keep_status=True)
@@ -56,12 +58,12 @@ def status_line(desk: Desk) -> str:
     assert call is not None
     bank, row = desk.bank, desk.screen.row
     t = mmss(desk.call_time())
-    if call.phase == CallPhase.WRAP_UP:
+    if call.phase is Phase.WRAP_UP:
         return row(f"{t} {bank.text('ui.call_ended')}", bank.text("ui.call_ended"))
-    if call.hold_started is not None:
+    if call.phase is Phase.ON_HOLD:
         held = mmss(desk.hold.elapsed())
         return row(f"{bank.text('ui.hold_on')} {held}", f"HOLD {held}")
-    if call.countdown_end is not None:
+    if call.phase is Phase.COUNTDOWN:
         left = desk.line.countdown_left(call)
         return row(f"{t} {bank.text('ui.contact')} {left} с", f"{t} {bank.text('ui.contact')} {left}с", f"{t} {left}с")
     state = bank.text(f"ui.line_{call.line}")

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from firmware.call.desk import Desk
+from firmware.call.phase import Phase
 from firmware.call.render import render
 from firmware.call.screen import AUTO_PAGE_S
 from firmware.call.settings import CallSettings
@@ -25,25 +26,17 @@ from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
 from firmware.clock import Clock
 from firmware.config import merge
+from firmware.display import TextDisplay
 from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import greeting_for
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.phrases import PhraseBank, load_all
-from firmware.vocabulary import CallPhase, Colour, Key, Language, Led, Verdict
+from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
 
 log = logging.getLogger(__name__)
 
 PURGE_PERIOD_S = 3600.0
-
-
-class TextDisplay(Protocol):
-    """What the core needs of the LCD: its size, and showing rows of text."""
-
-    cols: int
-    rows: int
-
-    def show(self, rows: list[str]) -> None: ...
 
 
 class Unit:
@@ -156,7 +149,7 @@ class Unit:
     def on_hook(self, off_hook: bool) -> None:
         self.off_hook = off_hook
         call = self.desk.call
-        if call is not None and call.phase == CallPhase.WRAP_UP:
+        if call is not None and call.phase is Phase.WRAP_UP:
             return  # the appeal form stays until saved or discarded; a call picked up meanwhile starts then
         if off_hook == (call is not None):
             return
@@ -181,23 +174,33 @@ class Unit:
         desk.call.views.append(ScriptView())
         if desk.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
             desk.call.views.append(SignInView())
-        desk.note("greeting_shown", greeting=greeting)
+        desk.note(CallEvent.GREETING_SHOWN, greeting=greeting)
         if not self.clock.trusted:
-            desk.note("clock_untrusted")
+            desk.note(CallEvent.CLOCK_UNTRUSTED)
         self.leds.set(Led.LINE, Colour.GREEN)
         self._tick = self.loop.call_every(1.0, self._call_tick)
         desk.persist_call()
         if self.on_call:
             self.on_call(True)
 
-    def resume_call(self, call: CallState) -> None:
-        """Back into a call after a restart (crash recovery): ticks, LEDs, hold stages, the line."""
+    def adopt_call(self, call: CallState, off_hook: bool) -> None:
+        """A call restored after a restart (:mod:`firmware.call.recovery`): with the handset still
+        off-hook, back into it (ticks, LEDs, hold stages); on-hook, it ended while the unit was down and
+        is saved now, unless an appeal was being typed: then, as at any hang-up, the form stays open
+        (wrap-up). A call already in its wrap-up at the cut goes on there whatever the hook."""
         desk = self.desk
+        assert desk.call is None
         desk.call = call
+        self.off_hook = off_hook
+        if not off_hook and call.phase is not Phase.WRAP_UP:
+            self.end_call()  # closes the hold, settles the outcome; saves, or keeps the typed form open
+            if desk.call is None:
+                self.refresh()
+                return
         self._tick = self.loop.call_every(1.0, self._call_tick)
-        if call.phase == CallPhase.TALKING:
+        if call.phase is not Phase.WRAP_UP:
             self.leds.set(Led.LINE, call.line.colour)
-            if call.hold_started is not None:
+            if call.phase is Phase.ON_HOLD:
                 desk.hold.show(call)
             if self.on_call:
                 self.on_call(True)
@@ -209,13 +212,13 @@ class Unit:
         the form stays on screen (wrap-up) and the record waits until the form is saved or discarded."""
         desk = self.desk
         call = desk.call
-        if call is None or call.phase == CallPhase.WRAP_UP:
+        if call is None or call.phase is Phase.WRAP_UP:
             return
-        if call.hold_started is not None:
+        if call.phase is Phase.ON_HOLD:
             desk.end_hold()
         call.ended_at = ended_at or self.clock.now().isoformat(timespec="seconds")
         desk.line.settle_outcome(call)  # how the call ended, read before the line state is let go
-        desk.note("call_end")
+        desk.note(CallEvent.CALL_END)
         call.countdown_end = None
         call.silent_since = None
         desk.line_verdict = None
@@ -224,8 +227,8 @@ class Unit:
         if self.on_call:
             self.on_call(False)
         if desk.appeals.unsaved(call):
-            call.phase = CallPhase.WRAP_UP
-            desk.note("appeal_pending")
+            call.enter(Phase.WRAP_UP)
+            desk.note(CallEvent.APPEAL_PENDING)
             desk.appeals.show(call)
             desk.persist_call()
             log.info("call %s ended with an appeal being typed: the form stays open", call.id)
@@ -259,13 +262,13 @@ class Unit:
         if call is None:
             self.on_idle_key(key)
             return
-        if call.phase == CallPhase.WRAP_UP:
+        if call.phase is Phase.WRAP_UP:
             if call.views and call.views[-1].on_key(desk, key):
                 return
             if key == Key.APPEAL:
                 desk.open_appeal()
             return  # the caller is gone: no hold, no language switch
-        if key == Key.HOLD and call.hold_started is not None:
+        if key == Key.HOLD and call.phase is Phase.ON_HOLD:
             desk.end_hold()
             return
         if call.views and call.views[-1].on_key(desk, key):
@@ -291,7 +294,7 @@ class Unit:
 
     def on_line(self, verdict: Verdict) -> None:
         call = self.desk.call
-        if call is not None and call.phase == CallPhase.WRAP_UP:
+        if call is not None and call.phase is Phase.WRAP_UP:
             return
         self.desk.line_verdict = verdict
         if call is not None:

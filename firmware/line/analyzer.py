@@ -115,7 +115,12 @@ _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
 class LineAnalyzer:
-    """Streaming line analyzer; feed it chunks of any length, read `LineReport`s and `verdict`."""
+    """Streaming line analyzer; feed it chunks of any length, read `LineReport`s and `verdict`.
+
+    Longer than 300 lines on purpose: its 13 methods are the stages of one per-block pipeline
+    (frame features, block statistics, raw verdict, hysteresis) that share the rolling buffers and
+    counters of the last 2 s; split apart they would pass all of that state between them.
+    """
 
     def __init__(self, sample_rate: int = 8000) -> None:
         if sample_rate not in (8000, 16000):

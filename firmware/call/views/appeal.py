@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.appeal import AppealForm
 from firmware.call.views.base import View
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
+from firmware.call.views.host import ViewHost
 
 
 class AppealView(View):

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from firmware.call.views.host import ViewHost
 from firmware.lcd import paginate
 from firmware.vocabulary import Key
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 
 class View:

@@ -3,13 +3,9 @@ deliberate action (ending for abuse, marking an outcome, discarding an appeal) a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import PagedView, View
+from firmware.call.views.host import ViewHost
 from firmware.vocabulary import Deliberate, Key, Outcome
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 
 class MessageView(PagedView):

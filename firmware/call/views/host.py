@@ -1,19 +1,16 @@
 """What a view may ask of the desk it is shown on: a small protocol, so views never depend on the unit.
 
-The unit's :class:`firmware.call.desk.Desk` implements it; a test can implement it with a few lines.
+The unit's :class:`firmware.call.desk.Desk` implements it; views import nothing of the call layer but this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from firmware.appeal import AppealForm
 from firmware.phrases import Phrase, PhraseBank
 from firmware.vocabulary import Deliberate, Greeting, Language, OperatorCheck, Outcome, Verdict
-
-if TYPE_CHECKING:
-    from firmware.appeal import AppealForm
-    from firmware.call.views.base import View
 
 
 class Canvas(Protocol):
@@ -46,6 +43,17 @@ class OperatorFacts(Protocol):
     name: str
 
 
+class Shown(Protocol):
+    """A view as the desk stacks it (:class:`firmware.call.views.base.View` is the one implementation)."""
+
+    @property
+    def fullscreen(self) -> bool: ...
+
+    def lines(self, host: ViewHost) -> list[str]: ...
+
+    def on_key(self, host: ViewHost, key: str) -> bool: ...
+
+
 class ViewHost(Protocol):
     """The desk as the views see it: what to draw with, what is going on, and what keys may ask for."""
 
@@ -66,11 +74,11 @@ class ViewHost(Protocol):
 
     def note(self, kind: str, **extra: object) -> None: ...
 
-    def push_view(self, view: View) -> None: ...
+    def push_view(self, view: Shown) -> None: ...
 
     def pop_view(self) -> None: ...
 
-    def replace_view(self, view: View) -> None: ...
+    def replace_view(self, view: Shown) -> None: ...
 
     def switch_language(self) -> None: ...
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import PagedView, View
 from firmware.call.views.dialogs import ConfirmView
+from firmware.call.views.host import ViewHost
 from firmware.phrases import Phrase
 from firmware.vocabulary import Deliberate, Key, Outcome
 
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
+#: Outcomes the operator can always mark from the phrase list (R17 transfer, R21 callback); a phrase
+#: bank adds the ones its phrases name (``outcome``, ``ends_call``). Each asks for a confirmation:
+#: reading a phrase never marks anything.
+OUTCOME_ENTRIES = (Outcome.CALLBACK, Outcome.TRANSFER)
 
-#: Outcomes the operator records from the phrase list, each after a confirmation (the others follow
-#: from what happened). Reading a phrase never marks anything.
-OUTCOME_ENTRIES = (Outcome.OUTSIDE_COMPETENCE, Outcome.CALLBACK, Outcome.TRANSFER, Outcome.ABUSE)
+
+def outcome_entries(phrases: tuple[Phrase, ...]) -> list[Outcome]:
+    """The list's closing entries: what the bank's phrases name (R7 outside competence), callback and
+    transfer, and ending the call for abuse when a phrase says it may end the call (R15)."""
+    named = [p.outcome for p in phrases if p.outcome is not None]
+    out = [*dict.fromkeys([*named, *OUTCOME_ENTRIES])]
+    if any(p.ends_call for p in phrases):
+        out.append(Outcome.ABUSE)
+    return out
 
 
 class PhraseListView(View):
@@ -29,7 +36,7 @@ class PhraseListView(View):
         self.index = 1  # start on the first phrase; entry 0 is the language switch
 
     def entries(self, host: ViewHost) -> list[Phrase | Outcome | None]:
-        return [None, *host.bank.phrases, *OUTCOME_ENTRIES]
+        return [None, *host.bank.phrases, *outcome_entries(host.bank.phrases)]
 
     def lines(self, host: ViewHost) -> list[str]:
         entries = self.entries(host)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import View
+from firmware.call.views.host import ViewHost
 from firmware.call.views.phrases import PhraseListView
-from firmware.vocabulary import Greeting, Key, Verdict
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
+from firmware.vocabulary import CallEvent, Greeting, Key, Verdict
 
 SCRIPT_STEPS = ("greeting", "address", "help")
+#: The record's event for each step of the script, when it is shown.
+STEP_SHOWN = (CallEvent.GREETING_SHOWN, CallEvent.ADDRESS_SHOWN, CallEvent.HELP_SHOWN)
 
 
 class ScriptView(View):
@@ -41,7 +39,7 @@ class ScriptView(View):
         if key == Key.OK:
             if self.step + 1 < len(SCRIPT_STEPS):
                 self.step += 1
-                host.note(f"{SCRIPT_STEPS[self.step]}_shown")
+                host.note(STEP_SHOWN[self.step])
             else:
                 host.replace_view(HomeView())
             return True

@@ -7,13 +7,9 @@ roster comes from the configuration (and, later, the central server); PINs are k
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from firmware.call.views.base import View
+from firmware.call.views.host import ViewHost
 from firmware.vocabulary import Key, OperatorCheck, SignInStage
-
-if TYPE_CHECKING:
-    from firmware.call.views.host import ViewHost
 
 MAX_NUMBER_DIGITS = 4
 MAX_PIN_DIGITS = 8
