@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from firmware.deadline import day_end
+from firmware.deadline import ForwardRule, day_end
 from firmware.vocabulary import AppealKind, Greeting, Outcome, SendVia, Verdict
 
 GREETINGS: tuple[str, ...] = tuple(Greeting)
@@ -131,16 +131,35 @@ def validate_record(record: Any) -> dict[str, Any]:
             raise RecordError(f"events[{i}]", "must be an object with t and type")
     if record.get("appeal") is not None:
         validate_appeal(record["appeal"])
+        check_forward_due(record["appeal"], started)
     if record_id != raw_id:
         record = {**record, "id": record_id}
     return record
 
 
-def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
-    """R11: an appeal forwarded elsewhere is due the same local day as the call ended.
+def check_forward_due(appeal: Mapping[str, Any], started: datetime) -> None:
+    """R11: the unit stamps ``forward_due`` by the shared rule (:mod:`firmware.deadline`); the server
+    keeps it, but refuses one it cannot read, one before the call began (never in the past) or one
+    later than the rule allows."""
+    due_text = appeal.get("forward_due")
+    if due_text is None:
+        return
+    due = parse_timestamp("appeal.forward_due", due_text)
+    problem = ForwardRule().check(started, due)
+    if problem:
+        raise RecordError("appeal.forward_due", problem)
 
-    Returns the due date and the instant the deadline passes (midnight after it, in the record's own
-    offset: the unit's local time is what the operator and the caller agreed on).
+
+def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
+    """R11: when an appeal forwarded elsewhere is due: the unit's ``forward_due`` (the shared rule:
+    the cut-off of the day it was registered, or of the next working day), or, from a unit that did
+    not say, midnight after the day the call ended (in the record's own offset).
+
+    Returns the due date and the instant the deadline passes.
     """
+    due = (record.get("appeal") or {}).get("forward_due")
+    if due:
+        due_at = datetime.fromisoformat(due)
+        return due_at.date(), due_at
     ended = datetime.fromisoformat(record["ended_at"])
     return ended.date(), day_end(ended)
