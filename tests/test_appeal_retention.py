@@ -20,10 +20,11 @@ def tap(sim, key: str) -> None:
 
 
 def register_appeal(sim, name_digits: str) -> None:
-    """An appeal typed on the panel: digits mode keeps it quick (no multi-tap waits)."""
+    """An appeal typed on the panel: a letter (a name needs one), then digits mode keeps it quick (no
+    multi-tap waits): full name «А<digits>», residence «И7»."""
     sim.hook(off=True)
     sim.advance(1)
-    keys = ["APPEAL", "OK", "#", *name_digits, "OK", "DOWN", "OK", "#", "7", "OK", "DOWN",
+    keys = ["APPEAL", "OK", "2", "#", *name_digits, "OK", "DOWN", "OK", "4", "#", "7", "OK", "DOWN",
             "OK", "#", "5", "OK", "DOWN", "OK", "DOWN", "OK", "DOWN", "OK", *"0671234567", "OK", "APPEAL"]
     for key in keys:
         tap(sim, key)
@@ -43,11 +44,11 @@ def test_personal_data_is_purged_30_days_after_the_server_confirmed_it_and_never
     sim.sync.stop()  # a month of retries would only slow the test down
     sim.advance(29 * DAY)
     names = {r["appeal"]["full_name"] for r in sim.journal.all()}
-    assert names == {"111", "222"}  # 29 days: nothing purged yet
+    assert names == {"А111", "А222"}  # 29 days: nothing purged yet
     sim.advance(2 * DAY)
     records = sim.journal.all()
     appeals = [r["appeal"] for r in records]
-    assert {a["full_name"] for a in appeals} == {None, "222"}  # the confirmed one is purged
+    assert {a["full_name"] for a in appeals} == {None, "А222"}  # the confirmed one is purged
     purged = next(a for a in appeals if a["full_name"] is None)
     assert purged["phone"] is None and purged["residence"] is None and purged["kind"] == "proposal"
     assert len(records) == 2 and all(r["outcome"] == "answered" for r in records)  # the records stay

@@ -81,7 +81,8 @@ def idle_lines(desk: Desk) -> list[str]:
     bank, clock, wrap = desk.bank, desk.clock, desk.screen.wrap
     lines = []
     if desk.operator:
-        lines += wrap(bank.text("script.intro", number=desk.operator.number, name=desk.operator.name).strip())
+        lines += wrap(bank.text("script.intro", number=desk.operator.number, name="").strip())
+        lines += wrap(desk.operator.name)  # a row of its own: a name is not split after «№ 7»
     else:
         lines += wrap(bank.text("ui.signed_out"))
     if not clock.trusted:
