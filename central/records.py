@@ -1,4 +1,4 @@
-"""Validation of call records as the units send them (DESIGN.md, "The call record").
+"""Validation of call records as the units send them (docs/record.md).
 
 The server checks the shape a unit promises; it does not second-guess the content. Unknown keys are
 kept (a newer unit may send more than this server knows), known keys must have the documented types.

@@ -41,6 +41,7 @@ from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
 from firmware.timefmt import mmss
+from firmware.version import package_version
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,7 @@ class ConsoleBackend:
         unit, clock = self.unit, self.clock
         st = clock.status()
         out = {
-            "version": _version(),
+            "version": package_version(),
             "uptime": _fmt_age(clock.monotonic() - self.started),
             "clock": f"{st.now.isoformat(timespec='seconds')} {'trusted' if st.trusted else 'NOT trusted'}"
                      f" (source: {st.source})",
@@ -609,15 +610,6 @@ class ConsoleBackend:
             self._restart()
         else:  # the daemon returns from run_forever; systemd (Restart=always) starts it again
             self.loop.stop()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deskunit")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 # ---------------------------------------------------------------- wiring

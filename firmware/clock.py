@@ -67,6 +67,11 @@ class Clock:
     def status(self) -> ClockStatus:
         return ClockStatus(self.now(), self.trusted, self.source)
 
+    def real_seconds(self, seconds: float) -> float:
+        """How long ``seconds`` of this clock take on the machine's own clock (a simulator may run
+        faster); the real-time loop waits that long for its next timer."""
+        return seconds
+
 
 class VirtualClock(Clock):
     """A clock that moves only when :meth:`advance` is called: deterministic and instant.

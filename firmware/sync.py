@@ -50,6 +50,7 @@ from firmware.deadline import forward_deadline
 from firmware.events import Call
 from firmware.journal import Journal
 from firmware.phrases import LANGUAGES, phrase_behaviour_problems
+from firmware.version import user_agent
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ class SyncClient:
 
         Every request the worker makes is safe to repeat (reads, and idempotent record posts).
         """
-        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
+        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "User-Agent": user_agent(),
+                **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

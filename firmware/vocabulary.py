@@ -200,6 +200,7 @@ class ClockSource(StrEnum):
     SERVER = "server"
     TECHNICIAN = "technician"
     SCENARIO = "scenario"
+    PANEL = "panel"  # the simulator's browser panel (hwsim.clock.SimClock)
     NONE = "none"
 
 

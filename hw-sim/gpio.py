@@ -129,13 +129,17 @@ class SimBoard:
         return COLOUR_OF.get(levels, "mixed")
 
     def led_value(self, name: str, window_s: float = 1.2) -> str:
-        """What a person sees: a colour, or ``colour-blink`` if it went on and off just now."""
+        """What a person sees: a colour, or ``colour-blink`` when it went on and off repeatedly just now.
+
+        ``seen`` starts with the colour the LED had as the window opened (its first log entry is a
+        reading, not a change), so an LED that was off and has just come on is one change: steady.
+        """
         now = self.clock.monotonic()
         current = self.led_colour(name)
         recent = [c for t, n, c in self.led_log if n == name and t >= now - window_s]
         earlier = [c for t, n, c in self.led_log if n == name and t < now - window_s]
         seen = ([earlier[-1]] if earlier else []) + recent
         lit = {c for c in seen if c != "off"}
-        if len(recent) >= 2 and "off" in seen and len(lit) == 1:
+        if len(seen) >= 3 and "off" in seen and len(lit) == 1:  # at least two changes: on-off-on, off-on-off
             return f"{lit.pop()}-blink"
         return current

@@ -28,6 +28,9 @@ from hwsim.lcd import simulated_display
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
+#: The technician PIN of ``deskunit run --sim`` when the configuration sets none (shown on its panel).
+SIM_TECHNICIAN_PIN = "2580"
+MAX_AUDIO_BEHIND_S = 2.0  # after a stall, the line does not replay what it missed
 
 
 class ObservedDisplay:
@@ -61,6 +64,7 @@ class SimUnit:
         self.before_advance: list[Callable[[], None]] = []
         self.server_up = True
         self.central: Any = None
+        self.technician_pin: str | None = None  # the console's PIN, when the simulator chose it
         self._tmp = tmp
         self._stop = threading.Event()
         self._audio_thread: threading.Thread | None = None
@@ -141,9 +145,13 @@ class SimUnit:
         self._audio_thread.start()
 
     def _audio_realtime(self) -> None:
+        """The caller's audio at the unit clock's pace (a simulator clock may run faster than real)."""
         next_t = time.monotonic()
+        fed_to = self.clock.monotonic()
         while not self._stop.is_set():
-            self.feed_audio(AUDIO_STEP_S)
+            now = self.clock.monotonic()
+            self.feed_audio(min(now - fed_to, MAX_AUDIO_BEHIND_S))
+            fed_to = now
             next_t += AUDIO_STEP_S
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 

@@ -90,7 +90,8 @@ def _corpus_tools_missing() -> str | None:
         if importlib.util.find_spec(mod) is None:
             return f"python package {mod} not installed"
     if not (LINEBENCH / "make_corpus.py").exists():
-        return f"linebench not found at {LINEBENCH}"
+        return (f"{LINEBENCH} is not beside the repository: this test scores with the project's shared "
+                f"line benchmark and runs only when ../shared is present")
     return None
 
 

@@ -1,6 +1,6 @@
 """The appeal form on the panel (R9, R11, R22, R24, R25): a state machine driven by key names.
 
-DESIGN.md, "The appeal form on the panel": fields in a fixed order, UP/DOWN between them, OK to
+docs/rules.md, "The appeal form": fields in a fixed order, UP/DOWN between them, OK to
 edit and OK to confirm, BACK to leave a field unchanged, multi-tap letters in the call's language,
 digits only for the phone, UP/DOWN to cycle a choice, APPEAL to save. The form holds no clock, does
 no I/O and draws plain Unicode rows for any ``cols`` x ``rows`` LCD; the unit feeds it keys with
@@ -37,7 +37,7 @@ from firmware.appeal.validation import (
 )
 from firmware.vocabulary import AppealKind, FormAction, SendVia
 
-#: Field order on the panel. The first nine are DESIGN.md's; ``needs_more_time`` (R22) closes the form.
+#: Field order on the panel. The first nine are the record's appeal keys; ``needs_more_time`` (R22) closes it.
 FIELDS = (
     "full_name",
     "residence",
@@ -315,7 +315,7 @@ class AppealForm:
         return FormResult(FormAction.SAVED, appeal=self.appeal())
 
     def appeal(self) -> dict[str, Any]:
-        """The appeal as the call record carries it (DESIGN.md, "The call record")."""
+        """The appeal as the call record carries it (docs/record.md)."""
         v = self.values
         body = self.entry(self.court_bodies, v["forward_to"])
         office = self.entry(self.offices, v["accessible_office"])
