@@ -42,7 +42,7 @@ def render(desk: Desk) -> list[str]:
         body = screen.wrap(bank.text("ui.silent_callback" if desk.line.callback_due(call) else "ui.silent"))
     footer = view.footer(desk)
     if body is None and footer is not None:
-        return screen.compose(view.lines(desk), lambda: screen.row(footer), keep_status=True)
+        return screen.compose(view.lines(desk), lambda: screen.row(*footer), keep_status=True)
     if body is None:
         if view.fullscreen or (rows <= 2 and isinstance(view, AppealView)):
             return screen.page(view.lines(desk))
@@ -81,8 +81,15 @@ def idle_lines(desk: Desk) -> list[str]:
     bank, clock, wrap = desk.bank, desk.clock, desk.screen.wrap
     lines = []
     if desk.operator:
-        lines += wrap(bank.text("script.intro", number=desk.operator.number, name="").strip())
-        lines += wrap(desk.operator.name)  # a row of its own: a name is not split after «№ 7»
+        number, name = desk.operator.number, desk.operator.name
+        short = desk.screen.line(f"№{number} {name}")
+        if desk.screen.rows <= 2 and len(short) <= desk.screen.cols:
+            lines.append(short)  # 16x2: number and name on one row when they fit, above the clock
+        elif desk.screen.rows <= 2:
+            lines += wrap(name) + wrap(bank.text("script.intro", number=number, name="").strip())  # the name first
+        else:
+            lines += wrap(bank.text("script.intro", number=number, name="").strip())
+            lines += wrap(name)  # a row of its own: a name is not split after «№ 7»
     else:
         lines += wrap(bank.text("ui.signed_out"))
     if not clock.trusted:

@@ -15,9 +15,10 @@ class View:
     def lines(self, host: ViewHost) -> list[str]:
         raise NotImplementedError
 
-    def footer(self, host: ViewHost) -> str | None:
-        """A row kept at the bottom of every page instead of the status row (a question's answer keys);
-        the lines above it page by themselves."""
+    def footer(self, host: ViewHost) -> tuple[str, ...] | None:
+        """A row kept at the bottom of every page instead of the status row (a question's answer keys),
+        as wordings longest first (the screen shows the first that fits); the lines above it page by
+        themselves."""
         return None
 
     def on_key(self, host: ViewHost, key: str) -> bool:

@@ -28,7 +28,7 @@ class MessageView(PagedView):
 
 
 class QuestionView(View):
-    """A yes/no question with «OK-так BACK-ні» always on the last row (its :meth:`footer`); a question
+    """A yes/no question with «OK - так, BACK - ні» always on the last row (its :meth:`footer`); a question
     longer than the rows above it pages by itself. Other keys wait for the answer."""
 
     def text(self, host: ViewHost) -> str:
@@ -37,8 +37,8 @@ class QuestionView(View):
     def lines(self, host: ViewHost) -> list[str]:
         return host.screen.wrap(self.text(host))
 
-    def footer(self, host: ViewHost) -> str | None:
-        return host.bank.text("ui.yes_no")
+    def footer(self, host: ViewHost) -> tuple[str, ...] | None:
+        return host.bank.text("ui.yes_no"), host.bank.text("ui.yes_no_short")
 
     def yes(self, host: ViewHost) -> None:
         raise NotImplementedError
