@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from central.records import RecordError, validate_record
 from central.store import SaveResult, Store, token_hash
+from firmware.exc import DeskunitError
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -54,7 +55,7 @@ class Response:
     unit: str | None = None
 
 
-class ApiError(Exception):
+class ApiError(DeskunitError):
     """An error answered to the client as ``{"error": code, "message": ..., "field": ...}``."""
 
     def __init__(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from firmware.deadline import ForwardRule, day_end
+from firmware.exc import DeskunitError
 from firmware.vocabulary import AppealKind, Greeting, Outcome, SendVia, Verdict
 
 GREETINGS: tuple[str, ...] = tuple(Greeting)
@@ -22,7 +23,7 @@ APPEAL_KINDS: tuple[str, ...] = tuple(AppealKind)
 SEND_INFO_VIA: tuple[str, ...] = tuple(SendVia)
 
 
-class RecordError(ValueError):
+class RecordError(DeskunitError, ValueError):
     """A record that does not match the schema; `field` is a dotted path such as ``appeal.kind``."""
 
     def __init__(self, field: str, message: str) -> None:

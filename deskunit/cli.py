@@ -42,8 +42,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None, http_port=args.http_port,
                        keys=not args.no_keys)
-    from deskunit.app import run_hardware
-    from deskunit.console_backend import with_saved_overrides
+    from deskunit.console_config import with_saved_overrides
+    from deskunit.hardware import run_hardware
 
     return run_hardware(with_saved_overrides(cfg))  # values a technician set with `config set`
 

@@ -25,20 +25,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.deadline import working_days
+from firmware.exc import ConfigError
 from firmware.vocabulary import Language
 
 SITE_CONFIG = Path("/etc/deskunit/deskunit.toml")
 EX_CONFIG = 78  # sysexits.h: configuration error
 
 Config = dict[str, Any]
-
-
-class ConfigError(ValueError):
-    """A configuration value is wrong: ``key`` is the dotted key, ``reason`` says why."""
-
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
-        self.key, self.reason = key, reason
 
 
 def default_config() -> Config:

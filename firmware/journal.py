@@ -4,6 +4,10 @@ WAL with ``synchronous=FULL``: once :meth:`Journal.save` returns, the record sur
 The same database holds the drafts (the call in progress, the open appeal form) that let the unit
 come back after a crash where the operator was, and the outbox state the sync uses.
 
+Threads: the journal is the one store shared between threads (principle 1's one exception, see
+``docs/architecture.md``): the event loop and the sync worker's thread both use it, every method
+under the journal's own lock. No other unit state is shared.
+
     >>> j = Journal(":memory:")
     >>> j.save({"id": "0b9f...", "outcome": "answered"})
     >>> j.pending_count()
@@ -40,7 +44,8 @@ PERSONAL_FIELDS = ("full_name", "residence", "essence", "phone", "email")
 
 
 class Journal:
-    """Records and drafts in one SQLite file; safe to use from the loop and the sync worker."""
+    """Records and drafts in one SQLite file; every method holds the lock, so the loop and the sync
+    worker's thread may both call it."""
 
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
 from firmware.display import parse_size
+from hal.assembly import App
 from hwsim.audio import SimLine
 from hwsim.gpio import SimBoard, SimFactory
 from hwsim.lcd import simulated_display
+from hwsim.matching import shows
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
@@ -47,7 +48,7 @@ class ObservedDisplay:
 
 
 class SimUnit:
-    """A whole unit on simulated hardware: the shared :class:`deskunit.app.App` plus the fake silicon."""
+    """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon."""
 
     def __init__(self, app: App, board: SimBoard, lcd: Any, bus: Any, display: Any, line: SimLine,
                  tmp: Any = None) -> None:
@@ -128,6 +129,18 @@ class SimUnit:
                     break
         self.loop.run_until(t)
 
+    def attach_server(self, server: Any) -> None:
+        """The central server this unit syncs to (a ``central.CentralServer``), for ``set_server``
+        and ``synced_count``; its current up/down state is applied at once."""
+        self.central = server
+        if not self.server_up:
+            server.set_down(True)
+
+    @property
+    def sync(self) -> Any:
+        """The unit's sync worker, once one is attached (:func:`hwsim.sync_sim.attach_sync`)."""
+        return self.app.sync
+
     def set_server(self, up: bool) -> None:
         """The simulated central server up or down (a scenario's ``server`` step)."""
         self.server_up = up
@@ -164,8 +177,6 @@ class SimUnit:
 
     def shows(self, text: str) -> bool:
         """Whether the LCD shows ``text``, matched as scenarios match it (look-alikes folded)."""
-        from hwsim.scenario import shows
-
         return shows(text, self.lcd_text(), self.cfg["lcd"]["rom"])
 
     def led(self, name: str) -> str:

@@ -23,7 +23,7 @@ from firmware.call.phase import Phase
 from firmware.call.views import AppealView
 from firmware.journal import Journal
 from firmware.loop import EventLoop
-from firmware.sync import SyncClient, SyncWorker
+from firmware.sync import SyncClient, SyncSettings, SyncWorker
 
 #: A RAM disk when there is one: the journal syncs every key to disk, and the test is about logic.
 FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
@@ -98,7 +98,7 @@ def sync_all(state_dir: Path, central: CentralServer, unit_id: str, token: str) 
     loop = EventLoop(clock, handler=lambda e: None)
     journal = Journal(state_dir / "journal.sqlite3")
     worker = SyncWorker(journal, SyncClient(central.url + "/api/v1", token, timeout_s=5.0), loop, clock,
-                        lockstep=True, set_time=False)
+                        SyncSettings(lockstep=True, set_time=False))
     worker.start()
     try:
         for _ in range(50):

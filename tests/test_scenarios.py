@@ -10,7 +10,8 @@ import sys
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS, shared_missing
 
-from hwsim.scenario import STEP_KEYS, fold, run_scenario
+from hwsim.matching import fold
+from hwsim.scenario import STEP_KEYS, run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 #: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.

@@ -19,7 +19,7 @@ from firmware.clock import KYIV, VirtualClock
 from firmware.events import Event
 from firmware.journal import Journal
 from firmware.loop import EventLoop
-from firmware.sync import PUSHED_CONFIG_DRAFT, Backoff, SyncClient, SyncWorker
+from firmware.sync import PUSHED_CONFIG_DRAFT, Backoff, SyncClient, SyncSettings, SyncWorker
 
 UNIT = "unit-t1"
 TOKEN = "token-unit-t1"
@@ -62,10 +62,9 @@ class Rig:
             return post(records)
 
         self.client.post_batch = counted  # type: ignore[method-assign]
-        opts: dict[str, Any] = {"rng": random.Random(7), "lockstep": True, "set_time": False}
-        opts.update(options)
-        self.worker = SyncWorker(self.journal, self.client, self.loop, self.clock,
-                                 on_led=self.leds.append, on_config=self.configs.append, **opts)
+        settings = SyncSettings(**{"lockstep": True, "set_time": False, **options})
+        self.worker = SyncWorker(self.journal, self.client, self.loop, self.clock, settings,
+                                 on_led=self.leds.append, on_config=self.configs.append, rng=random.Random(7))
         self.worker.start()
         self.run(0)
 
@@ -257,7 +256,7 @@ def test_conflict_is_parked_not_retried(rig):
     assert r.journal.pending_count() == 1  # kept, never marked synced
 
 
-def test_same_day_forward_deadline_at_risk_blinks_red_before_it_passes(rig):
+def test_same_day_forward_deadline_at_risk_turns_red_before_it_passes(rig):
     start = datetime(2026, 11, 23, 23, 0, tzinfo=KYIV)
     r = rig(start=start, deadline_margin_s=1800.0, check_period_s=30.0)
     r.faults.down()
@@ -268,8 +267,8 @@ def test_same_day_forward_deadline_at_risk_blinks_red_before_it_passes(rig):
     assert r.worker.state()["deadline_at_risk"] is False
     r.run(6 * 60)  # 23:31: less than 30 minutes left, still unsent
     st = r.worker.state()
-    assert st["deadline_at_risk"] is True and st["led"] == "red-blink"  # not the "server down" red
-    assert "red-blink" in r.leds
+    assert st["deadline_at_risk"] is True and st["led"] == "red"  # blinking on the panel: sync_shown
+    assert "red" in r.leds
     r.faults.up()
     r.run(300)
     r.assert_all_delivered_once()
@@ -303,7 +302,7 @@ def test_time_from_server_sets_an_untrusted_clock(tmp_path):
         server.add_unit(UNIT, TOKEN)
         loop = EventLoop(clock, handler=lambda e: None)
         journal = Journal(tmp_path / "j.sqlite3")
-        worker = SyncWorker(journal, SyncClient(server.url, TOKEN), loop, clock, lockstep=True)
+        worker = SyncWorker(journal, SyncClient(server.url, TOKEN), loop, clock, SyncSettings(lockstep=True))
         worker.start()
         loop.run_pending()
         worker.wait_idle(10)
@@ -329,8 +328,8 @@ def test_restart_resends_what_was_not_confirmed(rig, tmp_path):
     ids = r.save(3)
     assert r.server.count_records(UNIT) == 3 and r.journal.pending_count() == 3
     r.worker.stop()
-    w2 = SyncWorker(r.journal, SyncClient(r.server.url + "/api/v1", TOKEN), r.loop, r.clock, lockstep=True,
-                    set_time=False)
+    w2 = SyncWorker(r.journal, SyncClient(r.server.url + "/api/v1", TOKEN), r.loop, r.clock,
+                    SyncSettings(lockstep=True, set_time=False))
     w2.start()
     r.loop.run_pending()
     w2.wait_idle(10)
