@@ -88,7 +88,7 @@ def form_labels() -> list[str]:
     """What the appeal form's rows may show, folded as the LCD's look-alikes are."""
     from firmware.appeal.form import FIELDS
     from firmware.appeal.text import text
-    from hwsim.scenario import fold
+    from hwsim.matching import fold
 
     return [fold(text("uk", f"field.{name}")) for name in FIELDS] + [fold(text("uk", "hint.browse"))]
 
@@ -175,7 +175,7 @@ def run(state_dir: Path, kills: int, seed: int = 1, max_kill_s: float = 1.5) -> 
 
 def form_back(daemon: Daemon, timeout: float = 5.0) -> bool:
     """Whether the appeal form shows on the LCD after the restart."""
-    from hwsim.scenario import fold
+    from hwsim.matching import fold
 
     labels = form_labels()
     end = time.monotonic() + timeout
@@ -189,7 +189,7 @@ def form_back(daemon: Daemon, timeout: float = 5.0) -> bool:
 
 def discard(daemon: Daemon) -> None:
     """The operator throws the half-typed appeal away: BACK (twice if a field was being edited), OK."""
-    from hwsim.scenario import fold
+    from hwsim.matching import fold
 
     question = fold("Видалити звернення?")
     for _ in range(3):
