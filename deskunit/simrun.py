@@ -76,9 +76,8 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     sim = SimUnit.create(cfg, clock, state_dir=state_dir)
     sim.technician_pin = technician_pin
     lock = threading.Lock()
-    roster = cfg.get("operators") or []
-    if roster:
-        sim.loop.call_soon(sim.unit.sign_in, roster[0]["number"], roster[0]["name"])
+    first = sim.unit.roster()[0]  # the config's first operator, or the simulator's own
+    sim.loop.call_soon(sim.unit.sign_in, first["number"], first["name"])
 
     def show(rows: list[str]) -> None:
         with lock:

@@ -70,14 +70,16 @@ def site_config_path() -> Path | None:
     return SITE_CONFIG if SITE_CONFIG.exists() else None
 
 
-def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
-    """Defaults, then the site file (``path`` or the search order), then ``overrides``; validated."""
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None,
+                simulator: bool = False) -> Config:
+    """Defaults, then the site file (``path`` or the search order), then ``overrides``; validated.
+    ``simulator``: operators may sign in without a PIN (scenarios and ``run --sim`` only)."""
     cfg = default_config()
     if path is not None:
         cfg = merge(cfg, read_toml(path))
     if overrides:
         cfg = merge(cfg, overrides)
-    validate(cfg)
+    validate(cfg, require_pin=not simulator)
     return cfg
 
 
@@ -220,8 +222,9 @@ def lookup(cfg: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def validate(cfg: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too)."""
+def validate(cfg: Mapping[str, Any], require_pin: bool = False) -> None:
+    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too).
+    ``require_pin``: every operator listed needs a PIN (a unit's own config, outside the simulator)."""
     known_tables = {k.split(".")[0] for k in SCHEMA} | {"operators", "phrases", "directories"}
     for table in cfg:
         if table not in known_tables:
@@ -240,7 +243,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(f"{table}.{key}", "unknown key")
     validate_cross_fields(cfg)
     validate_pin_map(cfg["pins"])
-    validate_operators(cfg.get("operators", []))
+    validate_operators(cfg.get("operators", []), require_pin=require_pin)
     validate_directories(cfg.get("directories", {}))
 
 
@@ -282,7 +285,8 @@ def validate_pin_map(pins: Mapping[str, Any]) -> None:
             seen[number] = key
 
 
-def validate_operators(operators: Any) -> None:
+def validate_operators(operators: Any, require_pin: bool = False) -> None:
+    """The roster; ``require_pin``: every operator needs a PIN (the unit's own config file)."""
     if not isinstance(operators, list):
         raise ConfigError("operators", "must be a list of tables [[operators]]")
     seen: set[int] = set()
@@ -300,6 +304,8 @@ def validate_operators(operators: Any) -> None:
             raise ConfigError(f"{where}.name", "must be the operator's full name")
         if not isinstance(op.get("pin_hash", ""), str):
             raise ConfigError(f"{where}.pin_hash", "must be a string")
+        if require_pin and not op.get("pin_hash"):
+            raise ConfigError(f"{where}.pin_hash", "required: `deskunit console hash-pin` prints one")
 
 
 DIRECTORY_FIELDS = {"court_bodies": {"id": str, "name": str},

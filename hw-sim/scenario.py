@@ -147,7 +147,7 @@ def unit_config(unit: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     if "language" in unit:
         extra.setdefault("unit", {})["language"] = unit["language"]
     try:
-        return load_config(overrides=merge(over, extra))
+        return load_config(overrides=merge(over, extra), simulator=True)
     except ConfigError as e:
         raise ScenarioError(f"[unit]: {e}") from None
 

@@ -47,6 +47,10 @@ class ObservedDisplay:
             fn()
 
 
+#: The simulator's operator, in its roster when the config names none (no PIN: simulator only).
+SIM_OPERATOR = {"number": 7, "name": "Олена Петренко"}
+
+
 class SimUnit:
     """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon."""
 
@@ -77,6 +81,9 @@ class SimUnit:
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
             state_dir = Path(tmp.name)
+        if not cfg.get("operators"):
+            # A real unit's config lists its operators, each with a PIN; the simulator brings its own.
+            cfg = {**cfg, "operators": [dict(SIM_OPERATOR)]}
         cols, rows = parse_size(cfg["lcd"]["size"])
         display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
         observed = ObservedDisplay(display)

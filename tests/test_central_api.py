@@ -219,10 +219,12 @@ def test_batch_of_another_unit_is_refused_whole(server: CentralServer) -> None:
     assert row_count(server, "records") == 0
 
 
-@pytest.mark.parametrize("body", [{"records": []}, {"records": "x"}, [make_record("unit-1")]])
-def test_batch_shape_is_checked(server: CentralServer, body: object) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"), [({"records": []}, "records"), ({"records": "x"}, "records"), ([make_record("unit-1")], "body")]
+)
+def test_batch_shape_is_checked(server: CentralServer, body: object, field: str) -> None:
     reply = call(server.url, "POST", "/api/v1/records/batch", "tok-1", body)
-    assert (reply.status, reply.body["field"]) == (400, "records")
+    assert (reply.status, reply.body["field"]) == (400, field)
 
 
 # --- R10: management notifications -----------------------------------------------------------------
@@ -298,8 +300,7 @@ def test_the_units_forward_due_is_stored_and_kept(server: CentralServer, clock: 
     record["appeal"]["forward_due"] = "2025-03-10T17:00+02:00"
     assert post(server, record).status in (200, 201)
     item = call(server.url, "GET", "/api/v1/forwards?status=queued", ADMIN).body["forwards"][0]
-    assert (item["due"], datetime.fromisoformat(item["due_at"])) == (
-        "2025-03-10", datetime.fromisoformat("2025-03-10T17:00:00+02:00"))
+    assert datetime.fromisoformat(item["due_at"]) == datetime.fromisoformat("2025-03-10T17:00:00+02:00")
 
 
 def test_forward_marked_sent_leaves_the_queue(server: CentralServer, clock: FakeClock) -> None:
@@ -392,7 +393,7 @@ def test_list_records_by_unit_with_paging(server: CentralServer) -> None:
 
 def test_unknown_path_and_wrong_method(server: CentralServer) -> None:
     assert call(server.url, "GET", "/api/v1/nothing").status == 404
-    assert call(server.url, "GET", "/").status == 404
+    assert call(server.url, "GET", "/").status == 303  # the management page wants a login first
     reply = call(server.url, "DELETE", "/api/v1/records", ADMIN)
     assert reply.status == 405
     assert set(reply.headers["allow"].split(", ")) == {"GET", "POST"}
