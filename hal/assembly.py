@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +86,10 @@ class App:
         from firmware.sync import SyncWorker
 
         unit = self.unit
-        if settings is None:
-            from firmware.sync import SyncSettings
+        from firmware.sync import SyncSettings
 
-            settings = SyncSettings(deadline_margin_s=unit.desk.settings.appeal.forward.warn_s)
+        # R11's warning comes from the one rule (appeal.forward_warn_min), whoever built the settings
+        settings = replace(settings or SyncSettings(), deadline_margin_s=unit.desk.settings.appeal.forward.warn_s)
         worker = SyncWorker(self.journal, client, self.loop, self.clock, settings,
                             on_change=lambda state: sync_shown(unit, state),
                             on_config=unit.apply_config, rng=rng)
