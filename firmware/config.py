@@ -199,6 +199,7 @@ SCHEMA: dict[str, Check] = {
     "appeal.default_country": lambda v: None if isinstance(v, str) and re.fullmatch(r"[1-9][0-9]{0,2}", v)
     else f"must be a country calling code, 1-3 digits without + (got {v!r})",
     "appeal.retention_days": in_range(1, 3650),
+    "journal.keep_days": in_range(1, 3650),
     "server.url": url,
     "server.token": of_type(str),
     "server.ca_file": of_type(str),

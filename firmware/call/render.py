@@ -58,20 +58,24 @@ def status_line(desk: Desk) -> str:
     assert call is not None
     bank, row = desk.bank, desk.screen.row
     t = mmss(desk.call_time())
+    fault = None if desk.journal.fault.durable else desk.journal_fault_text()
     if call.phase is Phase.WRAP_UP:
-        return row(f"{t} {bank.text('ui.call_ended')}", bank.text("ui.call_ended"))
+        return row(f"{t} {fault or bank.text('ui.call_ended')}", fault or bank.text("ui.call_ended"))
     if call.phase is Phase.ON_HOLD:
         held = mmss(desk.hold.elapsed())
         return row(f"{bank.text('ui.hold_on')} {held}", f"HOLD {held}")
     if call.phase is Phase.COUNTDOWN:
         left = desk.line.countdown_left(call)
         return row(f"{t} {bank.text('ui.contact')} {left} с", f"{t} {bank.text('ui.contact')} {left}с", f"{t} {left}с")
+    if fault:  # the line has its LED; a journal that cannot save has only this row
+        return row(f"{t} {fault}", fault)
     state = bank.text(f"ui.line_{call.line}")
     return row(f"{t} {bank.text('ui.line')}: {state}", f"{t} {state}")
 
 
 def idle_screen(desk: Desk) -> list[str]:
-    """Between calls: who is signed in, what is wrong (clock, R11 deadlines) above the clock and the queue.
+    """Between calls: who is signed in, what is wrong (the journal, the clock, R11 deadlines) above the
+    clock and the queue.
 
     The clock row stays at the bottom on every size; what does not fit above it pages by itself."""
     return desk.screen.compose(idle_lines(desk), lambda: clock_row(desk), keep_status=True)
@@ -80,6 +84,9 @@ def idle_screen(desk: Desk) -> list[str]:
 def idle_lines(desk: Desk) -> list[str]:
     bank, clock, wrap = desk.bank, desk.clock, desk.screen.wrap
     lines = []
+    fault = desk.journal_fault_text()
+    if fault:
+        lines += wrap(fault)
     if desk.operator:
         number, name = desk.operator.number, desk.operator.name
         short = desk.screen.line(f"№{number} {name}")
