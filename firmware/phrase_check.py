@@ -3,13 +3,14 @@ bank usable: one check for ``deskunit config check``, the daemon's start and a p
 
 An override is merged over the shipped bank as the unit would merge it, and the result must still
 hold every text the shipped bank has (a missing one fails each off-hook), render each text with
-sample values (only the fields the unit fills in, ``{number}`` and ``{name}``, with no format spec:
-``{x}`` or ``{name:>99999999}`` would fail or flood at run time), and keep the phrases the call
+sample values (only the fields the unit fills into that text, as the shipped one has them, and the
+operator's ``{number}`` and ``{name}``, with no format spec: ``{x}`` or ``{name:>99999999}`` would
+fail or flood at run time), and keep the phrases the call
 flows show by id (:data:`~firmware.phrases.REQUIRED_PHRASES`: a one-entry list breaks HOLD).
 
     >>> check_phrase_overrides({"uk": {"script": {"intro": "Оператор {x}"}}})
     Traceback (most recent call last):
-    firmware.exc.ConfigError: phrases.uk.script.intro: unknown field {x} (the unit fills in {number}, {name})
+    firmware.exc.ConfigError: phrases.uk.script.intro: unknown field {x} (the unit fills in {name}, {number})
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def check_phrase_overrides(phrases: Any, where: str = "phrases") -> None:
                 raise ConfigError(f"{here}.{dotted}", "missing: the unit shows this text" if value is None
                                   else "must be text (the unit shows it)")
         for dotted, text in _texts(bank):
-            _check_render(text, f"{here}.{dotted}")
+            shipped_text = _lookup(shipped, dotted)
+            allowed = _fields(shipped_text) if isinstance(shipped_text, str) and shipped_text else set()
+            _check_render(text, f"{here}.{dotted}", allowed | set(TEXT_FIELDS))
         _check_phrase_list(bank.get("phrase"), f"{here}.phrase")
         try:
             PhraseBank(bank)
@@ -85,8 +88,16 @@ def _check_table(table: Mapping[str, Any], where: str, depth: int = 0) -> None:
             raise ConfigError(here, f"longer than {MAX_TEXT} characters")
 
 
-def _check_render(text: str, where: str) -> None:
-    """The text renders with the fields the unit fills in, and with nothing else."""
+def _fields(text: str) -> set[str]:
+    """The ``{fields}`` a shipped text has: the ones the unit fills into that text."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    except ValueError:
+        return set()
+
+
+def _check_render(text: str, where: str, allowed: set[str]) -> None:
+    """The text renders with the fields the unit fills into it, and with nothing else."""
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as e:
@@ -94,12 +105,12 @@ def _check_render(text: str, where: str) -> None:
     for _, name, spec, conversion in parts:
         if name is None:
             continue
-        if name not in TEXT_FIELDS:
+        if name not in allowed:
             raise ConfigError(where, f"unknown field {{{name}}} (the unit fills in "
-                                     f"{', '.join('{' + f + '}' for f in TEXT_FIELDS)})")
+                                     f"{', '.join('{' + f + '}' for f in sorted(allowed))})")
         if spec or conversion:
             raise ConfigError(where, f"{{{name}}} takes no format spec or conversion")
-    text.format(**TEXT_FIELDS)
+    text.format(**dict.fromkeys(allowed, "7"))
 
 
 def _check_phrase_list(phrases: Any, where: str) -> None:

@@ -32,7 +32,7 @@ NAMES = {
     "operator_pin_hash_2e9_iterations.toml": "operators[0].pin_hash",
     "operator_pin_hash_too_few_iterations.toml": "operators[0].pin_hash",
     "unit_state_dir_empty.toml": "unit.state_dir", "operator_name_too_long.toml": "operators[0].name",
-    "greeting_out_of_order.toml": "greeting.day", "greeting_day_before_morning.toml": "greeting.day",
+    "greeting_out_of_order.toml": "greeting.morning", "greeting_day_before_morning.toml": "greeting.morning",
     "deeply_nested_tables.toml": "nested deeper", "not_utf8.toml": "not UTF-8",
     "binary.toml": "not UTF-8", "deeply_nested_arrays.toml": "nested deeper",
 }
