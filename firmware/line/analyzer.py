@@ -27,6 +27,7 @@ import numpy as np
 from firmware.vocabulary import Verdict
 
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
+_SPEECH_VERDICTS = (Verdict.GOOD, Verdict.DEGRADED, Verdict.UNINTELLIGIBLE)  # judged on the score
 
 FRAME_S = 0.02
 HOP_FRAMES = 10  # one report every 0.2 s of audio
@@ -72,6 +73,12 @@ LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: can
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
 _LEVEL_CAP = (0.0, UNINTELLIGIBLE_BELOW, DEGRADED_BELOW + 0.01, 1.0)
+# the score range of each speech verdict, for hysteresis at its borders
+_SCORE_LIMITS = {
+    Verdict.GOOD: (DEGRADED_BELOW, 2.0),
+    Verdict.DEGRADED: (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
+    Verdict.UNINTELLIGIBLE: (-1.0, UNINTELLIGIBLE_BELOW),
+}
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,11 @@ class LineReport:
     """What the analyzer says about the line at the end of one decision window."""
 
     t: float  # seconds of audio since start/reset, at the end of the window
-    verdict: str  # after hysteresis
+    verdict: Verdict  # after hysteresis
     score: float  # 0..1 ESTOI-like intelligibility of the caller's signal (0 when nobody speaks);
     # the verdict also weighs the speech level (a clean but -55 dBFS caller cannot be heard)
     speech: bool  # speech present in the window
-    raw: str  # instantaneous verdict before hysteresis
+    raw: Verdict  # instantaneous verdict before hysteresis
     speech_dbfs: float  # active speech level (full band), -120 without speech
     noise_dbfs: float  # in-band noise floor
     snr_db: float  # speech-to-noise ratio in the speech bands
@@ -100,7 +107,7 @@ class LineReport:
 class FileVerdict:
     """The verdict for a whole signal, aggregated from the streaming reports."""
 
-    verdict: str
+    verdict: Verdict
     score: float
     reports: list[LineReport] = field(default_factory=list, repr=False, compare=False)
 
@@ -162,14 +169,14 @@ class LineAnalyzer:
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
-        self._verdict = "silent"
-        self._pending_verdict: str | None = None
+        self._verdict = Verdict.SILENT
+        self._pending_verdict: Verdict | None = None
         self._pending_count = 0
         self._dead_run = 0
         self._prev_bsp = False
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         """The current verdict after hysteresis."""
         return self._verdict
 
@@ -227,7 +234,7 @@ class LineAnalyzer:
         return {
             "band": e[:, : self.nb], "bandh": e[:, : self.nb + 1], "hum": e[:, self.nb],
             "inband": e[:, self.nb + 1], "etot": ecur / n,
-            "zeros": np.count_nonzero(cur == 0.0, axis=1),
+            "zeros": n - np.count_nonzero(cur, axis=1),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
             "near": np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1),
@@ -413,13 +420,13 @@ class LineAnalyzer:
                 self._last_speech_t = t
             dead_run = dead_run + 1 if bdead else 0
             if dead_run >= DEAD_BLOCKS:
-                raw = "no_signal"
+                raw = Verdict.NO_SIGNAL
             elif sp and recent:
                 raw = _band(hd)
             elif nz > LOUD_NOISE_DBFS:
-                raw = "unintelligible"
+                raw = Verdict.UNINTELLIGIBLE
             else:
-                raw = "silent"
+                raw = Verdict.SILENT
             if raw == self._verdict:
                 self._pending_verdict = None  # all that _update_verdict does when the verdict stands
             else:
@@ -464,27 +471,27 @@ class LineAnalyzer:
         heard = _audible(score, level)
         return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
 
-    def _update_verdict(self, raw: str, score: float, t: float) -> None:
+    def _update_verdict(self, raw: Verdict, score: float, t: float) -> None:
         cur = self._verdict
-        if raw == "no_signal":
+        if raw == Verdict.NO_SIGNAL:
             self._verdict = raw  # the evidence (0.6 s of nothing) is already conclusive
             self._pending_verdict = None
             return
-        if raw in ("good", "degraded", "unintelligible") and (raw != "unintelligible" or self._speech_recent(t)):
+        if raw in _SPEECH_VERDICTS and (raw != Verdict.UNINTELLIGIBLE or self._speech_recent(t)):
             target = raw
             # hysteresis: keep the current speech verdict while the score is near its border
-            if cur in ("good", "degraded", "unintelligible") and raw != cur:
+            if cur in _SPEECH_VERDICTS and raw != cur:
                 lo, hi = _limits(cur)
                 if lo - HYST <= score < hi + HYST:
                     target = cur
-        elif cur == "no_signal" or self._silent_long(t):
+        elif cur == Verdict.NO_SIGNAL or self._silent_long(t):
             target = raw  # nobody has spoken for a while (or the line just came alive)
         else:
             target = cur  # a pause in speech (R19: long pauses are normal): keep the last verdict
         if target == cur:
             self._pending_verdict = None
             return
-        if cur in ("no_signal", "silent") and target in ("good", "degraded"):
+        if cur in (Verdict.NO_SIGNAL, Verdict.SILENT) and target in (Verdict.GOOD, Verdict.DEGRADED):
             self._verdict = target  # the caller is back: say so at once
             self._pending_verdict = None
             return
@@ -545,20 +552,16 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(v, 0.0), 1.0)
 
 
-def _limits(verdict: str) -> tuple[float, float]:
-    return {
-        "good": (DEGRADED_BELOW, 2.0),
-        "degraded": (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
-        "unintelligible": (-1.0, UNINTELLIGIBLE_BELOW),
-    }[verdict]
+def _limits(verdict: Verdict) -> tuple[float, float]:
+    return _SCORE_LIMITS[verdict]
 
 
-def _band(score: float) -> str:
+def _band(score: float) -> Verdict:
     if score < UNINTELLIGIBLE_BELOW:
-        return "unintelligible"
+        return Verdict.UNINTELLIGIBLE
     if score < DEGRADED_BELOW:
-        return "degraded"
-    return "good"
+        return Verdict.DEGRADED
+    return Verdict.GOOD
 
 
 def _score(
@@ -589,8 +592,11 @@ def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.nd
     return np.minimum(score, np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
 
 
-def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
-    """Judge a whole signal by streaming it through `LineAnalyzer` and aggregating the reports."""
+def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 20) -> FileVerdict:
+    """Judge a whole signal by streaming it through `LineAnalyzer` and aggregating the reports.
+
+    The chunk (131 s at 8 kHz) takes a recording of a few seconds in one pass: each call of the
+    pipeline has a fixed cost of about a third of a 5-s clip's work."""
     an = LineAnalyzer(sample_rate)
     x = np.asarray(samples, dtype=np.float64).ravel()
     reports: list[LineReport] = []
@@ -602,17 +608,17 @@ def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) 
 def aggregate(reports: list[LineReport]) -> FileVerdict:
     """One verdict for a stretch of reports: speech windows decide; otherwise dead vs live."""
     if not reports:
-        return FileVerdict("no_signal", 0.0, reports)
+        return FileVerdict(Verdict.NO_SIGNAL, 0.0, reports)
     sp = [r for r in reports if r.speech]
     if len(sp) >= 2:
         score = float(np.mean([r.score for r in sp]))
         heard = float(np.mean(_audible(np.array([r.score for r in sp]), np.array([r.speech_dbfs for r in sp]))))
         return FileVerdict(_band(heard), score, reports)
     raws = [r.raw for r in reports]
-    dead = raws.count("no_signal")
-    loud = raws.count("unintelligible")
+    dead = raws.count(Verdict.NO_SIGNAL)
+    loud = raws.count(Verdict.UNINTELLIGIBLE)
     if dead >= len(raws) / 2:
-        return FileVerdict("no_signal", 0.0, reports)
+        return FileVerdict(Verdict.NO_SIGNAL, 0.0, reports)
     if loud >= len(raws) / 2:
-        return FileVerdict("unintelligible", 0.0, reports)
-    return FileVerdict("silent", 0.0, reports)
+        return FileVerdict(Verdict.UNINTELLIGIBLE, 0.0, reports)
+    return FileVerdict(Verdict.SILENT, 0.0, reports)
