@@ -248,10 +248,12 @@ class LineAnalyzer:
         return {
             "band": e[:, : self.nb], "bandh": e[:, : self.nb + 1], "hum": e[:, self.nb],
             "inband": e[:, self.nb + 1], "etot": ecur / n,
-            "zeros": n - np.count_nonzero(cur, axis=1),
+            # counts as int16 sums (a frame has at most 320 samples): count_nonzero along an axis
+            # converts to bool and sums as intp, twice the time
+            "zeros": (cur == 0.0).sum(axis=1, dtype=np.int16),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
-            "near": np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1),
+            "near": (absx >= (peak * 0.999)[:, None]).sum(axis=1, dtype=np.int16),
         }
 
     def _process(self, x: np.ndarray, nblk: int, reports: bool = True) -> list[LineReport] | _Blocks:
@@ -465,7 +467,8 @@ class LineAnalyzer:
         dead_run = idx - last_live
         dead_run[last_live < 0] += self._dead_run
         recent = blk_speech.copy()  # speech frames within the last 0.4 s: this block or the one before
-        recent[0] |= self._prev_bsp
+        if self._prev_bsp:
+            recent[0] = True
         recent[1:] |= blk_speech[:-1]
         self._dead_run, self._prev_bsp = int(dead_run[-1]), bool(blk_speech[-1])
         band = np.where(judged < DEGRADED_BELOW, _DEGRADED, _GOOD)
