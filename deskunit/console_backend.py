@@ -253,6 +253,7 @@ class ConsoleBackend:
                 out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
+        out["journal"] = self.app.journal.status()
         op = unit.operator
         out["operator"] = f"№ {op.number} {op.name}" if op else "none signed in"
         out["line"] = unit.line_verdict or "not judged (no call)"
@@ -293,7 +294,8 @@ class ConsoleBackend:
 
     # -- LEDs
     def led_states(self) -> dict[str, str]:
-        return {name: str(state) for name, state in self.unit.leds.states.items()}
+        leds = self.unit.leds
+        return {name: str(leds.shown(name)) for name in leds.states}
 
     def led_set(self, name: str, colour: str) -> None:
         self.app.hw_leds[name].set_rgb(COLOURS[colour])

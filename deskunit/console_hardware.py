@@ -175,6 +175,7 @@ class Selftest:
 
 
 def show_unit_leds(app: App) -> None:
-    """Drive the LED pins with the unit's own LED states again (after a test drove them)."""
-    for name, state in app.unit.leds.states.items():
-        app.hw_leds[name].set_rgb(COLOURS[state.colour])
+    """Drive the LED pins with what the unit's LEDs show again (after a test drove them)."""
+    leds = app.unit.leds
+    for name in leds.states:
+        app.hw_leds[name].set_rgb(COLOURS[leds.shown(name).colour])

@@ -184,6 +184,7 @@ SCHEMA: dict[str, Check] = {
     "appeal.normal_ring_s": in_range(10, 300),
     "appeal.forward_cutoff": hh_mm,
     "appeal.retention_days": in_range(1, 3650),
+    "journal.keep_days": in_range(1, 3650),
     "server.url": url,
     "server.token": of_type(str),
     "server.ca_file": of_type(str),

@@ -55,7 +55,7 @@ class App:
 
     @classmethod
     def build(cls, cfg: dict[str, Any], clock: Clock, *, frame_display: FrameDisplay, state_dir: Path,
-              pin_factory: Any = None) -> App:
+              pin_factory: Any = None, journal: Journal | None = None) -> App:
         cols, rows = parse_size(cfg["lcd"]["size"])
         screen = LcdScreen(frame_display, cols, rows, cfg["lcd"]["rom"])
         holder: dict[str, Unit] = {}
@@ -63,7 +63,8 @@ class App:
         panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory)
         hw_leds = panel_leds(cfg["pins"], pin_factory=pin_factory)
         leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
-        journal = Journal(Path(state_dir) / "journal.sqlite3")
+        if journal is None:
+            journal = Journal(Path(state_dir) / "journal.sqlite3", clock=clock)
         monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
         records: Subscribers[dict[str, Any]] = Subscribers()
         unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active,

@@ -76,7 +76,7 @@ class SimUnit:
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
-               base_dir: Path | None = None, real_lcd_delays: bool = False) -> SimUnit:
+               base_dir: Path | None = None, real_lcd_delays: bool = False, journal: Any = None) -> SimUnit:
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
@@ -88,7 +88,8 @@ class SimUnit:
         display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
         observed = ObservedDisplay(display)
         factory = SimFactory()
-        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory)
+        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory,
+                        journal=journal)
         app.closers.insert(0, display.close)
         board = SimBoard(factory, cfg["pins"], app.panel.keypad.layout, clock)
         line = SimLine(cfg["audio"]["sample_rate"], base_dir=base_dir)
@@ -120,6 +121,7 @@ class SimUnit:
         assert isinstance(clock, VirtualClock)
         self.loop.run_pending()
         while clock.monotonic() < t - 1e-9:
+            self.journal.upkeep.settle()  # lockstep: the journal's thread finishes before time moves
             for hook in self.before_advance:
                 hook()
             if self.monitor.wanted:
@@ -135,6 +137,7 @@ class SimUnit:
                 if due is None or due > t:
                     break
         self.loop.run_until(t)
+        self.journal.upkeep.settle()
 
     def attach_server(self, server: Any) -> None:
         """The central server this unit syncs to (a ``central.CentralServer``), for ``set_server``
