@@ -38,7 +38,7 @@ def run(cmd: list[str], files: list[Path]) -> tuple[float, float]:
     """(wall s, CPU s) of one process judging all `files`; exits if it fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run(cmd + [str(f) for f in files], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd + [str(f) for f in files], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0 or p.stdout.count("\n") != len(files):
