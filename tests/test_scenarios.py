@@ -12,17 +12,26 @@ import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
 from hwsim.matching import fold
-from hwsim.scenario import run_scenario
+from hwsim.scenario import STEP_KEYS, run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 # The shared scenarios' fault injections (faults/) need simulator keys this tree may not have yet, so only
 # the top-level ones are added.
 SHARED = sorted(SHARED_SCENARIOS.glob("*.toml")) if SHARED_SCENARIOS.is_dir() else []
+#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
+POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in OURS]
                          + [pytest.param(p, id=f"shared/{p.name}") for p in SHARED])
 def test_scenario_passes(path):
+    result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+@pytest.mark.skipif("power" not in STEP_KEYS, reason="the scenario runner has no `power` steps yet")
+@pytest.mark.parametrize("path", POWER, ids=lambda p: p.name)
+def test_power_cut_scenario_passes(path):
     result = run_scenario(path)
     assert result.passed, [f.__dict__ for f in result.failures]
 
