@@ -87,9 +87,7 @@ def _to_float(raw: bytes, width: int) -> np.ndarray:
     if width == 1:
         return (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
     if width == 2:
-        x = np.frombuffer(raw, dtype="<i2").astype(np.float64)
-        x *= 1.0 / 32768.0  # in place: a power of two, so the same values as a division
-        return x
+        return np.frombuffer(raw, dtype="<i2") * (1.0 / 32768.0)  # one pass; a power of two: exact
     if width == 3:
         b = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3).astype(np.int32)
         v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
