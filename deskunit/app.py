@@ -64,6 +64,9 @@ class App:
         monitor = LineMonitor(cfg["audio"]["sample_rate"], loop.post)
         unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active)
         holder["unit"] = unit
+        start_display = getattr(frame_display, "start", None)
+        if start_display is not None:  # an hal.lcd_keeper.LcdKeeper: opens, probes and heals the LCD
+            start_display(loop.call_later)
         app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir))
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
@@ -110,10 +113,12 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     from deskunit.systemd import supervise
     from firmware.recovery import recover
     from hal.audio import AudioCapture
-    from hal.lcd import RplcdDisplay
+    from hal.lcd import RplcdDisplay, i2c_bus_factory
+    from hal.lcd_keeper import LcdKeeper
 
     cols, rows = parse_size(cfg["lcd"]["size"])
-    display = RplcdDisplay(cols=cols, rows=rows, address=cfg["lcd"]["i2c_address"], port=cfg["lcd"]["i2c_port"])
+    display = LcdKeeper(lambda: RplcdDisplay(cols=cols, rows=rows, address=cfg["lcd"]["i2c_address"],
+                                             port=cfg["lcd"]["i2c_port"], bus_factory=i2c_bus_factory()))
     app = App.build(cfg, RealClock(ZoneInfo(cfg["unit"]["timezone"])), frame_display=display,
                     state_dir=Path(cfg["unit"]["state_dir"]))
     app.closers.insert(0, display.close)

@@ -22,6 +22,7 @@ from typing import Any
 from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
 from firmware.display import parse_size
+from hal.lcd_keeper import LcdKeeper
 from hwsim.audio import SimLine
 from hwsim.gpio import SimBoard, SimFactory
 from hwsim.lcd import simulated_display
@@ -36,11 +37,21 @@ class ObservedDisplay:
     def __init__(self, display: Any) -> None:
         self.display = display
         self.listeners: list = []
+        if hasattr(display, "on_drawn"):  # an LcdKeeper redraws by itself after a recovery
+            display.on_drawn = self._changed
 
     def show(self, frame: Any) -> None:
         self.display.show(frame)
+        self._changed()
+
+    def _changed(self) -> None:
         for fn in self.listeners:
             fn()
+
+    def start(self, call_later: Any) -> None:
+        start = getattr(self.display, "start", None)
+        if start is not None:
+            start(call_later)
 
 
 class SimUnit:
@@ -74,7 +85,7 @@ class SimUnit:
             state_dir = Path(tmp.name)
         cols, rows = parse_size(cfg["lcd"]["size"])
         display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
-        observed = ObservedDisplay(display)
+        observed = ObservedDisplay(LcdKeeper(lambda: display))
         factory = SimFactory()
         app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory)
         app.closers.insert(0, display.close)
