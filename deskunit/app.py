@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware.audio_watch import CHECK_S as AUDIO_CHECK_S
+from firmware.audio_watch import AudioWatch
 from firmware.clock import Clock, RealClock
 from firmware.display import FrameDisplay, LcdScreen, parse_size
 from firmware.events import HookChanged
@@ -49,6 +51,7 @@ class App:
     state_dir: Path
     closers: list[Callable[[], None]] = field(default_factory=list)
     sync: Any = None
+    audio: AudioWatch | None = None  # audio blocks go through it to the line monitor
 
     @classmethod
     def build(cls, cfg: dict[str, Any], clock: Clock, *, frame_display: FrameDisplay, state_dir: Path,
@@ -57,7 +60,7 @@ class App:
         screen = LcdScreen(frame_display, cols, rows, cfg["lcd"]["rom"])
         holder: dict[str, Unit] = {}
         loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
-        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory)
+        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory, call_later=loop.call_later)
         hw_leds = panel_leds(cfg["pins"], pin_factory=pin_factory)
         leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
         journal = Journal(Path(state_dir) / "journal.sqlite3")
@@ -68,6 +71,8 @@ class App:
         if start_display is not None:  # an hal.lcd_keeper.LcdKeeper: opens, probes and heals the LCD
             start_display(loop.call_later)
         app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir))
+        app.audio = AudioWatch(clock, monitor, loop.post)
+        loop.call_every(AUDIO_CHECK_S, app.audio.check)
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
 

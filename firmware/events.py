@@ -46,6 +46,13 @@ class LineVerdict(Event):
 
 
 @dataclass(frozen=True)
+class AudioInput(Event):
+    """The unit's own audio input stopped delivering (``present=False``: unplugged, stalled) or is back."""
+
+    present: bool
+
+
+@dataclass(frozen=True)
 class Call(Event):
     """Run a function on the loop's thread (console commands, sync results, test probes)."""
 

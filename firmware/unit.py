@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from firmware.appeal import AppealForm
 from firmware.clock import Clock
 from firmware.config import merge
-from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
+from firmware.events import AudioInput, Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import Boundaries, greeting_for
 from firmware.journal import Journal
 from firmware.lcd import display_text, wrap
@@ -114,6 +114,7 @@ class Unit:
         self.idle_views: list[View] = []
         self.off_hook = False
         self.line_verdict: str | None = None
+        self.audio_lost = False  # the unit's own audio input delivers nothing (firmware.audio_watch)
         self._tick = None
         self._paged_body: list[list[str]] | None = None
         self._paged_since = 0.0
@@ -156,6 +157,8 @@ class Unit:
             self.on_hook(event.off_hook)
         elif isinstance(event, LineVerdict):
             self.on_line(event.verdict)
+        elif isinstance(event, AudioInput):
+            self.on_audio_input(event.present)
         else:
             log.warning("unhandled event %s", type(event).__name__)
         self.refresh()
@@ -531,6 +534,24 @@ class Unit:
             return 0.0
         return self.clock.monotonic() - call.silent_since
 
+    def on_audio_input(self, present: bool) -> None:
+        """The unit's audio input is gone (LINE blinks amber: no verdict, no countdown, no silence timer,
+        since nothing is known about the caller) or back (the next verdict, from fresh audio, decides)."""
+        self.audio_lost = not present
+        call = self.call
+        if call is None:
+            return
+        if present:
+            self.note("audio_input_back")
+            return
+        self.note("audio_input_lost")
+        self.line_verdict = None
+        if call.countdown_end is not None:
+            call.countdown_end = None
+            self.note("countdown_cancelled", verdict="no_input")
+        call.silent_since = None
+        self.leds.set("line", "amber", blink=True)
+
     def on_line(self, verdict: str) -> None:
         self.line_verdict = verdict
         call = self.call
@@ -645,7 +666,8 @@ class Unit:
         if call.hold_started is not None:
             text = f"{bank.text('ui.hold_on')} {mmss(self.hold_elapsed())}"
         else:
-            text = f"{mmss(self.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{call.line}')}"
+            state = "no_input" if self.audio_lost else call.line
+            text = f"{mmss(self.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{state}')}"
         return self.display_line(text)[: self.display.cols]
 
     def idle_lines(self) -> list[str]:

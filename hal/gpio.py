@@ -10,12 +10,11 @@ on machines without GPIO. Pass ``pin_factory`` to run on gpiozero's MockFactory 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from firmware.clock import Clock
-from firmware.events import Event, HookChanged, KeyDown, KeyUp
+from firmware.events import Call, Event, HookChanged, KeyDown, KeyUp
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
 KEYPAD_LAYOUT = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
@@ -24,30 +23,41 @@ PANEL_KEY_PINS = {"HOLD": "key_hold", "APPEAL": "key_appeal", "UP": "key_up", "D
 
 
 class PanelInputs:
-    """Buttons, hook and keypad; every change becomes an event posted to the loop."""
+    """Buttons, hook and keypad; every accepted change becomes an event posted to the loop.
+
+    Pin edges only say "look now": whichever thread and order the pin factory delivers them in
+    (gpiozero's MockFactory at once on the changing thread; lgpio queued, one callback thread, each
+    after the previous returned), the callback merely posts a request to the loop. On the loop's
+    thread the inputs are then read as they are *now* and compared with what was last accepted
+    (leading edge: a change is reported at once), and, for ``bounce_s`` after any change, further
+    edges are ignored and the inputs read once more at its end, so contact bounce shorter than
+    ``bounce_s`` is never seen and a state that changed meanwhile is still caught.
+    """
 
     def __init__(self, pins: Mapping[str, Any], post: Callable[[Event], None], clock: Clock,
-                 pin_factory: Any = None) -> None:
+                 pin_factory: Any = None, call_later: Callable[[float, Callable[[], None]], Any] | None = None
+                 ) -> None:
         from gpiozero import DigitalInputDevice
 
         self._post = post
         self._clock = clock
+        self._call_later = call_later
+        self.bounce_s = float(pins.get("bounce_s") or 0.0)
         self._down_at: dict[str, float] = {}
-        bounce = pins.get("bounce_s") or None
+        self._settle: Any = None
         self.buttons: dict[str, Any] = {}
         # DigitalInputDevice, not Button: holds are timed on the unit's clock, and each Button would
-        # start a polling hold thread of its own
+        # start a polling hold thread of its own. No gpiozero bounce_time: ours runs on the unit's clock.
         for key, cfg_key in PANEL_KEY_PINS.items():
-            button = DigitalInputDevice(pins[cfg_key], pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
-            button.when_activated = lambda _d, k=key: self._down(k)
-            button.when_deactivated = lambda _d, k=key: self._up(k)
+            button = DigitalInputDevice(pins[cfg_key], pull_up=True, pin_factory=pin_factory)
+            button.when_activated = button.when_deactivated = self._edge
             self.buttons[key] = button
-        self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], bounce_time=bounce,
-                                       pin_factory=pin_factory)
-        self.hook.when_activated = lambda _d: post(HookChanged(off_hook=True))
-        self.hook.when_deactivated = lambda _d: post(HookChanged(off_hook=False))
+        self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], pin_factory=pin_factory)
+        self.hook.when_activated = self.hook.when_deactivated = self._edge
         self.keypad = MatrixKeypad(pins["keypad_rows"], pins["keypad_cols"], self._down, self._up,
-                                   pin_factory=pin_factory)
+                                   pin_factory=pin_factory, on_edge=self._edge)
+        self._pressed = {key: False for key in self.buttons}  # as last accepted (a key held at boot waits)
+        self._off_hook = bool(self.hook.is_active)
 
     @property
     def key_pins(self) -> dict[str, Any]:
@@ -55,6 +65,33 @@ class PanelInputs:
 
     def off_hook(self) -> bool:
         return bool(self.hook.is_active)
+
+    # ---------------------------------------------------------------- any thread
+    def _edge(self, *_: Any) -> None:
+        self._post(Call(self._look))
+
+    # ---------------------------------------------------------------- the loop's thread
+    def _look(self) -> None:
+        if self._settle is None:  # inside a bounce window the read at its end decides
+            self._sample()
+
+    def _sample(self) -> None:
+        self._settle = None
+        changed = False
+        for key, button in self.buttons.items():
+            down = bool(button.is_active)
+            if down != self._pressed[key]:
+                self._pressed[key] = down
+                (self._down if down else self._up)(key)
+                changed = True
+        off_hook = bool(self.hook.is_active)
+        if off_hook != self._off_hook:
+            self._off_hook = off_hook
+            self._post(HookChanged(off_hook=off_hook))
+            changed = True
+        changed |= self.keypad.sample()
+        if changed and self._call_later is not None:
+            self._settle = self._call_later(self.bounce_s, self._sample)
 
     def _down(self, key: str) -> None:
         self._down_at[key] = self._clock.monotonic()
@@ -66,6 +103,8 @@ class PanelInputs:
         self._post(KeyUp(key, held))
 
     def close(self) -> None:
+        if self._settle is not None:
+            self._settle.cancel()
         for b in self.buttons.values():
             b.close()
         self.hook.close()
@@ -73,63 +112,62 @@ class PanelInputs:
 
 
 class MatrixKeypad:
-    """A 4x3 matrix keypad scanned on demand: rows driven low at rest, columns pulled up.
+    """A 4x3 matrix keypad: at rest every row is driven low and the columns are pulled up, so a key
+    pulls its column low and its edge wakes us (no scanning while nobody types).
 
-    A key press pulls its column low and wakes us (an edge, not polling); we then drive one row at
-    a time to find the row, and put every row back low to wait for the release. No scan thread
-    runs while nobody types.
+    :meth:`sample` (the loop's thread) reads the columns; when the set of low columns changed it scans:
+    every row is released to an input (pulled up), then one row at a time is driven low and the
+    columns read. A row is only ever driven low or left floating as an input, so two keys held in one
+    column never join a high output to a low one. The scan's own column edges come back as more
+    "look now" requests, which find the columns as before and scan nothing.
     """
 
     def __init__(self, row_pins: Sequence[int], col_pins: Sequence[int], on_down: Callable[[str], None],
                  on_up: Callable[[str], None], pin_factory: Any = None,
-                 layout: Sequence[Sequence[str]] = KEYPAD_LAYOUT) -> None:
-        from gpiozero import DigitalInputDevice, DigitalOutputDevice
+                 layout: Sequence[Sequence[str]] = KEYPAD_LAYOUT, on_edge: Callable[..., None] | None = None) -> None:
+        from gpiozero import DigitalInputDevice, InputDevice
 
         self.layout = layout
         self._on_down, self._on_up = on_down, on_up
-        self._lock = threading.RLock()
-        self._scanning = False
-        self._held: dict[int, str] = {}  # column -> key down on it
-        self.rows = [DigitalOutputDevice(p, active_high=False, initial_value=True, pin_factory=pin_factory)
-                     for p in row_pins]
+        self.held: set[str] = set()
+        self._low_cols: frozenset[int] = frozenset()
+        # rows are claimed as inputs and switched to driven-low outputs through their pins
+        self.rows = [InputDevice(p, pull_up=True, pin_factory=pin_factory) for p in row_pins]
+        for row in self.rows:
+            row.pin.output_with_state(False)
         self.cols = [DigitalInputDevice(p, pull_up=True, pin_factory=pin_factory) for p in col_pins]
-        for c, col in enumerate(self.cols):
-            col.when_activated = lambda _d, c=c: self._col_fell(c)
-            col.when_deactivated = lambda _d, c=c: self._col_rose(c)
+        for col in self.cols:
+            if on_edge is not None:
+                col.when_activated = col.when_deactivated = on_edge
 
-    def _col_fell(self, c: int) -> None:
-        with self._lock:
-            if self._scanning or c in self._held:
-                return
-            key = self._scan(c)
-            if key is not None:
-                self._held[c] = key
-        if key is not None:
-            self._on_down(key)
-
-    def _col_rose(self, c: int) -> None:
-        with self._lock:
-            if self._scanning:
-                return
-            key = self._held.pop(c, None)
-        if key is not None:
+    def sample(self) -> bool:
+        """Read the keypad as it is now; report keys that went down or up. Returns whether any did."""
+        low = frozenset(c for c, col in enumerate(self.cols) if col.is_active)
+        if low == self._low_cols:
+            return False
+        self._low_cols = low
+        pressed = self._scan() if low else set()
+        released, new = sorted(self.held - pressed), sorted(pressed - self.held)
+        self.held = pressed
+        for key in released:
             self._on_up(key)
+        for key in new:
+            self._on_down(key)
+        return bool(released or new)
 
-    def _scan(self, c: int) -> str | None:
-        self._scanning = True
+    def _scan(self) -> set[str]:
+        found: set[str] = set()
+        for row in self.rows:
+            row.pin.function = "input"  # released: pulled up, drives nothing
         try:
-            found = None
-            for r in range(len(self.rows)):
-                for i, row in enumerate(self.rows):
-                    row.value = i == r
-                if self.cols[c].is_active:
-                    found = self.layout[r][c]
-                    break
-            return found
+            for r, row in enumerate(self.rows):
+                row.pin.output_with_state(False)
+                found |= {self.layout[r][c] for c, col in enumerate(self.cols) if col.is_active}
+                row.pin.function = "input"
         finally:
             for row in self.rows:
-                row.on()
-            self._scanning = False
+                row.pin.output_with_state(False)  # at rest: all rows low, waiting for a key
+        return found
 
     def close(self) -> None:
         for d in self.rows + self.cols:

@@ -11,13 +11,21 @@ from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
 from hwsim.scenario import fold, run_scenario
 
-SHARED = sorted(SHARED_SCENARIOS.glob("*.toml"))
+SHARED = sorted(SHARED_SCENARIOS.glob("*.toml")) + sorted(SHARED_SCENARIOS.glob("faults/*.toml"))
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
+#: as on a Pi 5: gpiozero's lgpio pin factory (edges queued, one callback thread) and bouncing contacts
+ON_A_PI = {"gpio": "lgpio", "bounce_ms": 8}
 
 
 @pytest.mark.parametrize("path", SHARED + OURS, ids=lambda p: p.name)
 def test_scenario_passes(path):
     result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+@pytest.mark.parametrize("path", SHARED + OURS, ids=lambda p: p.name)
+def test_scenario_passes_with_lgpio_delivery_and_bouncing_keys(path):
+    result = run_scenario(path, hardware=ON_A_PI)
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
@@ -53,6 +61,11 @@ def test_a_failed_expectation_exits_1_and_is_reported(tmp_path):
     ('[[step]]\nat = 0.0\nhook = "off"\nbogus = 1\n', ["step 1", "bogus"]),
     ('[unit]\nlcd = "40x2"\n[[step]]\nat = 0.0\nhook = "off"\n', ["lcd.size"]),
     ('[[step]\nat = 0', ["TOML"]),
+    ('[[step]]\nat = 0.0\nfault = "lcd_fire"\n', ["step 1", "fault", "lcd_fire"]),
+    ('[[step]]\nat = 0.0\nfault = "audio_unplug:2"\n', ["step 1", "fault"]),
+    ('[[step]]\nat = 0.0\npower = "off"\n', ["step 1", "power"]),
+    ('[unit]\ngpio = "pigpio"\n[[step]]\nat = 0.0\nhook = "off"\n', ["gpio", "pigpio"]),
+    ('[unit]\nbounce_ms = -1\n[[step]]\nat = 0.0\nhook = "off"\n', ["bounce_ms"]),
 ])
 def test_an_invalid_scenario_exits_2_naming_the_step_and_key(tmp_path, body, words):
     script = tmp_path / "bad.toml"
