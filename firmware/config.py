@@ -191,6 +191,7 @@ SCHEMA: dict[str, Check] = {
     "server.token": of_type(str),
     "server.ca_file": of_type(str),
     "server.timeout_s": in_range(0.5, 120),
+    "server.allow_http": of_type(bool),
     "console.port": of_type(str),
     "console.baudrate": one_of(9600, 19200, 38400, 57600, 115200, 230400),
     "console.pin_hash": of_type(str),
@@ -231,6 +232,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
     if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
     validate_pin_map(cfg["pins"])
+    validate_combinations(cfg)
     validate_operators(cfg.get("operators", []))
     validate_directories(cfg.get("directories", {}))
 
@@ -252,6 +254,28 @@ def validate_pin_map(pins: Mapping[str, Any]) -> None:
             if number in seen:
                 raise ConfigError(where, f"BCM {number} is already used by pins.{seen[number]}")
             seen[number] = key
+
+
+def validate_combinations(cfg: Mapping[str, Any]) -> None:
+    """Values that are each fine but cannot run together, or cannot run at all on a desk."""
+    server, audio = cfg["server"], cfg["audio"]
+    if server["url"].startswith("http://") and not server["allow_http"]:
+        raise ConfigError("server.url", "http:// sends the unit's token and the callers' personal data in clear; "
+                          "use https:// (a lab without TLS may set server.allow_http = true)")
+    if server["url"] and not server["token"]:
+        raise ConfigError("server.token", "required when server.url is set (the server refuses a unit without it)")
+    if server["ca_file"] and not Path(server["ca_file"]).is_file():
+        raise ConfigError("server.ca_file", f"no such file: {server['ca_file']}")
+    device = audio["device"]
+    if audio["backend"] == "pyaudio" and isinstance(device, str) and device and not device.isdigit():
+        raise ConfigError("audio.device", f"the pyaudio backend opens devices by index (e.g. 2), not by name "
+                          f"(got {device!r}); use the sounddevice backend for names")
+    if isinstance(device, str) and device.startswith("hw:"):
+        raise ConfigError("audio.device", f"{device!r} opens the interface without resampling, and "
+                          f"{audio['sample_rate']} Hz fails on interfaces that only do 44.1/48 kHz; name a plug "
+                          "PCM instead (\"default\", or one defined in /etc/asound.conf, see docs/raspberry-pi.md)")
+    if isinstance(device, int) and device < 0:
+        raise ConfigError("audio.device", f"a device index is 0 or more (got {device}); \"\" is the default input")
 
 
 def validate_operators(operators: Any) -> None:

@@ -45,12 +45,14 @@ class PanelInputs:
         self.bounce_s = float(pins.get("bounce_s") or 0.0)
         self._down_at: dict[str, float] = {}
         self._settle: Any = None
+        self._taps: set[str] = set()
         self.buttons: dict[str, Any] = {}
         # DigitalInputDevice, not Button: holds are timed on the unit's clock, and each Button would
         # start a polling hold thread of its own. No gpiozero bounce_time: ours runs on the unit's clock.
         for key, cfg_key in PANEL_KEY_PINS.items():
             button = DigitalInputDevice(pins[cfg_key], pull_up=True, pin_factory=pin_factory)
-            button.when_activated = button.when_deactivated = self._edge
+            button.when_activated = lambda _d, k=key: self._edge(k)
+            button.when_deactivated = self._edge
             self.buttons[key] = button
         self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], pin_factory=pin_factory)
         self.hook.when_activated = self.hook.when_deactivated = self._edge
@@ -67,22 +69,29 @@ class PanelInputs:
         return bool(self.hook.is_active)
 
     # ---------------------------------------------------------------- any thread
-    def _edge(self, *_: Any) -> None:
+    def _edge(self, pressed: Any = None) -> None:
+        if isinstance(pressed, str):  # a key went down: remembered, in case it is up again before we look
+            self._taps.add(pressed)
         self._post(Call(self._look))
 
     # ---------------------------------------------------------------- the loop's thread
     def _look(self) -> None:
         if self._settle is None:  # inside a bounce window the read at its end decides
-            self._sample()
+            self._sample(leading=True)
 
-    def _sample(self) -> None:
+    def _sample(self, leading: bool = False) -> None:
         self._settle = None
+        taps, self._taps = self._taps, set()  # in a bounce window: chatter, not taps
         changed = False
         for key, button in self.buttons.items():
             down = bool(button.is_active)
             if down != self._pressed[key]:
                 self._pressed[key] = down
                 (self._down if down else self._up)(key)
+                changed = True
+            elif leading and not down and key in taps:  # pressed and let go before the loop looked
+                self._down(key)
+                self._up(key)
                 changed = True
         off_hook = bool(self.hook.is_active)
         if off_hook != self._off_hook:

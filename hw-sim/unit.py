@@ -106,6 +106,7 @@ class SimUnit:
         line = SimLine(cfg["audio"]["sample_rate"], base_dir=base_dir)
         sim = cls(app, board, emulator, bus, display, line, tmp)
         sim._wire(app)
+        sim.describe_parts()
         observed.listeners.append(lambda: [fn(sim.lcd_rows()) for fn in sim.on_screen])
         return sim
 
@@ -174,6 +175,14 @@ class SimUnit:
 
         inject(self, spec)
 
+    def describe_parts(self) -> None:
+        """The console's ``status`` names the simulated parts and their faults, as on a Pi."""
+        keeper = self.app.screen.frame_display.display
+        self.app.parts.update(
+            lcd=lambda: keeper.state.value + (f" ({keeper.reason})" if keeper.reason else ""),
+            audio=lambda: "ok (simulated)" if self.audio_plugged else "lost (unplugged)",
+            gpio=lambda: f"ok (simulated, {self.board.factory.delivery} delivery)")
+
     def power_cut(self) -> None:
         """The unit loses power at once, like kill -9: no shutdown code runs, only what the journal
         committed survives. The GPIO pins float back to inputs (LEDs dark), the LCD module goes dark
@@ -210,6 +219,7 @@ class SimUnit:
         app.closers += [c for c in self.app.closers if getattr(c, "__self__", None) is self.central is not None]
         observed.listeners.append(lambda: [fn(self.lcd_rows()) for fn in self.on_screen])
         self._wire(app)
+        self.describe_parts()
         self.board.reassert()
         from firmware.recovery import recover
 
