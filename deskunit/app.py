@@ -175,7 +175,7 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     capture.start()
     app.closers.append(capture.stop)
     app.parts.update(lcd=lambda: _part(display.state.value, display.reason),
-                     audio=lambda: _part(capture.state.value, capture.reason),
+                     audio=lambda: _part(capture.state.value, capture.reason or f"{capture.blocks} blocks read"),
                      gpio=lambda: _part("ok" if gpio.error is None else "missing", gpio.error or ""))
     if cfg["server"]["url"]:
         from firmware.sync import SyncClient

@@ -49,7 +49,7 @@ LCD_TEST_S = 2.0
 LED_STEP_S = 0.3
 LED_TEST_COLOURS = ("red", "green", "blue", "amber")
 #: What ``status`` shows before login: nothing about operators, callers or the line.
-PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "console")
+PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "hardware", "console")
 #: Keys whose values never leave the unit.
 SECRET_KEYS = ("server.token", "console.pin_hash")
 NO_PIN_HELP = ("no technician PIN is set, so the console stays locked.\n"
