@@ -22,13 +22,15 @@ from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.clock import RealClock
 from firmware.recovery import recover
+from hwsim.faults import command as fault_command
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
 SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "
-        "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | q quit")
+        "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | "
+        "fault lcd_bus:N|lcd_power|audio_unplug|audio_replug | power cut|on | q quit")
 
 
 def print_screen(rows: list[str], leds: dict[str, str], out: Any = sys.stdout) -> None:
@@ -106,6 +108,12 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
             break
         if line == "h":
             sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
+        elif line.startswith(("fault ", "power ")):
+            try:  # fault lcd_bus:3 | lcd_power | audio_unplug | audio_replug; power cut | on
+                print("deskunit:", fault_command(sim, line.replace("power ", "power:", 1).split(None, 1)[1]),
+                      flush=True)
+            except ValueError as e:
+                print(f"fault: {e}", flush=True)
         elif line.startswith("audio "):
             try:
                 sim.line.set_mode(line.split(None, 1)[1])
@@ -113,11 +121,9 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
                 print(f"audio: {e}", flush=True)
         elif line in SHORTCUTS or line.upper() in SHORTCUTS.values():
             key = SHORTCUTS.get(line, line.upper())
-            sim.press(key)
-            sim.release(key)
+            sim.tap(key)
         elif all(ch in "0123456789*#" for ch in line):
             for ch in line:
-                sim.press(ch)
-                sim.release(ch)
+                sim.tap(ch)
         else:
             print(f"?? {line!r}. {HELP}", flush=True)

@@ -18,6 +18,7 @@ from firmware.events import Call, Event, HookChanged, KeyDown, KeyUp
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
 KEYPAD_LAYOUT = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
+HOOK, KEYPAD = "hook", "keypad"  # inputs besides the panel keys, each debounced on its own
 PANEL_KEY_PINS = {"HOLD": "key_hold", "APPEAL": "key_appeal", "UP": "key_up", "DOWN": "key_down",
                   "OK": "key_ok", "BACK": "key_back"}
 
@@ -28,10 +29,11 @@ class PanelInputs:
     Pin edges only say "look now": whichever thread and order the pin factory delivers them in
     (gpiozero's MockFactory at once on the changing thread; lgpio queued, one callback thread, each
     after the previous returned), the callback merely posts a request to the loop. On the loop's
-    thread the inputs are then read as they are *now* and compared with what was last accepted
-    (leading edge: a change is reported at once), and, for ``bounce_s`` after any change, further
-    edges are ignored and the inputs read once more at its end, so contact bounce shorter than
-    ``bounce_s`` is never seen and a state that changed meanwhile is still caught.
+    thread each input (a key, the hook, the keypad) is read as it is *now* and compared with what was
+    last accepted (leading edge: a change is reported at once); for ``bounce_s`` after it changed,
+    that input's edges are ignored and it is read once more at the end, so contact bounce shorter
+    than ``bounce_s`` is never seen and a state that changed meanwhile is still caught. A key pressed
+    and released before the loop looked still counts (its callback latched it).
     """
 
     def __init__(self, pins: Mapping[str, Any], post: Callable[[Event], None], clock: Clock,
@@ -44,20 +46,21 @@ class PanelInputs:
         self._call_later = call_later
         self.bounce_s = float(pins.get("bounce_s") or 0.0)
         self._down_at: dict[str, float] = {}
-        self._settle: Any = None
+        self._settle: dict[str, Any] = {}  # input -> the timer ending its bounce window
         self._taps: set[str] = set()
+        self._changed_at: dict[str, float] = {}  # input -> when its last change was accepted
         self.buttons: dict[str, Any] = {}
         # DigitalInputDevice, not Button: holds are timed on the unit's clock, and each Button would
         # start a polling hold thread of its own. No gpiozero bounce_time: ours runs on the unit's clock.
         for key, cfg_key in PANEL_KEY_PINS.items():
             button = DigitalInputDevice(pins[cfg_key], pull_up=True, pin_factory=pin_factory)
-            button.when_activated = lambda _d, k=key: self._edge(k)
-            button.when_deactivated = self._edge
+            button.when_activated = lambda _d, k=key: self._edge(k, True)
+            button.when_deactivated = lambda _d, k=key: self._edge(k)
             self.buttons[key] = button
         self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], pin_factory=pin_factory)
-        self.hook.when_activated = self.hook.when_deactivated = self._edge
+        self.hook.when_activated = self.hook.when_deactivated = lambda _d: self._edge(HOOK)
         self.keypad = MatrixKeypad(pins["keypad_rows"], pins["keypad_cols"], self._down, self._up,
-                                   pin_factory=pin_factory, on_edge=self._edge)
+                                   pin_factory=pin_factory, on_edge=lambda *_: self._edge(KEYPAD))
         self._pressed = {key: False for key in self.buttons}  # as last accepted (a key held at boot waits)
         self._off_hook = bool(self.hook.is_active)
 
@@ -69,38 +72,54 @@ class PanelInputs:
         return bool(self.hook.is_active)
 
     # ---------------------------------------------------------------- any thread
-    def _edge(self, pressed: Any = None) -> None:
-        if isinstance(pressed, str):  # a key went down: remembered, in case it is up again before we look
-            self._taps.add(pressed)
-        self._post(Call(self._look))
+    def _edge(self, name: str, activated: bool = False) -> None:
+        """Input ``name`` changed (any thread): have the loop look at it, in the order edges came."""
+        if activated:  # a key went down: remembered, in case it is up again before the loop looks
+            self._taps.add(name)
+        self._post(Call(self._look, (name,)))
 
     # ---------------------------------------------------------------- the loop's thread
-    def _look(self) -> None:
-        if self._settle is None:  # inside a bounce window the read at its end decides
-            self._sample(leading=True)
+    def _look(self, name: str) -> None:
+        if name in self._settle:  # inside its bounce window: the read at the window's end decides
+            return
+        tapped = name in self._taps
+        self._taps.discard(name)
+        self._check(name, tapped)
 
-    def _sample(self, leading: bool = False) -> None:
-        self._settle = None
-        taps, self._taps = self._taps, set()  # in a bounce window: chatter, not taps
-        changed = False
-        for key, button in self.buttons.items():
-            down = bool(button.is_active)
-            if down != self._pressed[key]:
-                self._pressed[key] = down
-                (self._down if down else self._up)(key)
+    def _settled(self, name: str) -> None:
+        del self._settle[name]
+        self._taps.discard(name)  # a tap latched inside the window was the contact's chatter
+        self._check(name, False)
+
+    def _check(self, name: str, tapped: bool) -> None:
+        """Compare input ``name`` as it is now with what was last accepted; report and hold off
+        ``bounce_s`` when it changed."""
+        if name == KEYPAD:
+            changed = self.keypad.sample()
+        elif name == HOOK:
+            off_hook = bool(self.hook.is_active)
+            changed = off_hook != self._off_hook
+            if changed:
+                self._off_hook = off_hook
+                self._post(HookChanged(off_hook=off_hook))
+        else:
+            down = bool(self.buttons[name].is_active)
+            changed = down != self._pressed[name]
+            if changed:
+                self._pressed[name] = down
+                (self._down if down else self._up)(name)
+            elif tapped and not down and self._since_change(name) >= 2 * self.bounce_s:
+                # pressed and let go before the loop looked (and not the late echo of a bounce)
+                self._down(name)
+                self._up(name)
                 changed = True
-            elif leading and not down and key in taps:  # pressed and let go before the loop looked
-                self._down(key)
-                self._up(key)
-                changed = True
-        off_hook = bool(self.hook.is_active)
-        if off_hook != self._off_hook:
-            self._off_hook = off_hook
-            self._post(HookChanged(off_hook=off_hook))
-            changed = True
-        changed |= self.keypad.sample()
-        if changed and self._call_later is not None:
-            self._settle = self._call_later(self.bounce_s, self._sample)
+        if changed:
+            self._changed_at[name] = self._clock.monotonic()
+            if self._call_later is not None:
+                self._settle[name] = self._call_later(self.bounce_s, lambda: self._settled(name))
+
+    def _since_change(self, name: str) -> float:
+        return self._clock.monotonic() - self._changed_at.get(name, float("-inf"))
 
     def _down(self, key: str) -> None:
         self._down_at[key] = self._clock.monotonic()
@@ -112,8 +131,8 @@ class PanelInputs:
         self._post(KeyUp(key, held))
 
     def close(self) -> None:
-        if self._settle is not None:
-            self._settle.cancel()
+        for timer in self._settle.values():
+            timer.cancel()
         for b in self.buttons.values():
             b.close()
         self.hook.close()

@@ -40,3 +40,23 @@ def inject(sim: Any, spec: str) -> None:
         sim.lcd.power_cycle()
     else:
         sim.audio_plugged = kind == "audio_replug"
+
+
+def command(sim: Any, text: Any) -> str:
+    """A fault or a power step asked for by a person (``run --sim``'s ``fault``/``power`` lines, the
+    browser panel): ``lcd_bus:3``, ``lcd_power``, ``audio_unplug``, ``audio_replug``, ``power:cut``,
+    ``power:on``. Raises ValueError naming what is wrong; returns what was done."""
+    if not isinstance(text, str):
+        raise ValueError('"fault" must be a string')
+    if text.startswith("power:"):
+        step = text.partition(":")[2]
+        if step not in POWER_STEPS:
+            raise ValueError(f"power must be power:cut or power:on (got {text!r})")
+        sim.power_cut() if step == "cut" else sim.power_on()  # from this thread: a cut stops the loop
+        return f"power {step}"
+    parse_fault(text)
+    if sim.powered:
+        sim.loop.call_soon(inject, sim, text)  # on the loop's thread, between two bus transfers
+    else:
+        inject(sim, text)
+    return f"fault {text}"

@@ -35,6 +35,8 @@ from hal.gpio import PANEL_KEY_PINS
 DELIVERIES = ("mock", "lgpio")
 #: A bouncing contact changes level at these fractions of the bounce time before it settles.
 CHATTER = (0.25, 0.5, 0.75, 1.0)
+#: The shortest a finger closes, or leaves open, a key's contact.
+MIN_CONTACT_S = 0.03
 
 
 class SimPin(MockPin):
@@ -120,6 +122,7 @@ class SimBoard:
         self.shorts = 0  # a column that joined a row driven high to a row driven low
         self.hook_off: bool | None = None  # the handset, as last set
         self.closed_keys: set[str] = set()  # panel keys whose contact is closed now
+        self._taps_free_at = 0.0  # when the next tap may start
         self.pins = pins
         self._pin = {f"GPIO{n}": n for n in range(28)}
         self.key_pin = {key: pins[cfg] for key, cfg in PANEL_KEY_PINS.items()}
@@ -143,6 +146,22 @@ class SimBoard:
 
     def release(self, key: str) -> None:
         self._key(key, down=False)
+
+    def tap(self, key: str) -> None:
+        """Press and release ``key`` as a finger does: closed :data:`MIN_CONTACT_S`, and one tap after
+        the other with a gap as long (typed lines of ``run --sim`` tap keys in a burst)."""
+        now = self.clock.monotonic()
+        at = max(now, self._taps_free_at)
+        self._taps_free_at = at + 2 * MIN_CONTACT_S
+        if self.schedule is None:
+            self.press(key)
+            self.release(key)
+            return
+        if at > now:
+            self.schedule(at - now, lambda: self.press(key))
+        else:
+            self.press(key)
+        self.schedule(at - now + MIN_CONTACT_S, lambda: self.release(key))
 
     def _key(self, key: str, down: bool) -> None:
         """A panel key shorts its pin to ground; a keypad key joins its row and column. With

@@ -23,6 +23,8 @@ cross-origin JSON POST needs a CORS preflight this server never grants):
     POST /api/hook              {"off": true}
     POST /api/audio             {"mode": "clean" | "silence" | "dead" | "noise:10" | "loss:0.2" | "uk_1.wav"}
     POST /api/server            {"up": false}
+    POST /api/fault             {"fault": "lcd_bus:3" | "lcd_power" | "audio_unplug" | "audio_replug" |
+                                 "power:cut" | "power:on"}  (see hwsim.faults)
 
     >>> server = PanelServer(sim, port=0).start()   # port 0: any free port
     >>> server.url
@@ -42,11 +44,13 @@ from typing import Any
 
 from firmware.leds import LED_NAMES
 from hwsim.audio import parse_mode
+from hwsim.faults import command
 from hwsim.font5x8 import rom_font
 
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/index.html": ("index.html", "text/html; charset=utf-8"),
           "/panel.js": ("panel.js", "text/javascript; charset=utf-8"),
+          "/faults.js": ("faults.js", "text/javascript; charset=utf-8"),
           "/panel.css": ("panel.css", "text/css; charset=utf-8")}
 REFRESH_S = 0.2  # meter and blink labels; LCD frames and LED pin changes are pushed at once
 KEEPALIVE_S = 15.0
@@ -248,6 +252,8 @@ class PanelServer:
                 return
             parse_mode(mode)  # the reason in words before anything changes
             sim.line.set_mode(mode)
+        elif path == "/api/fault":
+            command(sim, body.get("fault"))
         elif path == "/api/server":
             up = _flag(body, "up")
             # on the loop thread, like every other change to the simulated unit

@@ -85,7 +85,13 @@ class SimUnit:
         self.panel, self.screen, self.journal, self.monitor = app.panel, app.screen, app.journal, app.monitor
         loop = app.loop
         if hasattr(self, "board"):
-            self.board.schedule = lambda delay, fn: loop.call_soon(loop.call_later, delay, fn)
+            board = self.board
+
+            def chatter(fn: Callable[[], None]) -> None:
+                fn()
+                board.factory.drain()  # its edges reach the callbacks before virtual time moves on
+
+            board.schedule = lambda delay, fn: loop.call_soon(loop.call_later, delay, lambda: chatter(fn))
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
@@ -119,6 +125,10 @@ class SimUnit:
 
     def release(self, key: str) -> None:
         self.board.release(key)
+
+    def tap(self, key: str) -> None:
+        """A short press and release, spread out as a finger would (see :meth:`SimBoard.tap`)."""
+        self.board.tap(key)
 
     def feed_audio(self, seconds: float) -> None:
         n = int(round(seconds * self.line.sample_rate))

@@ -91,3 +91,13 @@ def test_a_bouncing_hook_starts_one_call(make_sim, gpio):
     sim.advance(1.0)
     assert [e.off_hook for e in seen] == [True]
     assert sim.unit.call is not None
+
+
+@pytest.mark.parametrize("gpio", ["mock", "lgpio"])
+def test_keys_tapped_in_a_burst_come_out_in_order(make_sim, gpio):
+    sim = make_sim(gpio=gpio, bounce_s=0.008)
+    seen = record_events(sim)
+    for key in "2106655#":  # as `run --sim` taps a typed line: all at once, spread out by the finger
+        sim.tap(key)
+    sim.advance(1.0)
+    assert [e.key for e in seen if isinstance(e, KeyDown)] == list("2106655#")
