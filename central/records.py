@@ -1,4 +1,4 @@
-"""Validation of call records as the units send them (DESIGN.md, "The call record").
+"""Validation of call records as the units send them (docs/record.md).
 
 The server checks the shape a unit promises; it does not second-guess the content. Unknown keys are
 kept (a newer unit may send more than this server knows), known keys must have the documented types.
@@ -9,23 +9,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-GREETINGS = ("morning", "day", "evening", "neutral")
-OUTCOMES = (
-    "answered",
-    "outside_competence",
-    "forwarded",
-    "callback",
-    "transfer",
-    "bad_line",
-    "abuse",
-    "caller_silent",
-)
-LINE_VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
-APPEAL_KINDS = ("remark", "proposal", "statement", "complaint", "request")
-SEND_INFO_VIA = ("sms", "messenger", "email")
+from firmware.deadline import day_end
+from firmware.vocabulary import AppealKind, Greeting, Outcome, SendVia, Verdict
+
+GREETINGS: tuple[str, ...] = tuple(Greeting)
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
+LINE_VERDICTS: tuple[str, ...] = tuple(Verdict)
+APPEAL_KINDS: tuple[str, ...] = tuple(AppealKind)
+SEND_INFO_VIA: tuple[str, ...] = tuple(SendVia)
 
 
 class RecordError(ValueError):
@@ -149,6 +143,4 @@ def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
     offset: the unit's local time is what the operator and the caller agreed on).
     """
     ended = datetime.fromisoformat(record["ended_at"])
-    due = ended.date()
-    deadline = datetime.combine(due + timedelta(days=1), time(0), tzinfo=ended.tzinfo)
-    return due, deadline
+    return ended.date(), day_end(ended)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 
 def make_record(unit: str, appeal: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-    """A valid call record for `unit` (DESIGN.md, "The call record"); keyword arguments override."""
+    """A valid call record for `unit` (docs/record.md); keyword arguments override."""
     record: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "unit": unit,

@@ -22,6 +22,7 @@ from typing import Any
 
 from firmware.audio_watch import CHECK_S as AUDIO_CHECK_S
 from firmware.audio_watch import AudioWatch
+from firmware.call.unit import Unit
 from firmware.clock import Clock, RealClock
 from firmware.display import FrameDisplay, LcdScreen, parse_size
 from firmware.events import HookChanged
@@ -29,7 +30,6 @@ from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.line_monitor import LineMonitor
 from firmware.loop import EventLoop
-from firmware.unit import Unit
 from hal.gpio import PanelInputs, RgbLed, panel_leds
 
 log = logging.getLogger("deskunit")
@@ -157,7 +157,7 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     from zoneinfo import ZoneInfo
 
     from deskunit.systemd import supervise
-    from firmware.recovery import recover
+    from firmware.call.recovery import recover
     from hal.audio import AudioCapture
     from hal.lcd import RplcdDisplay, i2c_bus_factory
     from hal.lcd_keeper import LcdKeeper

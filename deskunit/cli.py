@@ -1,6 +1,7 @@
 """The ``deskunit`` command: run the unit, run scenarios, judge recordings, check configuration.
 
-    deskunit run [--sim [--http-port N]]     the unit (on real hardware, or on the simulator)
+    deskunit --version
+    deskunit run [--sim [--http-port N] [--no-keys]]   the unit (on real hardware, or on the simulator)
     deskunit sim --script S.toml [--report R.json]
     deskunit linecheck [--json] FILE.wav...
     deskunit config check [FILE]
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 from firmware.config import EX_CONFIG, ConfigError, load_config, site_config_path
+from firmware.version import package_version
+from hwsim import PANEL_PORT
 
 
 def _config(path: str | None) -> dict:
@@ -37,7 +40,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sim:
         from deskunit.simrun import run_sim
 
-        return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None, http_port=args.http_port)
+        return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None, http_port=args.http_port,
+                       keys=not args.no_keys)
     from deskunit.app import run_hardware
     from deskunit.console_backend import with_saved_overrides
 
@@ -73,18 +77,21 @@ def cmd_config(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="deskunit", description="Desk unit for contact-center operators.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--version", action="version", version=f"deskunit {package_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the unit")
     run.add_argument("--sim", action="store_true", help="on simulated hardware (no Pi needed)")
     run.add_argument("--config", help="site config file (default: $DESKUNIT_CONFIG or /etc/deskunit/deskunit.toml)")
     run.add_argument("--state-dir", help="where the journal lives (the simulator uses a temporary one)")
-    run.add_argument("--http-port", type=_port, default=8080, metavar="PORT",
-                     help="with --sim: serve the front panel on http://127.0.0.1:PORT (default 8080, 0 = off)")
+    run.add_argument("--http-port", type=_port, default=PANEL_PORT, metavar="PORT",
+                     help=f"with --sim: serve the front panel on http://127.0.0.1:PORT (default {PANEL_PORT}, 0 = off)")
+    run.add_argument("--no-keys", action="store_true",
+                     help="with --sim: do not read keys from stdin (the panel and the console still work)")
     run.set_defaults(fn=cmd_run)
 
     sim = sub.add_parser("sim", help="run a scenario on the simulated unit under a virtual clock")
-    sim.add_argument("--script", required=True, help="scenario TOML (see shared/scenarios/FORMAT.md)")
+    sim.add_argument("--script", required=True, help="scenario TOML (see docs/scenarios.md)")
     sim.add_argument("--report", help="write a JSON report here")
     sim.set_defaults(fn=cmd_sim)
 

@@ -40,6 +40,8 @@ from firmware.console import Check, CommandError, Console, is_secret
 from firmware.events import HookChanged, KeyDown, KeyUp
 from firmware.leds import COLOURS
 from firmware.pins import verify_pin
+from firmware.timefmt import mmss
+from firmware.version import package_version
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
@@ -274,7 +276,7 @@ class ConsoleBackend:
         unit, clock = self.unit, self.clock
         st = clock.status()
         out = {
-            "version": _version(),
+            "version": package_version(),
             "uptime": _fmt_age(clock.monotonic() - self.started),
             "clock": f"{st.now.isoformat(timespec='seconds')} {'trusted' if st.trusted else 'NOT trusted'}"
                      f" (source: {st.source})",
@@ -283,9 +285,9 @@ class ConsoleBackend:
         if call is None:
             out["call"] = "idle (on-hook)"
         else:
-            out["call"] = f"on a call, {_mmss(unit.call_time())}"
+            out["call"] = f"on a call, {mmss(unit.call_time())}"
             if call.hold_started is not None:
-                out["call"] += f", on hold {_mmss(unit.hold_elapsed())}"
+                out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
         op = unit.operator
@@ -612,20 +614,6 @@ class ConsoleBackend:
             self._restart()
         else:  # the daemon returns from run_forever; systemd (Restart=always) starts it again
             self.loop.stop()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deskunit")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 # ---------------------------------------------------------------- wiring

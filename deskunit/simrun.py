@@ -1,11 +1,15 @@
 """``deskunit run --sim``: the whole unit on simulated hardware and the real clock, in a terminal.
 
-The LCD is printed whenever it changes; lines typed on stdin press keys and move the hook:
-``h`` hook (off/on), ``o`` OK, ``u`` UP, ``d`` DOWN, ``b`` BACK, ``H`` HOLD, ``a`` APPEAL,
-digits/``*``/``#`` the keypad, ``audio MODE`` (clean, silence, dead, noise:10, loss:0.2, file.wav),
-``q`` quit. The technician console is served on a pty whose path is printed at start
-(``picocom -b 115200 /dev/pts/N``). The front panel is served to a browser on
-http://127.0.0.1:8080 (``http_port``; 0 = no panel), see :mod:`hwsim.panel_server`.
+At start it prints, each on a line of its own and before the first LCD frame, where the browser
+panel is (``front panel: http://127.0.0.1:8765/``, :data:`hwsim.PANEL_PORT`; 0 = no
+panel), the pty of the technician console (``console pty: /dev/pts/N``) and the simulator's
+technician PIN. Then the LCD is printed whenever it changes.
+
+Keys come from stdin when it is a terminal or a pipe or file (not ``/dev/null``, not with
+``--no-keys``): ``h`` hook (off/on), ``o`` OK, ``u`` UP, ``d`` DOWN, ``b`` BACK, ``H`` HOLD,
+``a`` APPEAL, digits/``*``/``#`` the keypad, ``audio MODE`` (clean, silence, dead, noise:10,
+loss:0.2, file.wav), ``q`` quit. The end of input stops the reading of keys, not the unit: it runs
+on, serving its panel and console, until ``q``, Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -20,14 +25,17 @@ from typing import Any
 
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
-from firmware.clock import RealClock
-from firmware.recovery import recover
+from firmware.call.recovery import recover
+from firmware.pins import hash_pin
+from firmware.vocabulary import Key
+from hwsim import PANEL_PORT
+from hwsim.clock import SimClock
 from hwsim.faults import command as fault_command
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
-from hwsim.unit import SimUnit
+from hwsim.unit import SIM_TECHNICIAN_PIN, SimUnit
 
-SHORTCUTS = {"o": "OK", "u": "UP", "d": "DOWN", "b": "BACK", "H": "HOLD", "a": "APPEAL"}
+SHORTCUTS = {"o": Key.OK, "u": Key.UP, "d": Key.DOWN, "b": Key.BACK, "H": Key.HOLD, "a": Key.APPEAL}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "
         "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | "
         "fault lcd_bus:N|lcd_power|audio_unplug|audio_replug | power cut|on | q quit")
@@ -42,10 +50,32 @@ def print_screen(rows: list[str], leds: dict[str, str], out: Any = sys.stdout) -
     out.flush()
 
 
+def keys_wanted(stdin: Any) -> bool:
+    """Whether to read keys from ``stdin``: a terminal, a pipe or a file; not /dev/null or nothing."""
+    if stdin is None:
+        return False
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True  # a stream without a descriptor (tests): read it
+    if os.isatty(fd):
+        return True
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
 def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys.stdin,
-            http_port: int = 8080) -> int:
-    clock = RealClock()
+            http_port: int = PANEL_PORT, keys: bool = True) -> int:
+    clock = SimClock()
+    technician_pin = None
+    if not cfg["console"].get("pin_hash"):  # the simulator's console can be logged into out of the box
+        technician_pin = SIM_TECHNICIAN_PIN
+        cfg["console"]["pin_hash"] = hash_pin(technician_pin)
     sim = SimUnit.create(cfg, clock, state_dir=state_dir)
+    sim.technician_pin = technician_pin
     lock = threading.Lock()
     roster = cfg.get("operators") or []
     if roster:
@@ -55,7 +85,6 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
         with lock:
             print_screen(rows, {n: sim.led(n) for n in ("line", "hold", "sync")})
 
-    sim.on_screen.append(show)
     # systemd and crash recovery, as on the Pi; the simulated handset may start off-hook, as a real
     # one is when the unit restarts mid-call (DESKUNIT_SIM_OFF_HOOK=1)
     off_hook = os.environ.get("DESKUNIT_SIM_OFF_HOOK") == "1"
@@ -64,48 +93,70 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     if off_hook:
         sim.hook(off=True)
 
-    def on_sigterm(*_: Any) -> None:
+    def on_signal(*_: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop at a time; a second Ctrl-C is the
+        signal.signal(signal.SIGINT, signal.SIG_DFL)   # way out of a stop that hangs
         supervision.stopping()
         raise KeyboardInterrupt  # leaves serve(); the exit stack closes what was started
 
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_sigterm)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     with contextlib.ExitStack() as cleanup:  # whatever got started is stopped, even on an early SIGTERM
         cleanup.callback(sim.close)
-        with contextlib.suppress(KeyboardInterrupt):  # SIGTERM (see on_sigterm) or Ctrl-C
-            serve(sim, cleanup, show, supervision, stdin, http_port)
+        with contextlib.suppress(KeyboardInterrupt):  # SIGTERM (see on_signal) or Ctrl-C
+            serve(sim, cleanup, show, supervision, stdin if keys and keys_wanted(stdin) else None, http_port)
+    print("deskunit: stopped", flush=True)
     return 0
 
 
 def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: Any, stdin: Any,
           http_port: int) -> None:
-    """Console cable, central server, browser panel, then keys from stdin until 'q' or end of input."""
+    """Console cable, central server, browser panel, their addresses, then keys until 'q'; without
+    keys (or after the end of input), until a signal."""
     cable = NullModemCable()
     cleanup.callback(cable.close)
-    attach_console(sim.app, cable.unit_path, sim=sim,
-                   restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
+    console = attach_console(sim.app, cable.unit_path, sim=sim,
+                             restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
+    cleanup.callback(console.close)  # before the cable goes, so the console does not see its port vanish
     attach_sync(sim)  # the reference central server on loopback, as the unit's central server
-    sim.start_realtime()
-    sim.loop.call_soon(supervision.ready)
-    print("deskunit: simulated unit running on the real clock.", HELP, sep="\n", flush=True)
-    print(f"deskunit: technician console on {cable.technician_path} (picocom -b 115200 {cable.technician_path})",
-          flush=True)
+    lines = ["deskunit: simulated unit running on the real clock"]
     if http_port:
         from hwsim.panel_server import PanelServer
 
         try:
             panel = PanelServer(sim, port=http_port).start()
             cleanup.callback(panel.stop)
-            print(f"deskunit: front panel on {panel.url}", flush=True)
+            lines.append(f"front panel: {panel.url}")
         except OSError as e:  # port taken: the unit runs on without its browser panel
-            print(f"deskunit: front panel not served on port {http_port}: {e} (--http-port)", flush=True)
-    show(sim.lcd_rows())
+            lines.append(f"front panel: not served on port {http_port}: {e} (--http-port N picks another)")
+    lines.append(f"console pty: {cable.technician_path}  (picocom -b 115200 {cable.technician_path})")
+    if sim.technician_pin:
+        lines.append(f"technician PIN (simulator only): {sim.technician_pin}")
+    lines.append(HELP if stdin is not None else "keys: not read from stdin (use the panel or the console)")
+    print("\n".join(lines), flush=True)
+    sim.on_screen.append(show)
+    sim.start_realtime()
+    sim.loop.call_soon(supervision.ready)
+    sim.loop.call_soon(lambda: show(sim.lcd_rows()))
+    if stdin is not None:
+        if read_keys(sim, stdin):
+            return
+        print("deskunit: end of input: no more keys from stdin; the unit runs on "
+              f"(Ctrl-C or kill -TERM {os.getpid()} stops it)", flush=True)
+    stop = threading.Event()
+    while not stop.wait(0.5):  # a signal handler raises out of here
+        pass
+
+
+def read_keys(sim: SimUnit, stdin: Any) -> bool:
+    """Keys from ``stdin`` until ``q`` (True) or the end of input (False)."""
     for raw in stdin:
         line = raw.strip()
         if not line:
             continue
         if line == "q":
-            break
+            return True
         if line == "h":
             sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
         elif line.startswith(("fault ", "power ")):
@@ -127,3 +178,4 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
                 sim.tap(ch)
         else:
             print(f"?? {line!r}. {HELP}", flush=True)
+    return False

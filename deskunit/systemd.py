@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from firmware.timefmt import mmss
+
 log = logging.getLogger(__name__)
 
 #: How often STATUS is refreshed when systemd wants no watchdog pings.
@@ -123,9 +125,9 @@ def unit_status(unit: Any) -> str:
     if call is None:
         parts.append("idle")
     else:
-        state = f"call {_mmss(unit.call_time())}"
+        state = f"call {mmss(unit.call_time())}"
         if call.hold_started is not None:
-            state += f", on hold {_mmss(unit.hold_elapsed())}"
+            state += f", on hold {mmss(unit.hold_elapsed())}"
         state += f", line {call.line}"
         parts.append(state)
     try:
@@ -135,11 +137,6 @@ def unit_status(unit: Any) -> str:
     if waiting is not None:
         parts.append(f"{waiting} record{'' if waiting == 1 else 's'} waiting")
     return "; ".join(parts)
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 class Supervision:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from firmware.vocabulary import ClockSource
+
 KYIV = ZoneInfo("Europe/Kyiv")
 
 #: Wall clock an untrusted virtual clock starts from: what a Pi without RTC or network may show.
@@ -36,7 +38,7 @@ class ClockStatus:
 
     now: datetime
     trusted: bool
-    source: str  # "ntp", "server", "technician", "scenario", "none"
+    source: ClockSource
 
 
 class Clock:
@@ -55,15 +57,20 @@ class Clock:
         raise NotImplementedError
 
     @property
-    def source(self) -> str:
+    def source(self) -> ClockSource:
         raise NotImplementedError
 
-    def set_wall(self, when: datetime, source: str) -> None:
+    def set_wall(self, when: datetime, source: ClockSource | str) -> None:
         """Set the wall clock from a trusted source (the central server, a technician)."""
         raise NotImplementedError
 
     def status(self) -> ClockStatus:
         return ClockStatus(self.now(), self.trusted, self.source)
+
+    def real_seconds(self, seconds: float) -> float:
+        """How long ``seconds`` of this clock take on the machine's own clock (a simulator may run
+        faster); the real-time loop waits that long for its next timer."""
+        return seconds
 
 
 class VirtualClock(Clock):
@@ -78,7 +85,7 @@ class VirtualClock(Clock):
         self._t = 0.0
         self._lock = threading.Lock()
         self._trusted = wall_start is not None
-        self._source = "scenario" if wall_start is not None else "none"
+        self._source = ClockSource.SCENARIO if wall_start is not None else ClockSource.NONE
         self._wall_at_zero = (wall_start or UNTRUSTED_EPOCH).astimezone(tz)
 
     def monotonic(self) -> float:
@@ -103,13 +110,13 @@ class VirtualClock(Clock):
         return self._trusted
 
     @property
-    def source(self) -> str:
+    def source(self) -> ClockSource:
         return self._source
 
-    def set_wall(self, when: datetime, source: str) -> None:
+    def set_wall(self, when: datetime, source: ClockSource | str) -> None:
         with self._lock:
             self._wall_at_zero = when.astimezone(self.tz) - timedelta(seconds=self._t)
-            self._trusted, self._source = True, source
+            self._trusted, self._source = True, ClockSource(source)
 
     def jump_wall(self, seconds: float) -> None:
         """Move the wall clock without touching monotonic time (tests of clock jumps)."""
@@ -122,7 +129,7 @@ class RealClock(Clock):
 
     def __init__(self, tz: tzinfo = KYIV) -> None:
         self.tz = tz
-        self._source = "none"
+        self._source = ClockSource.NONE
         self._offset = 0.0  # applied when the unit may not set the system clock itself
 
     def monotonic(self) -> float:
@@ -133,20 +140,20 @@ class RealClock(Clock):
 
     @property
     def trusted(self) -> bool:
-        if self._source != "none":
+        if self._source != ClockSource.NONE:
             return True
         if kernel_clock_synchronised():
-            self._source = "ntp"
+            self._source = ClockSource.NTP
             return True
         return False
 
     @property
-    def source(self) -> str:
-        return self._source if self.trusted else "none"
+    def source(self) -> ClockSource:
+        return self._source if self.trusted else ClockSource.NONE
 
-    def set_wall(self, when: datetime, source: str) -> None:
+    def set_wall(self, when: datetime, source: ClockSource | str) -> None:
         self._offset = when.timestamp() - time.time()
-        self._source = source
+        self._source = ClockSource(source)
 
 
 class _Timex(ctypes.Structure):

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firmware.vocabulary import Language
+
 SITE_CONFIG = Path("/etc/deskunit/deskunit.toml")
 EX_CONFIG = 78  # sysexits.h: configuration error
 
@@ -157,7 +159,7 @@ SCHEMA: dict[str, Check] = {
     "unit.id": lambda v: None if isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v)
     else f"must be 1-64 letters, digits, '.', '_' or '-' (got {v!r})",
     "unit.state_dir": of_type(str),
-    "unit.language": one_of("uk", "ru", "en"),
+    "unit.language": one_of(*Language),
     "unit.timezone": time_zone,
     "greeting.morning": hh_mm,
     "greeting.day": hh_mm,

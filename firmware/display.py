@@ -11,12 +11,21 @@ from typing import Any, Protocol
 from firmware.lcd.codec import encode_screen
 
 
+class TextDisplay(Protocol):
+    """What the core needs of the LCD: its size, and showing rows of text."""
+
+    cols: int
+    rows: int
+
+    def show(self, rows: list[str]) -> None: ...
+
+
 class FrameDisplay(Protocol):
     def show(self, frame: Any) -> None: ...
 
 
 class LcdScreen:
-    """Implements the core's TextDisplay over a frame display for a given size and character ROM.
+    """Implements :class:`TextDisplay` over a frame display for a given size and character ROM.
 
     ``text`` is what was last sent to the glass (the console's ``lcd`` command reads it).
     """

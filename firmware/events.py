@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Keys on the panel, as named in scenarios and on the console.
-PANEL_KEYS = ("HOLD", "APPEAL", "UP", "DOWN", "OK", "BACK")
-KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
-ALL_KEYS = PANEL_KEYS + KEYPAD_KEYS
+from firmware.vocabulary import KEYPAD_KEYS, PANEL_KEYS, Key
+
+#: Keys on the panel and the keypad, as named in scenarios and on the console.
+ALL_KEYS: tuple[Key, ...] = PANEL_KEYS + KEYPAD_KEYS
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,14 @@ class Journal:
             rows = self._db.execute("SELECT body FROM records ORDER BY seq").fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def recent(self, limit: int = 10) -> list[tuple[dict[str, Any], bool]]:
+        """The newest records, newest first, each with whether the central server confirmed it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, synced_at IS NOT NULL FROM records ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [(json.loads(r[0]), bool(r[1])) for r in rows]
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM records").fetchone()[0]

@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from firmware.vocabulary import Colour, Led
+
 #: Die states per colour. Amber is red and green together on a common RGB LED.
-COLOURS: dict[str, tuple[int, int, int]] = {
-    "off": (0, 0, 0),
-    "green": (0, 1, 0),
-    "amber": (1, 1, 0),
-    "red": (1, 0, 0),
-    "blue": (0, 0, 1),
+COLOURS: dict[Colour, tuple[int, int, int]] = {
+    Colour.OFF: (0, 0, 0),
+    Colour.GREEN: (0, 1, 0),
+    Colour.AMBER: (1, 1, 0),
+    Colour.RED: (1, 0, 0),
+    Colour.BLUE: (0, 0, 1),
 }
 COLOUR_OF = {rgb: name for name, rgb in COLOURS.items()}
-LED_NAMES = ("line", "hold", "sync")
+LED_NAMES: tuple[Led, ...] = tuple(Led)
 BLINK_HALF_PERIOD_S = 0.5
 
 
@@ -29,7 +31,7 @@ BLINK_HALF_PERIOD_S = 0.5
 class LedState:
     """What one LED shows: a colour from :data:`COLOURS`, steady or blinking."""
 
-    colour: str = "off"
+    colour: Colour = Colour.OFF
     blink: bool = False
 
     def __str__(self) -> str:
@@ -45,16 +47,17 @@ class Leds:
     def __init__(self, outputs: Mapping[str, Callable[[tuple[int, int, int]], None]], call_later) -> None:
         self._outputs = outputs
         self._call_later = call_later
-        self.states: dict[str, LedState] = {name: LedState() for name in LED_NAMES}
+        self.states: dict[Led, LedState] = {name: LedState() for name in LED_NAMES}
         self._phase_on = True
         self._blink_timer = None
         for name in LED_NAMES:
             self._push(name)
 
-    def set(self, name: str, colour: str, blink: bool = False) -> None:
+    def set(self, name: Led | str, colour: Colour | str, blink: bool = False) -> None:
         if colour not in COLOURS:
             raise ValueError(f"unknown colour {colour!r}")
-        state = LedState(colour, blink and colour != "off")
+        colour = Colour(colour)
+        state = LedState(colour, blink and colour != Colour.OFF)
         if self.states[name] == state:
             return
         self.states[name] = state
@@ -64,7 +67,7 @@ class Leds:
     def _push(self, name: str) -> None:
         state = self.states[name]
         lit = not state.blink or self._phase_on
-        self._outputs[name](COLOURS[state.colour] if lit else COLOURS["off"])
+        self._outputs[name](COLOURS[state.colour] if lit else COLOURS[Colour.OFF])
 
     def _schedule_blink(self) -> None:
         if self._blink_timer is None and any(s.blink for s in self.states.values()):

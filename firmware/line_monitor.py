@@ -12,17 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from firmware.events import Event, LineVerdict
-
-#: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
-#: dead line (which must be caught within a second) and a good one are believed; a bad or silent
-#: verdict waits for a full window (measured over every start offset of our speech: none after 2.2 s).
-#: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent".
-SETTLE_S = 2.4
-#: A line getting worse (amber, red for "unintelligible") must stay so this long before the LED and
-#: the contact countdown follow: the analyzer can swing for a second while noise sets in, and the
-#: operator's panel must stay calm. A dead line is reported at once; getting better is reported at once.
-ESCALATE_AFTER_S = 1.2
-SEVERITY = {"good": 0, "silent": 0, "degraded": 1, "unintelligible": 2, "no_signal": 3}
+from firmware.line.shown import ShownVerdict
 
 
 class LineMonitor:
@@ -38,7 +28,7 @@ class LineMonitor:
         self.latest = None
         self.active = False
         self._wanted = False
-        self._candidate: tuple[str, float] | None = None  # a worse verdict waiting to persist, since t
+        self.shown = ShownVerdict()  # the verdict with memory, as a listener follows the line
 
     def set_active(self, on: bool) -> None:
         """Judge the line from now on (a call began) or stop; safe from any thread."""
@@ -59,27 +49,12 @@ class LineMonitor:
             if self.active:  # a new call: judge the line afresh, on the audio thread itself
                 self.analyzer.reset()
                 self.verdict = None
-                self._candidate = None
+                self.shown.reset()
         if not self.active:
             return
         for report in self.analyzer.feed(samples):
             self.latest = report
-            if report.verdict == self.verdict:
-                self._candidate = None
-                continue
-            persisted = self._persists(report)  # counts from the first such report, settling or not
-            if report.verdict not in ("good", "no_signal") and report.t < SETTLE_S:
-                continue
-            if persisted:
-                self._candidate = None
-                self.verdict = report.verdict
-                self._post(LineVerdict(report.verdict, float(report.score), report))
-
-    def _persists(self, report) -> bool:
-        """Whether a change may be reported now: see :data:`ESCALATE_AFTER_S`."""
-        verdict = report.verdict
-        if verdict == "no_signal" or SEVERITY[verdict] <= SEVERITY.get(self.verdict or "good", 0):
-            return True
-        if self._candidate is None or self._candidate[0] != verdict:
-            self._candidate = (verdict, report.t)
-        return report.t - self._candidate[1] >= ESCALATE_AFTER_S - 1e-9
+            verdict = self.shown.update(report)
+            if verdict is not None:
+                self.verdict = verdict
+                self._post(LineVerdict(verdict, float(report.score), report))

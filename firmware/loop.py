@@ -141,7 +141,7 @@ class EventLoop:
         while not self._stop.is_set():
             self.run_pending()
             due = self.next_due()
-            timeout = 0.5 if due is None else min(0.5, max(0.0, due - self.clock.monotonic()))
+            timeout = 0.5 if due is None else min(0.5, max(0.0, self.clock.real_seconds(due - self.clock.monotonic())))
             try:
                 event = self._queue.get(timeout=timeout)
             except queue.Empty:

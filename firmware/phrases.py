@@ -14,20 +14,65 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("uk", "ru", "en")
+from firmware.vocabulary import Language, Outcome
+
+LANGUAGES: tuple[Language, ...] = tuple(Language)
+
+
+class Appendix(StrEnum):
+    """A directory whose entries follow a phrase's text on the screen."""
+
+    OFFICES = "offices"  # R24: the accessible offices, with their ramp / door / lift facts
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """A phrase the operator can browse during a call and show full-screen."""
+    """A phrase the operator can browse during a call and show full-screen, and what showing it does.
+
+    ``outcome``: showing it records what kind of call it was (when the call was just answered so
+    far); ``event``: an event added to the record; ``appendix``: a directory shown after the text;
+    ``ends_call``: OK on it ends the conversation (R15).
+    """
 
     id: str
     rule: str
     title: str
     text: str
+    outcome: Outcome | None = None
+    event: str | None = None
+    appendix: Appendix | None = None
+    ends_call: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Phrase:
+        problems = phrase_behaviour_problems(data)
+        if problems:
+            key, problem = next(iter(problems.items()))
+            raise ValueError(f"phrase {data.get('id', '?')!r}: {key}: {problem}")
+        return cls(data["id"], data.get("rule", ""), data["title"], data["text"],
+                   outcome=Outcome(data["outcome"]) if data.get("outcome") else None,
+                   event=data.get("event") or None,
+                   appendix=Appendix(data["appendix"]) if data.get("appendix") else None,
+                   ends_call=data.get("ends_call", False))
+
+
+def phrase_behaviour_problems(data: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with a phrase table's behaviour keys, by key (empty: nothing)."""
+    problems = {}
+    for key, kind in (("outcome", Outcome), ("appendix", Appendix)):
+        value = data.get(key)
+        if value is not None and value not in tuple(kind):
+            problems[key] = f"{value!r} is not one of {', '.join(kind)}"
+    event = data.get("event")
+    if event is not None and (not isinstance(event, str) or not event.isidentifier()):
+        problems["event"] = "must be an event name (letters, digits and _)"
+    if not isinstance(data.get("ends_call", False), bool):
+        problems["ends_call"] = "must be true or false"
+    return problems
 
 
 class PhraseBank:
@@ -37,9 +82,7 @@ class PhraseBank:
         self.language: str = data["language"]
         self.label: str = data.get("label", self.language.upper())
         self._data = data
-        self.phrases: tuple[Phrase, ...] = tuple(
-            Phrase(p["id"], p.get("rule", ""), p["title"], p["text"]) for p in data.get("phrase", [])
-        )
+        self.phrases: tuple[Phrase, ...] = tuple(Phrase.from_dict(p) for p in data.get("phrase", []))
 
     def text(self, key: str, **fields: Any) -> str:
         node: Any = self._data

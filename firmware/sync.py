@@ -41,15 +41,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import time as dtime
 from typing import Any
 from urllib.parse import urlsplit
 
 from firmware.clock import Clock
 from firmware.config import ConfigError, validate_operators
+from firmware.deadline import forward_deadline
 from firmware.events import Call
 from firmware.journal import Journal
-from firmware.phrases import LANGUAGES
+from firmware.phrases import LANGUAGES, phrase_behaviour_problems
+from firmware.version import user_agent
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ class SyncClient:
 
         Every request the worker makes is safe to repeat (reads, and idempotent record posts).
         """
-        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
+        send = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", "User-Agent": user_agent(),
+                **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -351,6 +353,8 @@ def _check_phrase_table(table: Mapping[str, Any], where: str) -> None:
                 for k in ("id", "title", "text"):
                     if not isinstance(p.get(k), str) or not p[k].strip():
                         raise ConfigError(f"{here}[{i}].{k}", "must be non-empty text")
+                for k, problem in phrase_behaviour_problems(p).items():
+                    raise ConfigError(f"{here}[{i}].{k}", problem)
         elif isinstance(value, Mapping):
             _check_phrase_table(value, here)
         elif not isinstance(value, str) or not value.strip():
@@ -412,25 +416,6 @@ class Backoff:
 
     def delay(self, failures: int) -> float:
         return self.rng.uniform(self.base_s, self.ceiling(failures))
-
-
-def forward_deadline(ended_at: str | None, forward_due: str | None = None) -> datetime | None:
-    """R11: the appeal's own ``forward_due`` (the unit's configured same-day cut-off) when it has one,
-    else midnight after the call's local date (the record's own offset, as the server counts it)."""
-    if forward_due:
-        try:
-            due = datetime.fromisoformat(forward_due)
-            if due.tzinfo is not None:
-                return due
-        except ValueError:
-            pass
-    try:
-        ended = datetime.fromisoformat(ended_at)
-    except (TypeError, ValueError):
-        return None
-    if ended.tzinfo is None:
-        return None
-    return datetime.combine(ended.date() + timedelta(days=1), dtime(0), tzinfo=ended.tzinfo)
 
 
 # ---------------------------------------------------------------- the worker

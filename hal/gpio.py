@@ -15,12 +15,13 @@ from typing import Any
 
 from firmware.clock import Clock
 from firmware.events import Call, Event, HookChanged, KeyDown, KeyUp
+from firmware.vocabulary import KEYPAD_KEYS, PANEL_KEYS
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
-KEYPAD_LAYOUT = (("1", "2", "3"), ("4", "5", "6"), ("7", "8", "9"), ("*", "0", "#"))
+KEYPAD_LAYOUT = tuple(KEYPAD_KEYS[i:i + 3] for i in range(0, len(KEYPAD_KEYS), 3))
+#: Each panel key's pin in the config's ``pins`` table (``key_hold`` ...).
+PANEL_KEY_PINS = {key: f"key_{key.lower()}" for key in PANEL_KEYS}
 HOOK, KEYPAD = "hook", "keypad"  # inputs besides the panel keys, each debounced on its own
-PANEL_KEY_PINS = {"HOLD": "key_hold", "APPEAL": "key_appeal", "UP": "key_up", "DOWN": "key_down",
-                  "OK": "key_ok", "BACK": "key_back"}
 
 
 class PanelInputs:
@@ -70,6 +71,10 @@ class PanelInputs:
 
     def off_hook(self) -> bool:
         return bool(self.hook.is_active)
+
+    def is_down(self, key: str) -> bool:
+        """Whether ``key`` is down as last accepted (reported to the loop)."""
+        return key in self.keypad.held or self._pressed.get(key, False)
 
     # ---------------------------------------------------------------- any thread
     def _edge(self, name: str, activated: bool = False) -> None:

@@ -35,8 +35,9 @@ from hal.gpio import PANEL_KEY_PINS
 DELIVERIES = ("mock", "lgpio")
 #: A bouncing contact changes level at these fractions of the bounce time before it settles.
 CHATTER = (0.25, 0.5, 0.75, 1.0)
-#: The shortest a finger closes, or leaves open, a key's contact.
-MIN_CONTACT_S = 0.03
+#: How long a quick tap holds a key, and leaves its input open before the next tap of it: just over
+#: the unit's default debounce time (config pins.bounce_s = 0.02), so each change is seen.
+MIN_CONTACT_S = 0.022
 
 
 class SimPin(MockPin):
@@ -122,7 +123,7 @@ class SimBoard:
         self.shorts = 0  # a column that joined a row driven high to a row driven low
         self.hook_off: bool | None = None  # the handset, as last set
         self.closed_keys: set[str] = set()  # panel keys whose contact is closed now
-        self._taps_free_at = 0.0  # when the next tap may start
+        self._tap_queue: list[tuple[str, Callable[[str], bool]]] = []  # taps to do, in order
         self.pins = pins
         self._pin = {f"GPIO{n}": n for n in range(28)}
         self.key_pin = {key: pins[cfg] for key, cfg in PANEL_KEY_PINS.items()}
@@ -147,21 +148,48 @@ class SimBoard:
     def release(self, key: str) -> None:
         self._key(key, down=False)
 
-    def tap(self, key: str) -> None:
-        """Press and release ``key`` as a finger does: closed :data:`MIN_CONTACT_S`, and one tap after
-        the other with a gap as long (typed lines of ``run --sim`` tap keys in a burst)."""
-        now = self.clock.monotonic()
-        at = max(now, self._taps_free_at)
-        self._taps_free_at = at + 2 * MIN_CONTACT_S
-        if self.schedule is None:
+    def tap(self, key: str, seen: Callable[[str], bool] | None = None) -> None:
+        """Press and release ``key`` as a quick finger does, for taps asked for in a burst (a typed line
+        of ``run --sim``). Taps are done one after the other, in order: each key is held at least
+        :data:`MIN_CONTACT_S` and until ``seen(key)`` says the unit has it down, then let go until
+        ``seen`` says it is up again, so no tap is lost however busy the unit is."""
+        self._tap_queue.append((key, seen or (lambda _k: True)))
+        if len(self._tap_queue) == 1:
+            self._tap_next()
+
+    def _tap_next(self) -> None:
+        if not self._tap_queue:
+            return
+        key, seen = self._tap_queue[0]
+        if self.schedule is None:  # the unit is off: nobody to wait for
+            self._tap_queue.pop(0)
             self.press(key)
             self.release(key)
+            self._tap_next()
             return
-        if at > now:
-            self.schedule(at - now, lambda: self.press(key))
+        self.press(key)
+        self._tap_wait(lambda: seen(key), MIN_CONTACT_S, lambda: self._tap_release(key, seen))
+
+    def _tap_release(self, key: str, seen: Callable[[str], bool]) -> None:
+        self.release(key)
+        self._tap_wait(lambda: not seen(key), 0.0, self._tap_done)
+
+    def _tap_done(self) -> None:
+        self._tap_queue.pop(0)
+        self._tap_next()
+
+    def _tap_wait(self, ready: Callable[[], bool], at_least: float, then: Callable[[], None], tries: int = 200) -> None:
+        """``then()`` once ``ready()`` holds, looking after ``at_least`` s and every 5 ms (2 s at most)."""
+        def look(left: int) -> None:
+            if ready() or left <= 0 or self.schedule is None:
+                then()
+            else:
+                self.schedule(0.005, lambda: look(left - 1))
+
+        if self.schedule is None:
+            then()
         else:
-            self.press(key)
-        self.schedule(at - now + MIN_CONTACT_S, lambda: self.release(key))
+            self.schedule(at_least, lambda: look(tries))
 
     def _key(self, key: str, down: bool) -> None:
         """A panel key shorts its pin to ground; a keypad key joins its row and column. With
@@ -240,13 +268,17 @@ class SimBoard:
         return COLOUR_OF.get(levels, "mixed")
 
     def led_value(self, name: str, window_s: float = 1.2) -> str:
-        """What a person sees: a colour, or ``colour-blink`` if it went on and off just now."""
+        """What a person sees: a colour, or ``colour-blink`` when it went on and off repeatedly just now.
+
+        ``seen`` starts with the colour the LED had as the window opened (its first log entry is a
+        reading, not a change), so an LED that was off and has just come on is one change: steady.
+        """
         now = self.clock.monotonic()
         current = self.led_colour(name)
         recent = [c for t, n, c in self.led_log if n == name and t >= now - window_s]
         earlier = [c for t, n, c in self.led_log if n == name and t < now - window_s]
         seen = ([earlier[-1]] if earlier else []) + recent
         lit = {c for c in seen if c != "off"}
-        if len(recent) >= 2 and "off" in seen and len(lit) == 1:
+        if len(seen) >= 3 and "off" in seen and len(lit) == 1:  # at least two changes: on-off-on, off-on-off
             return f"{lit.pop()}-blink"
         return current

@@ -1,6 +1,7 @@
 """The simulated unit's front panel in a browser: a stdlib HTTP server with JSON endpoints and SSE.
 
-``deskunit run --sim`` starts one on http://127.0.0.1:8080 (``--http-port``).  The page
+``deskunit run --sim`` starts one on http://127.0.0.1:8765 (:data:`PANEL_PORT`, ``--http-port``; not
+8080, the central server's default).  The page
 (``hw-sim/panel/``: plain HTML, CSS and JS, no build step) draws the LCD dot by dot from the
 emulator's DDRAM/CGRAM, the LEDs from their pins, and sends key, hook, audio and server actions back.
 
@@ -25,6 +26,13 @@ cross-origin JSON POST needs a CORS preflight this server never grants):
     POST /api/server            {"up": false}
     POST /api/fault             {"fault": "lcd_bus:3" | "lcd_power" | "audio_unplug" | "audio_replug" |
                                  "power:cut" | "power:on"}  (see hwsim.faults)
+    POST /api/clock             {"time": "2026-11-23T18:05"} (the unit's local time) and/or {"rate": 5}
+    GET  /api/history           the newest records of the unit's journal, with appeal and outcome
+    GET  /api/central           what the central server holds: the unit's newest records, the forwards
+    GET  /api/meter             the line meter and verdict over the last minute of unit time
+
+The page is for the person at the simulator: it shows callers' names from the journal and the
+simulator's technician PIN, which is why it is served on loopback only.
 
     >>> server = PanelServer(sim, port=0).start()   # port 0: any free port
     >>> server.url
@@ -34,16 +42,21 @@ cross-origin JSON POST needs a CORS preflight this server never grants):
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import threading
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
 from firmware.leds import LED_NAMES
+from firmware.vocabulary import ClockSource
+from hwsim import PANEL_PORT
 from hwsim.audio import parse_mode
+from hwsim.clock import RATES
 from hwsim.faults import command
 from hwsim.font5x8 import rom_font
 
@@ -52,7 +65,10 @@ STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/panel.js": ("panel.js", "text/javascript; charset=utf-8"),
           "/faults.js": ("faults.js", "text/javascript; charset=utf-8"),
           "/panel.css": ("panel.css", "text/css; charset=utf-8")}
-REFRESH_S = 0.2  # meter and blink labels; LCD frames and LED pin changes are pushed at once
+REFRESH_S = 0.2
+METER_WINDOW_S = 60.0  # the plot's span, in unit time
+METER_STEP_S = 0.5  # one meter sample per this much unit time (at most; the refresh paces it)
+HISTORY_ROWS = 10  # meter and blink labels; LCD frames and LED pin changes are pushed at once
 KEEPALIVE_S = 15.0
 MAX_BODY = 4096
 
@@ -99,7 +115,9 @@ def snapshot(sim: Any) -> dict[str, Any]:
     """What the panel shows now. Call on the loop's thread (the LCD emulator is written there)."""
     lcd, board = sim.lcd, sim.board
     hook_pin = board.gpio(board.pins["hook"])
-    report = sim.monitor.latest
+    listening = bool(sim.monitor.wanted)
+    report = sim.monitor.latest if listening else None  # after hang-up the last call's meter is stale
+    clock = sim.clock
     return {
         "lcd": {
             "cols": lcd.cols,
@@ -119,21 +137,46 @@ def snapshot(sim: Any) -> dict[str, Any]:
         "hook": {"off": (not hook_pin.state) == bool(board.pins["hook_active_low"])},
         "line": {
             "mode": sim.line.mode,
-            "listening": bool(sim.monitor.wanted),
+            "listening": listening,
             "verdict": report.verdict if report else None,
             "score": _number(report.score, 3) if report else None,
             "speech_dbfs": _number(report.speech_dbfs, 1) if report else None,
             "noise_dbfs": _number(report.noise_dbfs, 1) if report else None,
             "snr_db": _number(report.snr_db, 1) if report else None,
         },
-        "server": {"up": bool(sim.server_up)},
+        "server": {"up": bool(sim.server_up), "records": sim.synced_count()},
+        "journal": {"records": sim.journal.count(), "pending": sim.journal.pending_count()},
+        "clock": {"now": clock.now().isoformat(timespec="seconds"), "trusted": clock.trusted,
+                  "source": clock.source, "rate": getattr(clock, "rate", 1.0),
+                  "settable": hasattr(clock, "set_rate")},
     }
+
+
+def meter_sample(sim: Any) -> dict[str, Any]:
+    """One point of the line plot: the analyzer's latest figures while a call is on, else nulls."""
+    report = sim.monitor.latest if sim.monitor.wanted else None
+    return {"t": round(sim.clock.monotonic(), 2),
+            "verdict": report.verdict if report else None,
+            "score": _number(report.score, 3) if report else None,
+            "speech_dbfs": _number(report.speech_dbfs, 1) if report else None,
+            "snr_db": _number(report.snr_db, 1) if report else None}
+
+
+def call_row(record: dict[str, Any], synced: bool) -> dict[str, Any]:
+    """A journal record as the history shows it (personal data included: loopback only)."""
+    appeal = record.get("appeal") or None
+    return {"id": record.get("id"), "started_at": record.get("started_at"), "ended_at": record.get("ended_at"),
+            "operator": record.get("operator"), "language": record.get("language"),
+            "outcome": record.get("outcome"), "line_worst": record.get("line_worst"),
+            "hold_total_s": record.get("hold_total_s"), "synced": synced,
+            "appeal": None if appeal is None else {k: appeal.get(k) for k in
+                                                   ("kind", "full_name", "phone", "email", "forward_to")}}
 
 
 class PanelServer:
     """Serves one :class:`hwsim.unit.SimUnit`'s panel on ``host:port`` (port 0 picks a free one)."""
 
-    def __init__(self, sim: Any, host: str = "127.0.0.1", port: int = 8080, refresh_s: float = REFRESH_S) -> None:
+    def __init__(self, sim: Any, host: str = "127.0.0.1", port: int = PANEL_PORT, refresh_s: float = REFRESH_S) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the panel server listens on loopback only")
         self.sim = sim
@@ -143,6 +186,8 @@ class PanelServer:
         self._state_json = "{}"
         self._last: dict[str, Any] | None = None
         self._poke_pending = threading.Event()
+        self._meter: collections.deque[dict[str, Any]] = collections.deque()
+        self._meter_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.keys = sorted(set(sim.board.key_pin) | set(sim.board.keypad_pos))
@@ -201,7 +246,41 @@ class PanelServer:
 
     def _poked(self) -> None:
         self._poke_pending.clear()
+        self._sample_meter()
         self._refresh()
+
+    def _sample_meter(self) -> None:
+        sample = meter_sample(self.sim)
+        with self._meter_lock:
+            if self._meter and sample["t"] - self._meter[-1]["t"] < METER_STEP_S:
+                return
+            self._meter.append(sample)
+            while self._meter and self._meter[0]["t"] < sample["t"] - METER_WINDOW_S:
+                self._meter.popleft()
+
+    def meter(self) -> dict[str, Any]:
+        """The line over the last minute of unit time: samples oldest first, ``now`` on the same clock."""
+        with self._meter_lock:
+            samples = list(self._meter)
+        return {"now": round(self.sim.clock.monotonic(), 2), "window_s": METER_WINDOW_S, "samples": samples}
+
+    def history(self) -> dict[str, Any]:
+        """The newest calls in the unit's journal."""
+        return {"records": [call_row(r, synced) for r, synced in self.sim.journal.recent(HISTORY_ROWS)]}
+
+    def central(self) -> dict[str, Any]:
+        """What the central server holds from this unit: its newest records and the forwards (R11)."""
+        server = self.sim.central
+        if server is None:
+            return {"attached": False, "records": [], "forwards": []}
+        unit = self.sim.cfg["unit"]["id"]
+        rows = server.store.list_records(unit, 0, 100_000)[-HISTORY_ROWS:][::-1]
+        records = [{"seq": r["seq"], "received_at": r["received_at"], "outcome": r["body"].get("outcome"),
+                    "appeal_kind": (r["body"].get("appeal") or {}).get("kind"), "id": r["id"]} for r in rows]
+        forwards = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in f.items()}
+                    for f in server.store.forwards(None, None) if f.get("unit") in (None, unit)]
+        return {"attached": True, "up": bool(self.sim.server_up), "count": server.count_records(unit),
+                "records": records, "forwards": forwards}
 
     def _tick(self) -> None:
         while not self._stop.wait(self.refresh_s):
@@ -254,6 +333,8 @@ class PanelServer:
             sim.line.set_mode(mode)
         elif path == "/api/fault":
             command(sim, body.get("fault"))
+        elif path == "/api/clock":
+            self._set_clock(body)
         elif path == "/api/server":
             up = _flag(body, "up")
             # on the loop thread, like every other change to the simulated unit
@@ -262,12 +343,40 @@ class PanelServer:
             raise LookupError(path)
         self.poke()
 
+    def _set_clock(self, body: dict[str, Any]) -> None:
+        """Set the unit's wall time (trusted, as a technician would) and/or its rate; checked first."""
+        clock = self.sim.clock
+        if not hasattr(clock, "set_rate"):
+            raise ValueError("this unit's clock cannot be set from the panel (it is not the simulator's clock)")
+        unknown = set(body) - {"time", "rate"}
+        if unknown or not body:
+            raise ValueError(f'send "time" and/or "rate" (not {", ".join(sorted(unknown)) or "nothing"})')
+        when = rate = None
+        if "time" in body:
+            if not isinstance(body["time"], str):
+                raise ValueError('"time" must be a string like 2026-11-23T18:05')
+            try:
+                when = datetime.fromisoformat(body["time"])
+            except ValueError:
+                raise ValueError(f'"time": {body["time"]!r} is not a date and time like 2026-11-23T18:05') from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=clock.tz)
+        if "rate" in body:
+            rate = body["rate"]
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or rate not in RATES:
+                raise ValueError(f'"rate" must be one of {", ".join(f"{r:g}" for r in RATES)}')
+        if when is not None:
+            clock.set_wall(when, ClockSource.PANEL)
+        if rate is not None:
+            clock.set_rate(float(rate))
+
     def info(self) -> dict[str, Any]:
         sim = self.sim
         return {"unit": sim.cfg["unit"]["id"], "cols": sim.lcd.cols, "rows": sim.lcd.n_rows,
                 "rom": sim.cfg["lcd"]["rom"], "keys": self.keys,
                 "keypad": [list(row) for row in sim.app.panel.keypad.layout],
-                "wavs": list(self.wavs), "audio_modes": ["clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION"]}
+                "wavs": list(self.wavs), "audio_modes": ["clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION"],
+                "clock_rates": list(RATES), "technician_pin": getattr(sim, "technician_pin", None)}
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
@@ -319,6 +428,9 @@ def _handler_for(panel: PanelServer) -> type[BaseHTTPRequestHandler]:
                 self._json(HTTPStatus.OK, json.dumps(panel.info(), ensure_ascii=False))
             elif path == "/api/font":
                 self._json(HTTPStatus.OK, panel.font_json)
+            elif path in ("/api/history", "/api/central", "/api/meter"):
+                getter = {"/api/history": panel.history, "/api/central": panel.central, "/api/meter": panel.meter}
+                self._json(HTTPStatus.OK, json.dumps(getter[path](), ensure_ascii=False))
             elif path == "/api/events":
                 self._events()
             else:

@@ -1,6 +1,6 @@
 """``deskunit sim --script``: run a scenario file on the simulated unit under a virtual clock.
 
-The format is ../shared/scenarios/FORMAT.md: a ``[unit]`` set-up, then ``[[step]]`` tables applied
+The format is docs/scenarios.md: a ``[unit]`` set-up, then ``[[step]]`` tables applied
 at their time ``at``; the run ends one second after the last step. Exit status: 0 every expectation
 held, 1 one failed, 2 the file is invalid (the message names the step and the key).
 

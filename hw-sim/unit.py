@@ -30,6 +30,9 @@ from hwsim.lcd import simulated_display
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
+#: The technician PIN of ``deskunit run --sim`` when the configuration sets none (shown on its panel).
+SIM_TECHNICIAN_PIN = "2580"
+MAX_AUDIO_BEHIND_S = 2.0  # after a stall, the line does not replay what it missed
 
 
 class ObservedDisplay:
@@ -74,6 +77,7 @@ class SimUnit:
         self.realtime = False
         self.audio_plugged = True  # the USB audio interface (a fault unplugs it)
         self.central: Any = None
+        self.technician_pin: str | None = None  # the console's PIN, when the simulator chose it
         self._tmp = tmp
         self._stop = threading.Event()
         self._audio_thread: threading.Thread | None = None
@@ -127,8 +131,8 @@ class SimUnit:
         self.board.release(key)
 
     def tap(self, key: str) -> None:
-        """A short press and release, spread out as a finger would (see :meth:`SimBoard.tap`)."""
-        self.board.tap(key)
+        """A short press and release, held until the unit saw it (see :meth:`SimBoard.tap`)."""
+        self.board.tap(key, seen=self.app.panel.is_down)
 
     def feed_audio(self, seconds: float) -> None:
         n = int(round(seconds * self.line.sample_rate))
@@ -231,7 +235,7 @@ class SimUnit:
         self._wire(app)
         self.describe_parts()
         self.board.reassert()
-        from firmware.recovery import recover
+        from firmware.call.recovery import recover
 
         app.loop.call_soon(lambda: recover(app.unit, off_hook=app.panel.off_hook()))
         app.sync_hook_state()
@@ -261,9 +265,13 @@ class SimUnit:
             self._audio_thread.start()
 
     def _audio_realtime(self) -> None:
+        """The caller's audio at the unit clock's pace (a simulator clock may run faster than real)."""
         next_t = time.monotonic()
+        fed_to = self.clock.monotonic()
         while not self._stop.is_set():
-            self.feed_audio(AUDIO_STEP_S)
+            now = self.clock.monotonic()
+            self.feed_audio(min(now - fed_to, MAX_AUDIO_BEHIND_S))
+            fed_to = now
             next_t += AUDIO_STEP_S
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 

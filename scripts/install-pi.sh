@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# Install deskunit on Raspberry Pi OS (Bookworm or Bullseye; Pi 4, Pi 5, Zero 2 W) in one command:
+# Install deskunit on Raspberry Pi OS Bookworm (Python 3.11; Pi 4, Pi 5, Zero 2 W), as root:
 #
-#   sudo scripts/install-pi.sh            # from a checkout of the repository
+#   scripts/install-pi.sh                 # from a checkout of the repository
 #   scripts/install-pi.sh --dry-run       # print what would be done, change nothing
+#   scripts/install-pi.sh --rollback      # go back to the previous installed version
 #
-# Idempotent: run it again after `git pull` to upgrade; nothing already done is redone, the site
-# configuration in /etc/deskunit/deskunit.toml is never overwritten. Steps: apt packages, I2C and the
-# UART (and the serial console taken off it), the deskunit user and its groups, a venv in
-# /opt/deskunit, the package, the systemd unit, `systemctl enable --now`.
-# Options: --dry-run, --no-start (install and enable, do not start), --src DIR, --prefix DIR.
+# Idempotent: run it again after `git pull` to upgrade; the site configuration in
+# /etc/deskunit/deskunit.toml is never overwritten. Steps: apt packages, I2C and the UART (and the
+# serial console taken off it), the deskunit user and its groups, a new venv per version under
+# PREFIX/releases with the pinned, hash-checked dependencies of requirements/pi.lock and the package,
+# PREFIX/current pointing at it (PREFIX/previous at the one before), the systemd unit written for
+# PREFIX, `systemctl enable` and restart.
+# Options: --dry-run, --no-start (install and enable, do not start), --src DIR, --prefix DIR
+# (default /opt/deskunit), --rollback, --print-unit (print the systemd unit for --prefix and exit).
 set -euo pipefail
 
 DRY_RUN=0
 START=1
+ROLLBACK=0
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREFIX=/opt/deskunit
 SERVICE_USER=deskunit
 GROUPS_NEEDED=(gpio i2c audio dialout)
 APT_PACKAGES=(python3-venv python3-dev python3-pip libportaudio2 libffi-dev i2c-tools)
-# gpiozero's default pin factory on Bookworm (and the only one on a Pi 5); not packaged on Bullseye,
-# where gpiozero falls back to RPi.GPIO (python3-rpi.gpio).
-OPTIONAL_APT=(python3-lgpio python3-rpi.gpio)
+# gpiozero's default pin factory on Bookworm (and the only one on a Pi 5).
+OPTIONAL_APT=(python3-lgpio)
+SYSTEMCTL="${SYSTEMCTL:-systemctl}"  # tests of --rollback run without systemd
+PRINT_UNIT=0
 REBOOT_NEEDED=0
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,6 +37,8 @@ while [ $# -gt 0 ]; do
         --no-start) START=0 ;;
         --src) SRC="$2"; shift ;;
         --prefix) PREFIX="$2"; shift ;;
+        --rollback) ROLLBACK=1 ;;
+        --print-unit) PRINT_UNIT=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install-pi.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -44,12 +52,60 @@ run() {
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# The systemd unit for PREFIX: the template with its ExecStart and documentation paths filled in.
+render_unit() { sed -e "s|@PREFIX@|$PREFIX|g" "$SRC/systemd/deskunit.service"; }
+case "$PREFIX" in
+    *[[:space:]\|]*) echo "install-pi.sh: --prefix must not contain spaces or '|' (got '$PREFIX')" >&2; exit 2 ;;
+    /*) ;;
+    *) echo "install-pi.sh: --prefix must be an absolute path (got $PREFIX)" >&2; exit 2 ;;
+esac
+PREFIX="${PREFIX%/}"
+if [ "$PRINT_UNIT" -eq 1 ]; then render_unit; exit 0; fi
+
 if [ "$DRY_RUN" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
     echo "install-pi.sh: run as root (sudo $0), or with --dry-run to see the steps" >&2
     exit 1
 fi
-[ -f "$SRC/pyproject.toml" ] || { echo "install-pi.sh: no pyproject.toml in $SRC (use --src)" >&2; exit 1; }
 [ "$DRY_RUN" -eq 1 ] && say "dry run: nothing will be changed"
+
+install_unit() {
+    say "systemd unit for $PREFIX (ExecStart=$PREFIX/current/bin/deskunit run)"
+    if [ "$DRY_RUN" -eq 0 ]; then
+        render_unit > /etc/systemd/system/deskunit.service.new
+        chmod 0644 /etc/systemd/system/deskunit.service.new
+        mv -f /etc/systemd/system/deskunit.service.new /etc/systemd/system/deskunit.service
+    else
+        echo "    (would write /etc/systemd/system/deskunit.service: scripts/install-pi.sh --print-unit shows it)"
+    fi
+    run "$SYSTEMCTL" daemon-reload
+}
+
+# Point a symlink at a target atomically (rename over the old link).
+relink() {
+    run ln -sfn "$2" "$1.new"
+    run mv -T "$1.new" "$1"
+}
+
+# ---------------------------------------------------------------- rollback
+if [ "$ROLLBACK" -eq 1 ]; then
+    [ -L "$PREFIX/previous" ] || { echo "install-pi.sh: no previous version in $PREFIX to go back to" >&2; exit 1; }
+    cur="$(readlink "$PREFIX/current")"
+    prev="$(readlink "$PREFIX/previous")"
+    say "rollback: $(basename "$cur") -> $(basename "$prev")"
+    relink "$PREFIX/current" "$prev"
+    relink "$PREFIX/previous" "$cur"
+    run "$SYSTEMCTL" restart deskunit.service
+    say "done: $("$PREFIX/current/bin/deskunit" --version 2>/dev/null || basename "$prev") runs. Undo with --rollback again."
+    exit 0
+fi
+
+[ -f "$SRC/pyproject.toml" ] || { echo "install-pi.sh: no pyproject.toml in $SRC (use --src)" >&2; exit 1; }
+[ -f "$SRC/requirements/pi.lock" ] || { echo "install-pi.sh: no requirements/pi.lock in $SRC" >&2; exit 1; }
+# Before anything is changed: the unit needs Python 3.11 (tomllib), as on Bookworm.
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "install-pi.sh: deskunit needs Python 3.11 or newer (Raspberry Pi OS Bookworm); this is $(python3 -V 2>&1)" >&2
+    exit 1
+fi
 
 # ---------------------------------------------------------------- packages
 say "apt packages: ${APT_PACKAGES[*]}"
@@ -99,9 +155,9 @@ for cmdline in /boot/firmware/cmdline.txt /boot/cmdline.txt; do
 done
 say "no login prompt on the console UART (it belongs to deskunit)"
 for tty in serial0 ttyS0 ttyAMA0; do
-    if [ "$(systemctl is-enabled "serial-getty@$tty.service" 2>/dev/null || true)" != "masked" ]; then
-        run systemctl disable --now "serial-getty@$tty.service" || true
-        run systemctl mask "serial-getty@$tty.service"
+    if [ "$("$SYSTEMCTL" is-enabled "serial-getty@$tty.service" 2>/dev/null || true)" != "masked" ]; then
+        run "$SYSTEMCTL" disable --now "serial-getty@$tty.service" || true
+        run "$SYSTEMCTL" mask "serial-getty@$tty.service"
     fi
 done
 
@@ -119,13 +175,21 @@ for g in "${GROUPS_NEEDED[@]}"; do
 done
 
 # ---------------------------------------------------------------- venv and package
+# A new venv per installed version, so that --rollback can return to the previous one whole.
 # --system-site-packages: gpiozero's lgpio pin factory comes from apt (python3-lgpio), not PyPI.
-say "venv in $PREFIX/venv and the deskunit package from $SRC"
-run install -d -m 0755 "$PREFIX"
-if [ ! -x "$PREFIX/venv/bin/python" ]; then
-    run python3 -m venv --system-site-packages "$PREFIX/venv"
+# The dependencies are the pinned, hash-checked set of requirements/pi.lock, from PyPI only.
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+NEW="$PREFIX/releases/$STAMP"
+say "venv $NEW: requirements/pi.lock (hash-checked), then the deskunit package from $SRC"
+run install -d -m 0755 "$PREFIX" "$PREFIX/releases"
+run python3 -m venv --system-site-packages "$NEW"
+run env PIP_CONFIG_FILE=/dev/null "$NEW/bin/pip" install --quiet --disable-pip-version-check \
+    --index-url https://pypi.org/simple --require-hashes -r "$SRC/requirements/pi.lock"
+run env PIP_CONFIG_FILE=/dev/null "$NEW/bin/pip" install --quiet --disable-pip-version-check \
+    --index-url https://pypi.org/simple --no-deps "$SRC"
+if [ "$DRY_RUN" -eq 0 ]; then
+    echo "    $("$NEW/bin/deskunit" --version)"
 fi
-run "$PREFIX/venv/bin/pip" install --quiet --disable-pip-version-check --upgrade "$SRC"
 run install -m 0644 "$SRC/docs/raspberry-pi.md" "$PREFIX/raspberry-pi.md"
 
 # ---------------------------------------------------------------- configuration
@@ -146,21 +210,33 @@ EOF
     fi
 fi
 if [ "$DRY_RUN" -eq 0 ]; then
-    "$PREFIX/venv/bin/deskunit" config check /etc/deskunit/deskunit.toml
+    "$NEW/bin/deskunit" config check /etc/deskunit/deskunit.toml
 fi
 
+# ---------------------------------------------------------------- switch versions
+say "current -> $NEW"
+if [ -L "$PREFIX/current" ]; then
+    relink "$PREFIX/previous" "$(readlink "$PREFIX/current")"
+elif [ -d "$PREFIX/venv" ]; then
+    relink "$PREFIX/previous" "$PREFIX/venv"   # an install from before versioned venvs
+fi
+relink "$PREFIX/current" "$NEW"
+for old in "$PREFIX"/releases/*; do  # keep the current and the previous version only
+    [ -d "$old" ] || continue
+    case "$old" in "$(readlink "$PREFIX/current" 2>/dev/null)"|"$(readlink "$PREFIX/previous" 2>/dev/null)"|"$NEW") continue ;; esac
+    run rm -rf "$old"
+done
+
 # ---------------------------------------------------------------- the service
-say "systemd unit"
-run install -m 0644 "$SRC/systemd/deskunit.service" /etc/systemd/system/deskunit.service
-run systemctl daemon-reload
+install_unit
 if have systemd-analyze; then
     run systemd-analyze verify /etc/systemd/system/deskunit.service || true
 fi
 if [ "$START" -eq 1 ] && [ "$REBOOT_NEEDED" -eq 0 ]; then
-    run systemctl enable deskunit.service
-    run systemctl restart deskunit.service   # starts it, or picks up an upgraded package
+    run "$SYSTEMCTL" enable deskunit.service
+    run "$SYSTEMCTL" restart deskunit.service   # starts it, or picks up an upgraded package
 else
-    run systemctl enable deskunit.service
+    run "$SYSTEMCTL" enable deskunit.service
 fi
 
 if [ "$REBOOT_NEEDED" -eq 1 ]; then

@@ -1,4 +1,9 @@
-"""Shared fixtures: a simulated unit on a virtual clock, and the paths of the shared scenarios."""
+"""Shared fixtures: a simulated unit on a virtual clock, and where the project's shared folder would be.
+
+The repository stands on its own. ``../shared`` (the seed documents and the scenarios the project
+was specified with) is only beside it in the project's own workspace: tests that compare against it
+run when it is there and are skipped, saying so, when it is not.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,13 @@ from hwsim.unit import SimUnit
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SHARED_SCENARIOS = SHARED / "scenarios"
+SEEDS = SHARED / "seeds"
+
+
+def shared_missing(what: Path) -> str:
+    """The skip reason when ``what`` (inside ../shared) is not beside the repository."""
+    return (f"{what} is not beside the repository: this test compares with the project's shared "
+            f"documents and runs only when ../shared is present")
 OUR_SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 

@@ -143,3 +143,11 @@ def test_typing_noise_over_the_pty_never_stops_the_console(rig):
     term.port.write(b"\x03\r")
     term.expect(r"deskunit> $")
     assert "version" in term.run("status")
+
+
+def test_status_shows_the_installed_version(rig):
+    from importlib.metadata import version
+
+    _sim, term, _service, _restarts = rig
+    line = next(row for row in term.run("status").splitlines() if row.startswith("version"))
+    assert line.split()[-1] == version("deskunit")

@@ -62,3 +62,25 @@ def test_a_dead_line_is_reported_at_once_even_mid_call():
     got = run_modes([("clean", 6.0), ("dead", 3.0)])
     dead = [t for t, v in got if v == "no_signal"]
     assert dead and dead[0] - 6.0 <= 1.0, got
+
+
+def changes_after(got: list[tuple[float, str]], t: float) -> list[tuple[float, str]]:
+    return [(tt, v) for tt, v in got if tt > t]
+
+
+def test_a_sustained_border_noise_is_shown_as_one_thing_not_a_flicker():
+    # white noise 6 dB under the caller sits on the degraded/unintelligible border: the analyzer swings
+    got = run_modes([("clean", 3.0), ("noise:6", 40.0)])
+    assert len(changes_after(got, 6.0)) <= 1, got
+
+
+def test_a_countdown_spell_is_not_cut_short_by_a_moment_of_milder_line():
+    got = run_modes([("clean", 3.0), ("noise:-10", 20.0)])
+    bad = [t for t, v in got if v == "unintelligible"]
+    assert bad and all(v == "unintelligible" for t, v in got if t >= bad[0]), got
+
+
+def test_each_new_bad_spell_after_a_clear_recovery_is_shown_again():
+    got = run_modes([("clean", 3.0), ("noise:-10", 6.0), ("clean", 6.0), ("noise:-10", 6.0)])
+    verdicts = [v for _, v in got]
+    assert verdicts.count("unintelligible") == 2 and "good" in verdicts[verdicts.index("unintelligible"):], got

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.multitap import KEYPAD, LAYOUTS, MultiTap, layout_rows
+from firmware.appeal.multitap import KEYPAD, LAYOUTS, MultiTap, layout_rows
 
 
 def type_keys(tap: MultiTap, presses: list[tuple[str, float]]) -> list[bool]:

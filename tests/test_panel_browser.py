@@ -4,7 +4,10 @@ A simulated unit runs in-process on the real clock (operator signed in, trusted 
 Kyiv) with its panel server on a free port.  The test clicks through a call as an operator would:
 the hook, the greeting read back from the page's text mirror and from the canvas pixels, HOLD then
 OK (the OK key held with the mouse), dead audio from the side controls, and saves a screenshot to
-``artifacts/panel.png``.  Skipped, with the reason, where Chromium or its driver is not installed.
+``artifacts/panel.png``.  Beside the unit: the clock control (set the evening, run ten times faster),
+the call history from the journal and what the central server holds, the plot of the line over the
+last minute, and the page in a 360 px wide window.  Skipped, with the reason, where Chromium or its
+driver is not installed.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from firmware.clock import RealClock
+from central.testing import make_appeal, make_record
 from firmware.config import load_config
 from firmware.lcd.rom import fold_lookalikes
+from hwsim.clock import SimClock
 from hwsim.font5x8 import rom_font
 from hwsim.panel_server import PanelServer
 from hwsim.sync_sim import attach_sync
@@ -85,8 +89,8 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 6.0) -> A
 @pytest.fixture
 def unit(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
     cfg = load_config()
-    clock = RealClock()
-    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "test")  # morning, trusted
+    clock = SimClock()
+    clock.set_wall(datetime.fromisoformat("2026-11-23T09:15:00+02:00"), "scenario")  # morning, trusted
     sim = SimUnit.create(cfg, clock, state_dir=tmp_path / "state")
     sim.unit.sign_in(7, "Олена Петренко")
     attach_sync(sim, set_time=False)  # SYNC LED as in the field; the wall clock stays ours
@@ -188,3 +192,133 @@ def test_screenshot_of_a_call_on_hold_with_a_dead_line(unit, browser):
     ARTIFACT.parent.mkdir(exist_ok=True)
     assert b.save_screenshot(str(ARTIFACT))
     assert ARTIFACT.stat().st_size > 10_000
+
+
+def rows_of(b, table: str) -> list[dict[str, str]]:
+    """A table's rows, read in one go (the page rebuilds its tables as the unit's records change)."""
+    return b.execute_script(
+        f"return [...document.querySelectorAll('#{table} tbody tr')]"
+        ".map(r => ({text: r.textContent, outcome: r.dataset.outcome || ''}))")
+
+
+def text_of(b, selector: str) -> str:
+    """An element's text, read in one go (it may be rebuilt between a lookup and a read)."""
+    return b.execute_script("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                            selector)
+
+
+def test_the_clock_control_sets_the_evening_and_runs_faster(unit, browser):
+    sim, panel = unit
+    b = browser
+    b.get(panel.url)
+    wait_for("the unit's time on the page", lambda: "2026-11-23 09:1" in text_of(b, "#clock-now"))
+    field = b.find_element(By.ID, "clock-time")
+    b.execute_script("arguments[0].value = '2026-11-23T18:05'", field)  # what the date picker fills in
+    b.find_element(By.ID, "clock-set").click()
+    wait_for("the unit's clock at 18:05", lambda: sim.clock.now().strftime("%H:%M") == "18:05")
+    wait_for("the page shows it", lambda: "2026-11-23 18:05" in text_of(b, "#clock-now"))
+    assert sim.clock.source == "panel" and sim.clock.trusted
+    b.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)  # off hook: the evening's greeting
+    wait_for("the evening greeting", lambda: sim.shows("Доброго вечора"))
+
+    b.find_element(By.CSS_SELECTOR, '#clock-rates [data-rate="10"]').click()
+    wait_for("10x", lambda: sim.clock.rate == 10.0)
+    wait_for("10x marked", lambda: b.find_element(By.CSS_SELECTOR, '#clock-rates [data-rate="10"]')
+             .get_attribute("aria-pressed") == "true")
+    start_unit, start_real = sim.clock.monotonic(), time.monotonic()
+    time.sleep(1.0)
+    assert (sim.clock.monotonic() - start_unit) / (time.monotonic() - start_real) > 8
+    b.find_element(By.CSS_SELECTOR, '#clock-rates [data-rate="1"]').click()
+    wait_for("1x", lambda: sim.clock.rate == 1.0)
+
+    b.execute_script("fetch('/api/clock', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                     " body: JSON.stringify({time: 'teatime'})}).then(r => r.json())"
+                     ".then(j => document.getElementById('clock-error').textContent = j.error)")
+    wait_for("a bad time is refused with the reason", lambda: "teatime" in text_of(b, "#clock-error"))
+    assert sim.clock.now().strftime("%H") == "18"
+
+
+def test_the_history_and_the_central_servers_view(unit, browser):
+    sim, panel = unit
+    b = browser
+    b.get(panel.url)
+    wait_for("panel live", lambda: b.find_element(By.ID, "conn").get_attribute("data-state") == "live")
+    assert b.find_element(By.ID, "history-empty").is_displayed()
+    body = b.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.SPACE)
+    wait_for("greeting", lambda: sim.shows("Доброго ранку"))
+    body.send_keys(Keys.SPACE)  # the call ends: its record is saved
+    wait_for("the call in the history", lambda: len(rows_of(b, "history")) == 1)
+    assert rows_of(b, "history")[0]["outcome"] == "answered"
+    assert not b.find_element(By.ID, "history-empty").is_displayed()
+
+    # a complaint registered earlier, in the journal as the unit saves it, then pushed
+    record = make_record(sim.cfg["unit"]["id"], appeal=make_appeal(full_name="Бондар Ігор"), outcome="callback")
+    sim.loop.call_soon(lambda: (sim.journal.save(record), sim.sync.kick()))
+    wait_for("two calls in the history", lambda: len(rows_of(b, "history")) == 2)
+    newest = rows_of(b, "history")[0]["text"]
+    assert "callback" in newest and "complaint" in newest and "Бондар Ігор" in newest
+    wait_for("both synced", lambda: text_of(b, "#history tbody").count("✓") == 2, timeout=10)
+    wait_for("the central server's count", lambda: text_of(b, "#central-count") == "2")
+    central = wait_for("the central server's records", lambda: len(r := rows_of(b, "central-records")) == 2 and r)
+    assert "complaint" in central[0]["text"] and "answered" in central[1]["text"]
+
+    # the server goes down: a new call waits in the journal, and the page says so
+    b.find_element(By.ID, "server").click()
+    wait_for("server down", lambda: not sim.server_up)
+    body.send_keys(Keys.SPACE)
+    wait_for("second call", lambda: sim.panel.off_hook())
+    body.send_keys(Keys.SPACE)
+    wait_for("a call waiting", lambda: "waiting" in text_of(b, "#history tbody tr:first-child"))
+    assert text_of(b, "#central-count") == "2"
+
+
+def test_the_plot_of_the_line_over_the_last_minute(unit, browser):
+    sim, panel = unit
+    b = browser
+    b.get(panel.url)
+    plot = b.find_element(By.ID, "plot")
+    band_pixel = ("const c = document.getElementById('plot'); const r = c.width / c.clientWidth;"
+                  "const d = c.getContext('2d').getImageData(c.width - 3, c.height - Math.round(5 * r), 1, 1).data;"
+                  "return [d[0], d[1], d[2]];")
+    wait_for("samples with no call", lambda: int(plot.get_attribute("data-samples")) > 0)
+    assert plot.get_attribute("data-verdict") == ""
+    b.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
+    def band_is(colour: str) -> bool:
+        pixel = b.execute_script(band_pixel)  # [r, g, b]
+        i = {"red": 0, "green": 1}[colour]
+        return all(pixel[i] > pixel[j] + 60 for j in range(3) if j != i)
+
+    wait_for("a good line on the plot", lambda: plot.get_attribute("data-verdict") == "good", timeout=10)
+    wait_for("the verdict band's newest end green", lambda: band_is("green"), timeout=5)
+    b.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="dead"]').click()
+    wait_for("a dead line on the plot", lambda: plot.get_attribute("data-verdict") in ("no_signal", "unintelligible"),
+             timeout=10)
+    wait_for("the verdict band's newest end red", lambda: band_is("red"), timeout=5)
+    meter = b.execute_script("return fetch('/api/meter').then(r => r.json())")
+    verdicts = {s["verdict"] for s in meter["samples"]}
+    assert {"good"} < verdicts and meter["window_s"] == 60
+    assert all(meter["now"] - s["t"] <= 60 for s in meter["samples"])
+
+    b.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)  # hang up: nothing stale is left showing
+    wait_for("no verdict after hang-up", lambda: plot.get_attribute("data-verdict") == "", timeout=10)
+    wait_for("the meter cleared", lambda: text_of(b, "#m-score-out") == "–" and text_of(b, "#verdict") == "–")
+
+
+def test_the_page_fits_a_360_px_wide_screen(unit, browser):
+    sim, panel = unit
+    b = browser
+    b.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    b.get(panel.url)
+    wait_for("panel live", lambda: b.find_element(By.ID, "conn").get_attribute("data-state") == "live")
+    assert b.execute_script("return window.innerWidth") == 360
+    assert b.execute_script("return document.documentElement.scrollWidth") <= 360
+    too_wide = b.execute_script(
+        "return [...document.querySelectorAll('button, canvas, input, select, table')]"
+        ".filter(e => e.getBoundingClientRect().right > 360 && !e.closest('.scroll'))"
+        ".map(e => e.id || e.dataset.key || e.tagName)")
+    assert too_wide == []
+    b.find_element(By.CSS_SELECTOR, '.keypad [data-key="5"]').click()  # reachable and working
+    b.find_element(By.ID, "hook").click()
+    wait_for("off hook from the narrow page", lambda: sim.panel.off_hook())

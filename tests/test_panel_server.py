@@ -23,7 +23,7 @@ from hwsim.unit import SimUnit
 @pytest.fixture
 def served(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
     clock = RealClock()
-    clock.set_wall(datetime.fromisoformat("2026-11-23T14:00:00+02:00"), "test")
+    clock.set_wall(datetime.fromisoformat("2026-11-23T14:00:00+02:00"), "scenario")
     sim = SimUnit.create(load_config(), clock, state_dir=tmp_path / "state")
     sim.unit.sign_in(7, "Олена Петренко")
     sim.start_realtime()

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from firmware.call.recovery import call_age, recover, restore_call
 from firmware.clock import VirtualClock
 from firmware.config import load_config
-from firmware.recovery import call_age, recover, restore_call
 from hwsim.unit import SimUnit
 
 START = datetime.fromisoformat("2026-11-23T09:15:00+02:00")
@@ -93,7 +93,7 @@ def test_resumed_call_shows_the_script_step_the_operator_had_reached(units):
     recover(second.unit, off_hook=True)
     second.advance(0.5)
     press(second, "HOLD")  # end the hold: the script screen shows again
-    assert second.shows(second.unit.bank.text("script.help")[:15])
+    assert second.shows(second.unit.desk.bank.text("script.help")[:15])
 
 
 def test_on_hook_restart_saves_the_call_as_ended_at_the_restart_time(units):

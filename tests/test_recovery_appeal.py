@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from firmware.call.recovery import recover
 from firmware.clock import VirtualClock
 from firmware.config import load_config
-from firmware.recovery import recover
 from hwsim.unit import SimUnit
 
 

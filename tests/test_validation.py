@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.appeal_text import TEXTS
-from firmware.validation import FIELD_LIMITS, InvalidInput, check_length, normalize_email, normalize_phone
+from firmware.appeal.text import TEXTS
+from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, check_length, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(

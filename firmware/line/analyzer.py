@@ -17,13 +17,16 @@ streaming analyzer over a whole signal and aggregates its reports into one verdi
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
-VERDICTS = ("good", "degraded", "unintelligible", "silent", "no_signal")
+from firmware.vocabulary import Verdict
+
+VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
 
 FRAME_S = 0.02
 HOP_FRAMES = 10  # one report every 0.2 s of audio
@@ -34,6 +37,14 @@ FLOOR_BLOCKS = 10  # noise floor: minimum over the last 2 s
 DEAD_BLOCKS = 3  # 0.6 s of dead frames make a dead line
 RECENT_BLOCKS = 5  # the last 1 s of a span, judged on its own to clear an alarm quickly
 SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19: long pauses are normal)
+# Softphones and VAD codecs send exact digital silence in the talker's pauses. A lost packet is a 20-60 ms
+# hole; a pause is longer. Digital silence past this many frames of a run is a pause: the listener loses
+# nothing in it and hears no noise there, so it is neither a dropout nor excluded from the noise floor.
+PAUSE_AFTER_FRAMES = 3
+# Holes this long are pauses for the noise floor too (a pause of digital silence has no noise in it);
+# shorter ones may be lost packets on a noisy line, whose noise must still set the floor.
+PAUSE_FLOOR_FRAMES = 8
+LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 
 # 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
 _CENTRES = 250.0 * 2.0 ** (np.arange(13) / 3.0)
@@ -43,6 +54,7 @@ HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speec
 
 ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
 SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
+SCORE_EXP = 1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
 UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
 DEGRADED_BELOW = 0.72
 HYST = 0.03
@@ -81,6 +93,7 @@ class LineReport:
     clipping: float  # fraction of speech samples sitting on a clipping plateau
     modulation_db: float  # spread (std) of band energies over time: speech is deeply modulated
     bandwidth_hz: float  # highest band centre still carrying speech above the noise
+    heard: float = 0.0  # the score the raw verdict was judged on: level-capped, cleared by a clean last second
 
 
 @dataclass(frozen=True)
@@ -107,32 +120,27 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
     ]),
 }
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
-_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE = range(9)
-_NAGG = 9
+_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE = range(10)
+_NAGG = 10
+_PAUSE_DB = 10.0 * math.log10(1e-9)  # the level a pause of digital silence puts in the valleys (inaudible)
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
 class LineAnalyzer:
-    """Streaming line analyzer; feed it chunks of any length, read `LineReport`s and `verdict`."""
+    """Streaming line analyzer; feed it chunks of any length, read `LineReport`s and `verdict`.
+
+    Longer than 300 lines on purpose: its 13 methods are the stages of one per-block pipeline
+    (frame features, block statistics, raw verdict, hysteresis) that share the rolling buffers and
+    counters of the last 2 s; split apart they would pass all of that state between them.
+    """
 
     def __init__(self, sample_rate: int = 8000) -> None:
         if sample_rate not in (8000, 16000):
             raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
         self.sample_rate = sample_rate
         self.n = int(round(sample_rate * FRAME_S))
-        nfft = 2 * self.n
-        self._win = np.hanning(nfft + 2)[1:-1]
-        freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
-        scale = np.full(len(freqs), 2.0)
-        scale[0] = 1.0
-        scale[-1] = 1.0
-        scale /= nfft * float(np.sum(self._win**2))
-        bands = ((freqs[:, None] >= _EDGES_LO[None, :]) & (freqs[:, None] < _EDGES_HI[None, :])).astype(float)
-        hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
-        inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
-        # one matrix turns a power spectrum into [bands..., hum, in-band] energies (mean-square units)
-        self._proj = np.column_stack([bands, hum, inband]) * scale[:, None]
-        self.nb = bands.shape[1]
+        self._win, self._proj = _spectral_tables(sample_rate, self.n)
+        self.nb = len(_CENTRES)
         self._bias = _BIAS_CACHE.get(sample_rate)
         if self._bias is None:
             self._bias = np.ones(self.nb)
@@ -148,6 +156,7 @@ class LineAnalyzer:
         self._tail_energy = 0.0
         self._smooth_tail = np.full((2, self.nb + 1), np.nan)  # last two frames' band energies
         self._zero_tail = False
+        self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped)
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
@@ -243,8 +252,12 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
+        pause_fr = self._pause_frames(dead_fr, PAUSE_AFTER_FRAMES)
+        quiet_pause = self._pause_frames(dead_fr, PAUSE_FLOOR_FRAMES)
+        self._dead_tail = min(self._dead_tail + len(dead_fr), PAUSE_FLOOR_FRAMES) if dead_fr.all() else (
+            len(dead_fr) - 1 - int(np.flatnonzero(~dead_fr)[-1]))
         smf = smh.copy()
-        smf[dead_fr] = np.inf
+        smf[dead_fr & ~quiet_pause] = np.inf
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
@@ -275,12 +288,13 @@ class LineAnalyzer:
         per_frame = self._scratch("per_frame", (nfr, k + 3 * nb))
         per_frame[:, _A_NACT] = act
         per_frame[:, _A_LVL] = np.where(act, f["etot"], 0.0)
-        per_frame[:, _A_NZERO] = zero_fr
+        per_frame[:, _A_NZERO] = zero_fr & ~pause_fr
         per_frame[:, _A_NCONC] = conc
         per_frame[:, _A_CLIP] = np.where(act & (f["peak"] >= 0.03), np.maximum(f["near"] - 2, 0), 0.0)
         per_frame[:, _A_NDEAD] = dead
         per_frame[:, _A_NFR] = 1.0
         per_frame[:, _A_ZRUNS] = zero_fr & ~zprev
+        per_frame[:, _A_NPAUSE] = zero_fr & pause_fr
         per_frame[:, _A_NLIVE] = live
         np.multiply(band, act[:, None], out=per_frame[:, k : k + nb])
         lg = per_frame[:, k + nb : k + 2 * nb]
@@ -291,7 +305,7 @@ class LineAnalyzer:
         # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
         deadblk = blocks[:, _A_NDEAD] >= hop - 1
         if deadblk.any():
-            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS])] = 0.0
+            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS, _A_NPAUSE])] = 0.0
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.empty((allb.shape[0] + 1, allb.shape[1]))
@@ -304,6 +318,7 @@ class LineAnalyzer:
         # The history is kept band-major, so that every span is a contiguous run of a band's levels.
         lgv = lsm.T.copy()
         lgv[:, dead_fr | conc] = np.inf
+        lgv[:, quiet_pause] = _PAUSE_DB
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
         w = SPAN_BLOCKS * hop
@@ -324,6 +339,18 @@ class LineAnalyzer:
         taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
+
+    def _pause_frames(self, dead_fr: np.ndarray, after: int) -> np.ndarray:
+        """Digital-silence frames that lie more than `after` frames into a run of them (causal)."""
+        run = np.concatenate([np.ones(min(self._dead_tail, after), bool), dead_fr])
+        k = len(run) - len(dead_fr)
+        pause = dead_fr.copy()
+        for lag in range(1, after + 1):
+            prev = np.zeros(len(dead_fr), bool)
+            lo = max(0, lag - k)
+            prev[lo:] = run[k + lo - lag : len(run) - lag]
+            pause &= prev
+        return pause
 
     # ------------------------------------------------------------------ judging
 
@@ -354,9 +381,12 @@ class LineAnalyzer:
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         noise_dbfs = 10.0 * np.log10(fsum)
         level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
-        dropout = span[:, _A_NZERO] / nfr
+        # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
+        # times a second at most; packet loss of 10 % or more makes several holes a second)
+        nzero = span[:, _A_NZERO] + np.where(span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], 0.0)
+        dropout = nzero / nfr
         concealed = span[:, _A_NCONC] / nfr
-        burst = span[:, _A_NZERO] / np.maximum(span[:, _A_ZRUNS], 1.0)
+        burst = nzero / np.maximum(span[:, _A_ZRUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
         hum = _hum_factor(hum_floor, eact.sum(axis=1))
         score = np.where(speech, _score(intel, dropout, burst, concealed, clipping) * hum, 0.0)
@@ -405,7 +435,7 @@ class LineAnalyzer:
             rep.__dict__.update(
                 t=t, verdict=self._verdict, score=sc, speech=sp, raw=raw, speech_dbfs=lv, noise_dbfs=nz,
                 snr_db=sn, intelligibility=it, dropout=dr, concealed=cc, clipping=cl, modulation_db=md,
-                bandwidth_hz=bwi,
+                bandwidth_hz=bwi, heard=hd if sp else 0.0,
             )
             out.append(rep)
         self._blocks_done, self._prev_bsp, self._dead_run = k, prev_bsp, dead_run
@@ -489,6 +519,26 @@ class LineAnalyzer:
         return truth / fl
 
 
+@functools.cache
+def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 40 ms Hann window and the matrix that turns its power spectrum into [bands..., hum, in-band]
+    energies (mean-square units); built once per rate, as `linecheck` makes an analyzer per file."""
+    nfft = 2 * n
+    win = np.hanning(nfft + 2)[1:-1]
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
+    scale = np.full(len(freqs), 2.0)
+    scale[0] = 1.0
+    scale[-1] = 1.0
+    scale /= nfft * float(np.sum(win**2))
+    bands = ((freqs[:, None] >= _EDGES_LO[None, :]) & (freqs[:, None] < _EDGES_HI[None, :])).astype(float)
+    hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
+    inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
+    proj = np.column_stack([bands, hum, inband]) * scale[:, None]
+    win.flags.writeable = False
+    proj.flags.writeable = False
+    return win, proj
+
+
 def _db(p: float) -> float:
     return 10.0 * float(np.log10(max(p, 1e-12)))
 
@@ -519,7 +569,7 @@ def _score(
     clipping: np.ndarray,
 ) -> np.ndarray:
     """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
-    s: np.ndarray = intel**1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
+    s: np.ndarray = intel**SCORE_EXP
     # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
     s = s * np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
     # even infinitely clipped speech stays fairly intelligible (zero crossings survive)

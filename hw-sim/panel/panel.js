@@ -49,8 +49,7 @@ function drawLcd(lcd) {
   if (canvas.width !== Math.round(w * ratio)) {
     canvas.width = Math.round(w * ratio);
     canvas.height = Math.round(h * ratio);
-    canvas.style.width = w + "px";
-    canvas.style.height = h + "px";
+    canvas.style.width = w + "px";  // the height follows the bitmap's ratio (CSS), so narrow screens scale it
   }
   const ctx = canvas.getContext("2d");
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -125,6 +124,160 @@ function render(s) {
   verdict.dataset.verdict = line.verdict || "";
   document.getElementById("listening").textContent = line.listening ? "(listening)" : "(not listening: no call)";
   document.getElementById("server").checked = s.server.up;
+  document.getElementById("central-count").textContent = String(s.server.records);
+  renderClock(s.clock);
+  // the history and the central server's view are fetched when their counts move
+  const counts = `${s.journal.records}/${s.journal.pending}/${s.server.records}/${s.server.up}`;
+  if (counts !== lastCounts) {
+    lastCounts = counts;
+    refreshTables();
+  }
+}
+
+// ------------------------------------------------------------------ clock control
+let lastCounts = "";
+
+function renderClock(clock) {
+  document.getElementById("clock-now").textContent = clock.now.replace("T", " ").slice(0, 19);
+  document.getElementById("clock-trust").textContent =
+    `${clock.trusted ? "trusted" : "not trusted"}, source ${clock.source}, ${clock.rate}x`;
+  for (const b of document.querySelectorAll("#clock-rates button")) {
+    b.setAttribute("aria-pressed", String(Number(b.dataset.rate) === clock.rate));
+    b.disabled = !clock.settable;
+  }
+  document.getElementById("clock-set").disabled = !clock.settable;
+  const input = document.getElementById("clock-time");
+  if (!input.value && document.activeElement !== input) input.value = clock.now.slice(0, 16);
+}
+
+function setClock(body) {
+  const error = document.getElementById("clock-error");
+  post("/api/clock", body).then(() => { error.textContent = ""; }).catch((e) => { error.textContent = e.message; });
+}
+
+function wireClock(info) {
+  const rates = document.getElementById("clock-rates");
+  for (const rate of info.clock_rates) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.dataset.rate = String(rate);
+    b.textContent = `${rate}x`;
+    b.setAttribute("aria-pressed", "false");
+    b.addEventListener("click", () => setClock({ rate }));
+    rates.appendChild(b);
+  }
+  document.getElementById("clock-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    setClock({ time: document.getElementById("clock-time").value });
+  });
+}
+
+// ------------------------------------------------------------------ history and the central server
+function cell(row, text, cls) {
+  const td = row.insertCell();
+  td.textContent = text === null || text === undefined ? "–" : String(text);
+  if (cls) td.className = cls;
+  return td;
+}
+
+function hhmm(iso) {
+  return iso ? iso.slice(11, 16) : null;
+}
+
+function fillTable(id, rows, fill) {
+  const body = document.querySelector(`#${id} tbody`);
+  body.replaceChildren();
+  for (const r of rows) fill(body.insertRow(), r);
+}
+
+function refreshTables() {
+  fetch("/api/history").then((r) => r.json()).then((h) => {
+    fillTable("history", h.records, (row, r) => {
+      row.dataset.outcome = r.outcome || "";
+      cell(row, hhmm(r.ended_at));
+      cell(row, r.operator);
+      cell(row, r.outcome);
+      cell(row, r.appeal ? `${r.appeal.kind || "?"}: ${r.appeal.full_name || ""} ${r.appeal.phone || ""}`.trim() : null,
+           "wrap");
+      cell(row, r.synced ? "✓" : "waiting");
+    });
+    document.getElementById("history-empty").hidden = h.records.length > 0;
+  }).catch((e) => console.warn(e));
+  fetch("/api/central").then((r) => r.json()).then((c) => {
+    fillTable("central-records", c.records, (row, r) => {
+      cell(row, r.seq);
+      cell(row, hhmm(r.received_at));
+      cell(row, r.outcome);
+      cell(row, r.appeal_kind);
+    });
+    fillTable("forwards", c.forwards, (row, f) => {
+      cell(row, f.forward_to, "wrap");
+      cell(row, (f.due_at || f.due_date || "").replace("T", " ").slice(0, 16));
+      cell(row, f.status);
+    });
+  }).catch((e) => console.warn(e));
+}
+
+// ------------------------------------------------------------------ the plot of the last minute
+const VERDICT_COLOUR = {
+  good: "#37b24d", degraded: "#f59f00", unintelligible: "#e03131", no_signal: "#c92a2a", silent: "#3d8bff",
+};
+const BAND = 14;
+
+function drawPlot(m) {
+  const canvas = document.getElementById("plot");
+  const ratio = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth, h = canvas.clientHeight;
+  if (!w || !h) return;
+  if (canvas.width !== Math.round(w * ratio)) canvas.width = Math.round(w * ratio);
+  if (canvas.height !== Math.round(h * ratio)) canvas.height = Math.round(h * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = "#f7f8fa";
+  ctx.fillRect(0, 0, w, h);
+  const top = 4, bottom = h - BAND - 4;
+  ctx.strokeStyle = "#e3e6ea";
+  ctx.lineWidth = 1;
+  for (const f of [0, 0.5, 1]) {
+    const y = bottom - f * (bottom - top);
+    ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(w, y); ctx.stroke();
+  }
+  const x = (t) => w * (1 - (m.now - t) / m.window_s);
+  const samples = m.samples;
+  // the verdict band: each sample's colour until the next sample
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    const x0 = x(s.t), x1 = i + 1 < samples.length ? x(samples[i + 1].t) : w;
+    ctx.fillStyle = s.verdict ? VERDICT_COLOUR[s.verdict] || "#868e96" : "#e9ecef";
+    ctx.fillRect(Math.max(0, x0), h - BAND, Math.max(1, x1 - x0), BAND);
+  }
+  const line = (key, lo, hi, colour) => {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    let pen = false;
+    for (const s of samples) {
+      const v = s[key];
+      if (v === null || v === undefined) { pen = false; continue; }  // no call: a gap, not a stale value
+      const y = bottom - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo) * (bottom - top);
+      if (pen) ctx.lineTo(x(s.t), y); else ctx.moveTo(x(s.t), y);
+      pen = true;
+    }
+    ctx.stroke();
+  };
+  line("speech_dbfs", -70, 0, "#8a8f98");
+  line("score", 0, 1, "#1f6feb");
+  const last = samples.length ? samples[samples.length - 1] : null;
+  canvas.dataset.samples = String(samples.length);
+  canvas.dataset.verdict = last && last.verdict ? last.verdict : "";
+  canvas.dataset.band = String(BAND);
+  canvas.setAttribute("aria-label", "Line over the last minute: " +
+    (last && last.verdict ? `now ${last.verdict}` : "no call now"));
+}
+
+function pollPlot() {
+  fetch("/api/meter").then((r) => r.json()).then(drawPlot).catch((e) => console.warn(e))
+    .finally(() => setTimeout(pollPlot, 1000));
 }
 
 function connect() {
@@ -264,7 +417,13 @@ async function main() {
   for (const b of document.querySelectorAll("button.key")) wireKey(b);
   document.getElementById("hook").addEventListener("click", toggleHook);
   wireSide(info);
+  wireClock(info);
+  if (info.technician_pin) {
+    document.getElementById("tech-pin").textContent = info.technician_pin;
+    document.getElementById("tech").hidden = false;
+  }
   connect();
+  pollPlot();
 }
 
 main();

@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
+from firmware.line.shown import ShownVerdict  # noqa: E402
 
 SR = 8000
 TEXT = (
@@ -64,6 +65,15 @@ def first(reps: list, after: float, ok: set[str]) -> float | None:
         if r.t > after and r.verdict in ok:
             return r.t - after
     return None
+
+
+def shown(reps: list) -> list:
+    """The verdict the unit shows (LINE LED) after each report: (t, verdict) pairs as `first` reads them."""
+    sv, out = ShownVerdict(), []
+    for r in reps:
+        sv.update(r)
+        out.append(type("Shown", (), {"t": r.t, "verdict": sv.verdict})())
+    return out
 
 
 def fmt(v: float | None) -> str:
@@ -126,11 +136,18 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
     a = ap.parse_args()
     s = speech(40.0)
+    for view in ("analyzer", "shown"):
+        report(s, a.seeds, view)
+    return silent_line(s)
+
+
+def report(s: np.ndarray, seeds: int, view: str) -> None:
+    """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one."""
     worst: dict[str, list[float | None]] = {}
-    print(f"{'scenario':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
-    for seed in range(3, 3 + a.seeds):
+    print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
+    for seed in range(3, 3 + seeds):
         for name, x, hit in scenarios(s, np.random.default_rng(seed)):
-            reps = stream(x)
+            reps = stream(x) if view == "analyzer" else shown(stream(x))
             det, rec = first(reps, A_S, hit), first(reps, B_S, {"good"})
             if seed == 3:
                 before = [r.verdict for r in reps if r.t <= A_S][-1]
@@ -138,11 +155,13 @@ def main() -> int:
             w = worst.setdefault(name, [0.0, 0.0])
             w[0] = None if det is None or w[0] is None else max(w[0], det)
             w[1] = None if rec is None or w[1] is None else max(w[1], rec)
-    if a.seeds > 1:
-        print(f"worst case over {a.seeds} seeds:")
+    if seeds > 1:
+        print(f"worst case over {seeds} seeds:")
         for name, (det, rec) in worst.items():
             print(f"{name:30s}{fmt(det):>17s}{fmt(rec):>17s}")
 
+
+def silent_line(s: np.ndarray) -> int:
     rng = np.random.default_rng(3)
     silent = np.concatenate([s[: 10 * SR] + floor_noise(10 * SR, rng), floor_noise(40 * SR, rng, -55.0)])
     reps = stream(silent)

@@ -18,7 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, "/work/shared/linebench")
+LINEBENCH = Path(__file__).resolve().parents[3] / "shared" / "linebench"
+if not (LINEBENCH / "make_corpus.py").exists():
+    sys.exit(f"{LINEBENCH} is not beside the repository: this script extends the project's shared line "
+             "benchmark and needs ../shared")
+sys.path.insert(0, str(LINEBENCH))
 import make_corpus as mc  # noqa: E402
 
 

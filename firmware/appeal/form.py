@@ -1,6 +1,6 @@
 """The appeal form on the panel (R9, R11, R22, R24, R25): a state machine driven by key names.
 
-DESIGN.md, "The appeal form on the panel": fields in a fixed order, UP/DOWN between them, OK to
+docs/rules.md, "The appeal form": fields in a fixed order, UP/DOWN between them, OK to
 edit and OK to confirm, BACK to leave a field unchanged, multi-tap letters in the call's language,
 digits only for the phone, UP/DOWN to cycle a choice, APPEAL to save. The form holds no clock, does
 no I/O and draws plain Unicode rows for any ``cols`` x ``rows`` LCD; the unit feeds it keys with
@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from firmware.appeal_text import text
-from firmware.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
-from firmware.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
+from firmware.appeal.rows import form_rows
+from firmware.appeal.text import text
+from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.vocabulary import AppealKind, FormAction, SendVia
 
-#: Field order on the panel. The first nine are DESIGN.md's; ``needs_more_time`` (R22) closes the form.
+#: Field order on the panel. The first nine are the record's appeal keys; ``needs_more_time`` (R22) closes it.
 FIELDS = (
     "full_name",
     "residence",
@@ -41,17 +43,16 @@ FIELDS = (
     "accessible_office",
     "needs_more_time",
 )
-#: Text fields and how their letters are capitalised (see :class:`firmware.multitap.MultiTap`).
+#: Text fields and how their letters are capitalised (see :class:`firmware.appeal.multitap.MultiTap`).
 TEXT_FIELDS = {"full_name": "words", "residence": "words", "essence": "sentence"}
 CHOICE_FIELDS = ("kind", "forward_to", "send_info_via", "accessible_office", "needs_more_time")
-KINDS = ("remark", "proposal", "statement", "complaint", "request")
-SEND_INFO_VIA = ("sms", "messenger", "email")
+KINDS: tuple[AppealKind, ...] = tuple(AppealKind)
+SEND_INFO_VIA: tuple[SendVia, ...] = tuple(SendVia)
 REQUIRED = ("full_name", "residence", "essence", "kind")
 #: Which contact field a way of sending information needs (R25).
-VIA_NEEDS = {"sms": "phone", "messenger": "phone", "email": "email"}
+VIA_NEEDS = {SendVia.SMS: "phone", SendVia.MESSENGER: "phone", SendVia.EMAIL: "email"}
 #: R22: how long a callback rings for a caller who needs more time, unless the unit says otherwise.
 DEFAULT_LONG_RING_S = 60
-OFFICE_FACTS = ("ramp", "wide_door", "lift")
 
 FORMAT_VERSION = 1
 
@@ -71,22 +72,19 @@ def load_directories(path: str | None = None) -> dict[str, list[dict[str, Any]]]
 class FormResult:
     """What one key did to the form.
 
-    ``action`` is one of: ``ignored`` (not the form's key: let the unit handle it, e.g. HOLD),
-    ``moved``, ``editing``, ``typed``, ``refused`` (field full), ``hint`` (a key that needs OK
-    first), ``changed`` (choice cycled), ``cancelled``, ``confirmed`` (a field's value changed: save
-    the draft), ``invalid`` (the value is kept in edit, ``message`` says why), ``closed`` (BACK while
-    browsing: hide the form, keep the draft), ``missing`` (APPEAL refused: ``field`` and ``message``),
-    ``saved`` (APPEAL accepted: ``appeal`` is the record's appeal).
+    ``action`` is a :class:`~firmware.vocabulary.FormAction`; ``missing`` names the ``field`` and
+    the ``message``, ``invalid`` and ``refused`` the ``message``, ``saved`` carries the record's
+    ``appeal``.
     """
 
-    action: str
+    action: FormAction
     appeal: dict[str, Any] | None = None
     field: str | None = None
     message: str | None = None
 
     @property
     def handled(self) -> bool:
-        return self.action != "ignored"
+        return self.action != FormAction.IGNORED
 
 
 class AppealForm:
@@ -174,16 +172,16 @@ class AppealForm:
             return self._choice_key(key)
         if key in ("UP", "DOWN"):
             self.index = (self.index + (1 if key == "DOWN" else -1)) % len(FIELDS)
-            return FormResult("moved")
+            return FormResult(FormAction.MOVED)
         if key == "OK":
             self._start_edit()
-            return FormResult("editing")
+            return FormResult(FormAction.EDITING)
         if key == "BACK":
-            return FormResult("closed")
+            return FormResult(FormAction.CLOSED)
         if key in KEYPAD:
             self.message = self._t("hint.press_ok")
-            return FormResult("hint", message=self.message)
-        return FormResult("ignored")
+            return FormResult(FormAction.HINT, message=self.message)
+        return FormResult(FormAction.IGNORED)
 
     def tick(self, now: float) -> bool:
         """Commit a multi-tap letter whose timeout passed; True when the screen should be redrawn."""
@@ -216,14 +214,14 @@ class AppealForm:
             return done
         if key in KEYPAD:
             if editor.press(key, now):
-                return FormResult("typed")
+                return FormResult(FormAction.TYPED)
             if editor.full:
                 self.message = self._t("full", max=editor.max_len)
-                return FormResult("refused", field=self.field, message=self.message)
-            return FormResult("typed")  # nothing to delete, "#" in a phone: harmless
+                return FormResult(FormAction.REFUSED, field=self.field, message=self.message)
+            return FormResult(FormAction.TYPED)  # nothing to delete, "#" in a phone: harmless
         if key in ("UP", "DOWN"):
-            return FormResult("typed")  # no cursor movement in a text field; swallow, do not leave it
-        return FormResult("ignored")
+            return FormResult(FormAction.TYPED)  # no cursor movement in a text field; swallow, do not leave it
+        return FormResult(FormAction.IGNORED)
 
     def _ok_or_back(self, key: str) -> FormResult | None:
         """While editing, OK confirms the field and BACK leaves it unchanged; None for other keys."""
@@ -231,7 +229,7 @@ class AppealForm:
             return self._confirm()
         if key == "BACK":
             self.cancel_edit()
-            return FormResult("cancelled")
+            return FormResult(FormAction.CANCELLED)
         return None
 
     def _choice_key(self, key: str) -> FormResult:
@@ -239,20 +237,20 @@ class AppealForm:
         if key in ("UP", "DOWN"):
             count = len(self.options(self.field))
             self.choice = (self.choice + (1 if key == "DOWN" else -1)) % count
-            return FormResult("changed")
+            return FormResult(FormAction.CHANGED)
         done = self._ok_or_back(key)
         if done is not None:
             return done
         if key in KEYPAD:
-            return FormResult("typed")
-        return FormResult("ignored")
+            return FormResult(FormAction.TYPED)
+        return FormResult(FormAction.IGNORED)
 
     def _confirm(self) -> FormResult:
         name = self.field
         if self.choice is not None:
             self.values[name] = self.options(name)[self.choice]
             self.cancel_edit()
-            return FormResult("confirmed", field=name)
+            return FormResult(FormAction.CONFIRMED, field=name)
         assert self.editor is not None
         typed = " ".join(self.editor.commit().split())
         value: str | None = typed or None
@@ -261,10 +259,10 @@ class AppealForm:
                 value = normalize_phone(value) if name == "phone" else normalize_email(value)
             except InvalidInput as problem:
                 self.message = problem.message(self.language)
-                return FormResult("invalid", field=name, message=self.message)
+                return FormResult(FormAction.INVALID, field=name, message=self.message)
         self.values[name] = value
         self.cancel_edit()
-        return FormResult("confirmed", field=name)
+        return FormResult(FormAction.CONFIRMED, field=name)
 
     # ------------------------------------------------------------------ saving
     def missing(self) -> tuple[str, str] | None:
@@ -287,20 +285,20 @@ class AppealForm:
         """APPEAL: confirm the field being edited, then return the appeal or name what is missing."""
         if self.editing:
             confirmed = self._confirm()
-            if confirmed.action == "invalid":
+            if confirmed.action == FormAction.INVALID:
                 return confirmed
         gap = self.missing()
         if gap is not None:
             name, self.message = gap
             self.index = FIELDS.index(name)
-            return FormResult("missing", field=name, message=self.message)
-        return FormResult("saved", appeal=self.appeal())
+            return FormResult(FormAction.MISSING, field=name, message=self.message)
+        return FormResult(FormAction.SAVED, appeal=self.appeal())
 
     def appeal(self) -> dict[str, Any]:
-        """The appeal as the call record carries it (DESIGN.md, "The call record")."""
+        """The appeal as the call record carries it (docs/record.md)."""
         v = self.values
-        body = self._entry(self.court_bodies, v["forward_to"])
-        office = self._entry(self.offices, v["accessible_office"])
+        body = self.entry(self.court_bodies, v["forward_to"])
+        office = self.entry(self.offices, v["accessible_office"])
         return {
             "full_name": v["full_name"],
             "residence": v["residence"],
@@ -315,71 +313,13 @@ class AppealForm:
         }
 
     @staticmethod
-    def _entry(entries: list[dict[str, Any]], entry_id: str | None) -> dict[str, Any] | None:
+    def entry(entries: list[dict[str, Any]], entry_id: str | None) -> dict[str, Any] | None:
         return next((e for e in entries if e.get("id") == entry_id), None) if entry_id is not None else None
 
     # ------------------------------------------------------------------ showing
-    def describe(self, name: str, value: Any) -> str:
-        """A field's value in words, as the screen shows it."""
-        if name == "kind":
-            return self._t(f"kind.{value}") if value else self._t("empty")
-        if name == "send_info_via":
-            return self._t(f"via.{value or 'none'}")
-        if name == "needs_more_time":
-            return self._t("yes" if value else "no")
-        if name == "forward_to":
-            if value is None:
-                return self._t("forward.none")
-            body = self._entry(self.court_bodies, value)
-            return body["name"] if body else str(value)
-        if name == "accessible_office":
-            if value is None:
-                return self._t("office.none")
-            office = self._entry(self.offices, value)
-            if office is None:
-                return str(value)
-            facts = [self._t(f"office.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
-            parts = [office["name"], ", ".join(facts) or self._t("office.no_facts"), office.get("address", "")]
-            return "; ".join(p for p in parts if p)
-        return value if value else self._t("empty")
-
-    def office_facts(self, office_id: str) -> str:
-        """An office's access facts in short words (``пандус двері ліфт``), for the label row."""
-        office = self._entry(self.offices, office_id) or {}
-        facts = [self._t(f"office.short.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
-        return " ".join(facts) or self._t("office.no_facts")
-
     def lines(self, cols: int, rows: int) -> list[str]:
         """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
-        name = self.field
-        label = self.label(name)
-        if self.editor is not None:
-            tag, hint = self.editor.mode_tag, self._t("hint.text")
-            value = _chunks(self.editor.display(), cols)
-            tail = True  # keep the cursor in sight
-        elif self.choice is not None:
-            options = self.options(name)
-            tag, hint = f"{self.choice + 1}/{len(options)}", self._t("hint.choice")
-            value, tail = _wrap(self.describe(name, options[self.choice]), cols), False
-            if name == "accessible_office" and options[self.choice] is not None:
-                label = self.office_facts(options[self.choice])  # R24: what the caller asks about first
-        else:
-            tag, hint = f"{self.index + 1}/{len(FIELDS)}", self._t("hint.browse")
-            value, tail = _wrap(self.describe(name, self.values[name]), cols), False
-        # the field's position is dropped before its name is cut; the typing mode is always shown
-        head = _label_row(label, tag, cols, keep_tag=self.editor is not None)
-        if rows <= 2:
-            if self.message:
-                out = _wrap(self.message, cols)[:rows]
-            else:
-                out = [head, *_pick(value, rows - 1, tail)] if rows == 2 else _pick(value, 1, tail)
-        else:
-            bottom = _wrap(self.message, cols)[: rows - 2] if self.message else [hint]
-            room = rows - 1 - len(bottom)
-            shown = _pick(value, room, tail)
-            out = [head, *shown, *[""] * (room - len(shown)), *bottom]
-        out = [row[:cols] for row in out]
-        return (out + [""] * rows)[:rows]
+        return form_rows(self, cols, rows)
 
     # ------------------------------------------------------------------ crash safety
     def to_dict(self) -> dict[str, Any]:
@@ -409,41 +349,3 @@ class AppealForm:
         form.message = data["message"]
         return form
 
-
-def _wrap(text_: str, cols: int) -> list[str]:
-    """Word-wrap for reading; words longer than a row are cut into row-sized pieces."""
-    rows: list[str] = []
-    for word in text_.split():
-        while len(word) > cols:
-            if rows and len(rows[-1]) < cols - 1:
-                room = cols - len(rows[-1]) - 1
-                rows[-1] += " " + word[:room]
-                word = word[room:]
-            else:
-                rows.append(word[:cols])
-                word = word[cols:]
-        if not word:
-            continue
-        if rows and len(rows[-1]) + 1 + len(word) <= cols:
-            rows[-1] += " " + word
-        else:
-            rows.append(word)
-    return rows or [""]
-
-
-def _chunks(text_: str, cols: int) -> list[str]:
-    """Hard wrap for typing: the text fills every cell, so each key moves the cursor by one."""
-    return [text_[i : i + cols] for i in range(0, len(text_), cols)] or [""]
-
-
-def _pick(rows: list[str], count: int, tail: bool) -> list[str]:
-    if count <= 0:
-        return []
-    return rows[-count:] if tail else rows[:count]
-
-
-def _label_row(label: str, tag: str, cols: int, keep_tag: bool) -> str:
-    room = cols - len(tag) - 1
-    if room < 1 or (len(label) > room and not keep_tag):
-        return label[:cols]
-    return f"{label[:room]:<{room}} {tag}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from firmware.appeal_text import text
+from firmware.appeal.text import text
 
 #: Most characters each appeal field may hold (phone: the E.164 form, ``+380`` and 9 digits).
 FIELD_LIMITS: dict[str, int] = {

@@ -1,0 +1,216 @@
+"""The desk: the operator, the call in progress and its screens, and what the operator's keys ask for.
+
+It is the views' :class:`~firmware.call.views.host.ViewHost` and the rooms' host
+(:class:`~firmware.call.state.CallHost`); the rooms themselves (hold, line rules, appeals) do the work.
+Runs only on the event loop's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from firmware.appeal import AppealForm
+from firmware.call.appeals import AppealDesk
+from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, build_record
+from firmware.call.hold import HoldTimer
+from firmware.call.line_rules import LineRules
+from firmware.call.operators import check_operator, operator_name
+from firmware.call.phase import Phase
+from firmware.call.screen import Screen
+from firmware.call.settings import CallSettings
+from firmware.call.state import CallState, Operator, Scheduler
+from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, ScriptView, View
+from firmware.clock import Clock
+from firmware.journal import Journal
+from firmware.leds import Leds
+from firmware.phrases import Appendix, Phrase, PhraseBank
+from firmware.vocabulary import CallEvent, Language, OperatorCheck, Outcome, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Desk:
+    """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
+
+    def __init__(self, settings: CallSettings, clock: Clock, loop: Scheduler, *, cols: int, rows: int,
+                 leds: Leds, journal: Journal, banks: Mapping[str, PhraseBank], refresh: Callable[[], None]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.leds = leds
+        self.journal = journal
+        self.banks = banks
+        self.refresh = refresh
+        self.operator: Operator | None = None
+        self.call: CallState | None = None
+        self.idle_views: list[View] = []
+        self.line_verdict: Verdict | None = None
+        self.audio_lost = False  # the unit's own audio input delivers nothing (firmware.audio_watch)
+        self.screen = Screen(cols, rows, lambda: self.settings.rom, lambda: self.language, clock)
+        self.hold = HoldTimer(self, clock, loop, leds)
+        self.line = LineRules(self, clock, loop, leds)
+        self.appeals = AppealDesk(self, clock, loop, lambda: self.views, lambda: self.bank)
+
+    def reconfigure(self, settings: CallSettings, banks: Mapping[str, PhraseBank] | None = None) -> None:
+        """A validated config pushed by the server or set on the console applies from now on."""
+        self.settings = settings
+        if banks is not None:
+            self.banks = banks
+
+    # ---------------------------------------------------------------- what is going on
+    @property
+    def language(self) -> Language:
+        return self.call.language if self.call else self.settings.language
+
+    @property
+    def bank(self) -> PhraseBank:
+        return self.banks[self.language]
+
+    @property
+    def views(self) -> list[View]:
+        return self.call.views if self.call is not None else self.idle_views
+
+    def call_time(self) -> float:
+        return self.call.elapsed(self.clock.monotonic()) if self.call else 0.0
+
+    def note(self, kind: str, **extra: Any) -> None:
+        """Add an event to the call in progress, if any."""
+        if self.call is not None:
+            self.call.note(kind, self.clock.monotonic(), **extra)
+
+    def record(self, call: CallState, ended_at: str | None) -> dict[str, Any]:
+        return build_record(call, self.settings.unit_id, ended_at)
+
+    def persist_call(self) -> None:
+        """Keep the call in progress as a draft, so a crash or power cut does not lose it."""
+        call = self.call
+        if call is None:
+            return
+        panel = DraftPanel(
+            appeal_form=call.appeal_form.to_dict() if call.appeal_form else None,
+            appeal_open=any(isinstance(v, AppealView) for v in call.views),
+            hold_elapsed_s=round(self.hold.elapsed(), 2) if call.phase is Phase.ON_HOLD else None,
+            call_time_s=round(self.call_time(), 2),
+            cannot_hear_shown=call.cannot_hear_shown,
+            caller_heard=call.caller_heard,
+        )
+        base = next((v for v in call.views if isinstance(v, ScriptView | HomeView)), None)
+        screen = DraftScreen(script_step=base.step) if isinstance(base, ScriptView) else DraftScreen(home=True)
+        self.journal.put_draft(CALL_DRAFT, CallDraft(self.record(call, None), panel, screen).to_dict())
+
+    # ---------------------------------------------------------------- the view stack
+    def push_view(self, view: View) -> None:
+        self.views.append(view)
+
+    def pop_view(self) -> None:
+        views = self.views
+        if len(views) > 1 or (self.call is None and views):
+            views.pop()
+
+    def replace_view(self, view: View) -> None:
+        self.views[-1] = view
+
+    # ---------------------------------------------------------------- operators
+    def roster(self) -> list[dict[str, Any]]:
+        return [dict(op) for op in self.settings.operators]
+
+    def sign_in(self, number: int, name: str) -> None:
+        self.operator = Operator(number, name)
+        if self.call is not None and self.call.operator is None:  # signed in as the call began
+            self.call.operator = number
+        self.idle_views.clear()
+        log.info("operator %s signed in", number)
+        self.refresh()
+
+    def sign_out(self) -> None:
+        if self.operator:
+            log.info("operator %s signed out", self.operator.number)
+        self.operator = None
+        self.idle_views.clear()
+        self.refresh()
+
+    def check_operator(self, number: int, pin: str | None) -> OperatorCheck:
+        result = check_operator(self.settings.operators, number, pin)
+        name = operator_name(self.settings.operators, number)
+        if result == OperatorCheck.OK and name is not None:
+            self.sign_in(number, name)
+        return result
+
+    # ---------------------------------------------------------------- what the keys ask for
+    def switch_language(self) -> None:
+        """R1: the next language both sides accept, for the rest of this call."""
+        call = self.call
+        if call is None:
+            return
+        call.language = call.language.next()
+        self.note(CallEvent.LANGUAGE, language=call.language)
+        self.persist_call()
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """The operator will call the caller back, or has transferred them (R17, R21)."""
+        call = self.call
+        if call is None:
+            return
+        call.outcome = outcome
+        self.note(CallEvent.OUTCOME, outcome=outcome)
+        self.push_view(MessageView(self.bank.text(f"ui.outcome_{outcome}_set")))
+        self.persist_call()
+
+    def show_phrase(self, phrase: Phrase) -> None:
+        """The phrase full-screen, and what the bank says showing it does (outcome, event, appendix)."""
+        extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
+        self.push_view(PhraseView(phrase, extra))
+        self.note(CallEvent.PHRASE_SHOWN, phrase=phrase.id)
+        if phrase.event:
+            self.note(phrase.event)
+        if phrase.outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
+            self.call.outcome = phrase.outcome
+        self.persist_call()
+
+    def office_text(self) -> str:
+        """R24: the accessible offices from the directory, with their ramp / door / lift facts."""
+        bank = self.bank
+        offices = self.settings.directories.get("offices") or []
+        if not offices:
+            return bank.text("ui.office_none")
+        parts = []
+        for office in offices:  # the facts first: they are what the caller asks about (ramp, door, lift)
+            facts = " ".join(f"{bank.text(f'ui.{k}')}{'+' if office.get(k) else '-'}"
+                             for k in ("ramp", "wide_door", "lift"))
+            parts.append(f"{office.get('name', '')}: {facts}. {office.get('address', '')}")
+        return "\n".join(parts)
+
+    def end_for_abuse(self) -> None:
+        """R15: OK on a phrase that ends the call (such language is inadmissible); recorded as abuse."""
+        call = self.call
+        if call is None:
+            return
+        call.outcome = Outcome.ABUSE
+        self.note(CallEvent.ABUSE_ENDED)
+        self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
+        self.persist_call()
+
+    def start_hold(self) -> None:
+        call = self.call
+        if call is None or call.phase is Phase.ON_HOLD:
+            return
+        self.hold.start(call)
+        self.persist_call()
+
+    def end_hold(self) -> None:
+        call = self.call
+        if call is None or call.phase is not Phase.ON_HOLD:
+            return
+        self.hold.end(call)
+        if self.line_verdict is not None:
+            self.line.apply(call, self.line_verdict)  # back to the caller: the line rules apply again
+        self.persist_call()
+
+    def open_appeal(self) -> None:
+        if self.call is not None:
+            self.appeals.open(self.call)
+
+    def press_appeal(self, form: AppealForm, key: str) -> bool:
+        assert self.call is not None
+        return self.appeals.press(self.call, form, key)

@@ -1,0 +1,287 @@
+"""The unit's core: turns events into screens, LEDs and records; a call's lifecycle from hook to record.
+
+It runs only on the event loop's thread. Inputs arrive as :mod:`firmware.events`; outputs go to a
+text display (rows of text), the LEDs (:class:`firmware.leds.Leds`) and the journal. Everything
+time-related reads the injected clock, so the simulator can run an hour of calls in a second. The
+state and the operator's actions live in :class:`firmware.call.desk.Desk`.
+
+    >>> unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal)
+    >>> unit.sign_in(7, "Олена Петренко")
+    >>> loop.post(HookChanged(off_hook=True))     # the screen now greets the caller
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from firmware.call.desk import Desk
+from firmware.call.phase import Phase
+from firmware.call.render import render
+from firmware.call.settings import CallSettings
+from firmware.call.state import CallState, Operator, Scheduler
+from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
+from firmware.clock import Clock
+from firmware.config import merge
+from firmware.display import TextDisplay
+from firmware.events import AudioInput, Event, HookChanged, KeyDown, KeyUp, LineVerdict
+from firmware.greeting import greeting_for
+from firmware.journal import Journal
+from firmware.leds import Leds
+from firmware.phrases import PhraseBank, load_all
+from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
+
+log = logging.getLogger(__name__)
+
+PURGE_PERIOD_S = 3600.0
+
+
+class Unit:
+    """Event dispatch and the call's lifecycle; see the module docstring."""
+
+    def __init__(
+        self,
+        cfg: dict[str, Any],
+        clock: Clock,
+        loop: Scheduler,
+        *,
+        display: TextDisplay,
+        leds: Leds,
+        journal: Journal,
+        phrases: dict[str, PhraseBank] | None = None,
+        on_record: Callable[[dict[str, Any]], None] | None = None,
+        on_call: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.loop = loop
+        self.display = display
+        self.leds = leds
+        self.journal = journal
+        self.on_record = on_record
+        self.on_call = on_call
+        self.desk = Desk(CallSettings.from_config(cfg), clock, loop, cols=display.cols, rows=display.rows,
+                         leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
+                         refresh=self.refresh)
+        self._tick = None
+        self.refresh()
+        self._schedule_idle_tick()
+        self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
+
+    # ---------------------------------------------------------------- what others read
+    @property
+    def call(self) -> CallState | None:
+        return self.desk.call
+
+    @property
+    def operator(self) -> Operator | None:
+        return self.desk.operator
+
+    @property
+    def views(self) -> list[View]:
+        return self.desk.views
+
+    @property
+    def language(self) -> Language:
+        return self.desk.language
+
+    @property
+    def line_verdict(self) -> Verdict | None:
+        return self.desk.line_verdict
+
+    def call_time(self) -> float:
+        return self.desk.call_time()
+
+    def hold_elapsed(self) -> float:
+        return self.desk.hold.elapsed()
+
+    def roster(self) -> list[dict[str, Any]]:
+        return self.desk.roster()
+
+    def sign_in(self, number: int, name: str) -> None:
+        self.desk.sign_in(number, name)
+
+    # ---------------------------------------------------------------- events
+    def handle(self, event: Event) -> None:
+        if isinstance(event, KeyDown):
+            self.on_key(event.key)
+        elif isinstance(event, KeyUp):
+            pass
+        elif isinstance(event, HookChanged):
+            self.on_hook(event.off_hook)
+        elif isinstance(event, LineVerdict):
+            self.on_line(Verdict(event.verdict))
+        elif isinstance(event, AudioInput):
+            self.on_audio_input(event.present)
+        else:
+            log.warning("unhandled event %s", type(event).__name__)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.display.show(render(self.desk))
+
+    def purge_personal_data(self) -> int:
+        """Retention: personal data of appeals the server confirmed long enough ago is blanked locally."""
+        purged = self.journal.purge_personal(self.clock.now(), self.desk.settings.appeal.retention_days)
+        if purged:
+            log.info("retention: personal data purged from %d records", purged)
+        return purged
+
+    def apply_config(self, doc: dict[str, Any]) -> None:
+        """A validated config pushed by the central server (roster, directories, phrases) or set on the
+        console; loop thread. The typed settings are built again from the merged config."""
+        self.cfg = merge(self.cfg, doc)
+        self.desk.reconfigure(CallSettings.from_config(self.cfg),
+                              load_all(self.cfg.get("phrases")) if "phrases" in doc else None)
+        self.refresh()
+
+    # ---------------------------------------------------------------- hook: the call's lifecycle
+    def on_hook(self, off_hook: bool) -> None:
+        if off_hook == (self.desk.call is not None):
+            return
+        if off_hook:
+            self.start_call()
+        else:
+            self.end_call()
+
+    def start_call(self) -> None:
+        desk, settings = self.desk, self.desk.settings
+        now = self.clock.now()
+        greeting = greeting_for(now.time(), settings.greeting, self.clock.trusted)
+        desk.call = CallState(
+            id=str(uuid.uuid4()),
+            started_mono=self.clock.monotonic(),
+            started_at=now.isoformat(timespec="seconds"),
+            language=settings.language,
+            greeting=greeting,
+            operator=desk.operator.number if desk.operator else None,
+        )
+        desk.call.views.append(ScriptView())
+        if desk.operator is None:  # R3 needs a number and a name: sign in first, on top of the call
+            desk.call.views.append(SignInView())
+        desk.note(CallEvent.GREETING_SHOWN, greeting=greeting)
+        if not self.clock.trusted:
+            desk.note(CallEvent.CLOCK_UNTRUSTED)
+        self.leds.set(Led.LINE, Colour.GREEN)
+        self._tick = self.loop.call_every(1.0, self._call_tick)
+        desk.persist_call()
+        if self.on_call:
+            self.on_call(True)
+
+    def adopt_call(self, call: CallState, off_hook: bool) -> None:
+        """A call restored after a restart (:mod:`firmware.call.recovery`): with the handset still
+        off-hook, back into it (ticks, LEDs, hold stages); on-hook, it ended while the unit was down and
+        is saved now."""
+        desk = self.desk
+        assert desk.call is None
+        desk.call = call
+        if not off_hook:
+            self.end_call()  # closes the hold, settles the outcome, saves, drops the draft
+            self.refresh()
+            return
+        self._tick = self.loop.call_every(1.0, self._call_tick)
+        self.leds.set(Led.LINE, call.line.colour)
+        if call.phase is Phase.ON_HOLD:
+            desk.hold.show(call)
+        desk.persist_call()
+        if self.on_call:
+            self.on_call(True)
+        self.refresh()
+
+    def end_call(self) -> None:
+        desk = self.desk
+        call = desk.call
+        if call is None:
+            return
+        if call.phase is Phase.ON_HOLD:
+            desk.end_hold()
+        if self._tick:
+            self._tick.cancel()
+            self._tick = None
+        if desk.appeals.unsaved(call):
+            desk.note(CallEvent.APPEAL_UNSAVED)
+            log.warning("call %s ended with an appeal form that was not saved", call.id)
+        desk.line.settle_outcome(call)
+        desk.appeals.finish(call)
+        desk.note(CallEvent.CALL_END)
+        record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
+        self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
+        log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
+        desk.call = None
+        desk.line_verdict = None
+        if self.on_call:
+            self.on_call(False)
+        self.leds.set(Led.LINE, Colour.OFF)
+        self.leds.set(Led.HOLD, Colour.OFF)
+        if self.on_record:
+            self.on_record(record)
+
+    # ---------------------------------------------------------------- keys and the line
+    def on_key(self, key: str) -> None:
+        desk = self.desk
+        call = desk.call
+        if call is None:
+            self.on_idle_key(key)
+            return
+        if key == Key.HOLD and call.phase is Phase.ON_HOLD:
+            desk.end_hold()
+            return
+        if call.views and call.views[-1].on_key(desk, key):
+            return
+        if key == Key.HOLD:
+            desk.push_view(HoldConfirmView())
+        elif key == Key.APPEAL:
+            desk.open_appeal()
+        elif key == Key.HASH:
+            desk.switch_language()
+
+    def on_idle_key(self, key: str) -> None:
+        desk = self.desk
+        views = desk.idle_views
+        if views and views[-1].on_key(desk, key):
+            return
+        if desk.operator is None:
+            views[:] = [SignInView()]
+            views[-1].on_key(desk, key)
+        elif key == Key.BACK:
+            views.append(SignOutView())
+
+    @property
+    def audio_lost(self) -> bool:
+        return self.desk.audio_lost
+
+    def on_audio_input(self, present: bool) -> None:
+        """The unit's audio input is gone (see :meth:`LineRules.input_lost`) or back: then the next
+        verdict, from fresh audio, decides."""
+        desk = self.desk
+        desk.audio_lost = not present
+        if desk.call is None:
+            return
+        if present:
+            desk.note(CallEvent.AUDIO_INPUT_BACK)
+            return
+        desk.line_verdict = None
+        desk.line.input_lost(desk.call)
+
+    def on_line(self, verdict: Verdict) -> None:
+        self.desk.line_verdict = verdict
+        if self.desk.call is not None:
+            self.desk.line.apply(self.desk.call, verdict)
+
+    def _call_tick(self) -> None:
+        call = self.desk.call
+        if call is not None and call.appeal_form is not None:
+            call.appeal_form.tick(self.clock.monotonic())
+        self.refresh()
+
+    def _schedule_idle_tick(self) -> None:
+        """Redraw the idle clock at each minute boundary of the wall clock."""
+        now = self.clock.now()
+        self.loop.call_later(60.0 - now.second - now.microsecond / 1e6 + 0.01, self._on_idle_tick)
+
+    def _on_idle_tick(self) -> None:
+        if self.desk.call is None:
+            self.refresh()
+        self._schedule_idle_tick()

@@ -1,0 +1,56 @@
+"""The screen base classes: a view, and a long text shown a page at a time."""
+
+from __future__ import annotations
+
+from firmware.call.views.host import ViewHost
+from firmware.lcd import paginate
+from firmware.vocabulary import Key
+
+
+class View:
+    """A screen: what it shows and what its keys do."""
+
+    fullscreen = False  # True: uses every row (no call status line)
+
+    def lines(self, host: ViewHost) -> list[str]:
+        raise NotImplementedError
+
+    def on_key(self, host: ViewHost, key: str) -> bool:
+        """Handle ``key``; False lets the desk apply its defaults (HOLD, APPEAL, language)."""
+        return False
+
+
+class PagedView(View):
+    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one."""
+
+    fullscreen = True
+
+    def __init__(self) -> None:
+        self.page = 0
+
+    def text(self, host: ViewHost) -> str:
+        raise NotImplementedError
+
+    def pages(self, host: ViewHost) -> list[list[str]]:
+        lines = host.screen.wrap(self.text(host))
+        per = host.screen.rows
+        if len(lines) <= per:
+            return [lines]
+        # keep the last row for "1/3" so the operator knows there is more
+        chunks = paginate(lines, per - 1)
+        return [chunk + [f"{n + 1}/{len(chunks)}"] for n, chunk in enumerate(chunks)]
+
+    def lines(self, host: ViewHost) -> list[str]:
+        pages = self.pages(host)
+        self.page = min(self.page, len(pages) - 1)
+        return pages[self.page]
+
+    def turn(self, host: ViewHost, key: str) -> bool:
+        count = len(self.pages(host))
+        if key == Key.DOWN and self.page + 1 < count:
+            self.page += 1
+            return True
+        if key == Key.UP and self.page > 0:
+            self.page -= 1
+            return True
+        return False

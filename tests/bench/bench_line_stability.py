@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Print how steady the LINE LED is under sustained line conditions (a benchmark script, not a test).
+
+The whole unit runs on the simulator and a virtual clock.  For every condition the caller is heard
+clean for 3 s after the handset is lifted, then the line carries the condition for 40 s: white, pink
+or babble noise at 0-15 dB SNR, packet loss 10-50 %, a faint caller, a low-pass line.  A listener hears
+a sustained condition as one thing, so after its first 3 s the LED should change at most once.
+
+Printed per condition: the LED colours in order, LED changes per minute over the 40 s, changes after
+the first 3 s of the condition, and contact countdowns started vs completed («Зателефонуйте…» shown).
+
+    python3 tests/bench/bench_line_stability.py
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import wave
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from firmware.threads import pin_math_threads  # noqa: E402
+
+pin_math_threads()
+
+from firmware.clock import VirtualClock  # noqa: E402
+from firmware.config import load_config  # noqa: E402
+from hwsim.audio import bundled_speech  # noqa: E402
+from hwsim.unit import SimUnit  # noqa: E402
+
+SR = 8000
+CLEAN_S, COND_S, SETTLE_S = 3.0, 40.0, 3.0
+STEP_S = 0.1
+
+
+def speech(seconds: float, offset: int = 0) -> np.ndarray:
+    s = bundled_speech(SR).astype(np.float64)
+    idx = (offset + np.arange(int(seconds * SR))) % len(s)
+    return s[idx]
+
+
+def active_power(x: np.ndarray) -> float:
+    fr = x[: len(x) // 160 * 160].reshape(-1, 160)
+    e = np.mean(fr**2, axis=1) + 1e-20
+    return float(np.mean(e[10 * np.log10(e) > 10 * np.log10(e.max()) - 35]))
+
+
+def shaped(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    w = rng.normal(0, 1, n)
+    if kind == "pink":
+        f = np.fft.rfft(w)
+        k = np.arange(len(f), dtype=float)
+        k[0] = 1.0
+        w = np.fft.irfft(f / np.sqrt(k), n)
+    elif kind == "babble":  # six talkers: the unit's own voices at other offsets and speeds
+        w = np.zeros(n)
+        for o, r in enumerate((1.0, 0.93, 1.08, 0.97, 1.12, 0.9)):
+            s = speech(n / SR * 1.2, o * 7919)
+            w += np.interp(np.arange(n) * r, np.arange(len(s)), s)
+    return w / np.sqrt(np.mean(w**2))
+
+
+def condition(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    kind, _, arg = name.partition(":")
+    if kind in ("white", "pink", "babble"):
+        nz = shaped(rng, len(x), kind)
+        return x + nz * np.sqrt(active_power(x) / 10 ** (float(arg) / 10))
+    if kind == "loss":
+        fr = x[: len(x) // 160 * 160].reshape(-1, 160).copy()
+        fr[rng.random(len(fr)) < float(arg)] = 0.0
+        return fr.ravel()
+    if kind == "level":
+        return x * 10 ** ((float(arg) - 10 * np.log10(active_power(x))) / 20)
+    if kind == "lowpass":
+        f = np.fft.rfft(x)
+        fr = np.fft.rfftfreq(len(x), 1 / SR)
+        f[fr > float(arg)] *= np.exp(-((fr[fr > float(arg)] - float(arg)) / 150) ** 2)
+        return np.fft.irfft(f, len(x))
+    raise ValueError(name)
+
+
+CONDITIONS = [
+    "white:15", "white:12", "white:9", "white:6", "white:3", "white:0",
+    "pink:15", "pink:10", "pink:5", "pink:0",
+    "babble:15", "babble:10", "babble:5", "babble:0",
+    "loss:0.1", "loss:0.2", "loss:0.35", "loss:0.5",
+    "level:-45", "level:-52", "lowpass:1200", "lowpass:700",
+]
+
+
+def write_wav(path: Path, x: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes(np.round(np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def run(name: str, folder: Path, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    clean = speech(CLEAN_S + COND_S, offset=int(rng.integers(0, 40000)))
+    x = clean.copy()
+    cut = int(CLEAN_S * SR)
+    if not name.startswith("loss"):  # loss is the simulator's own (zeroed packets after the line floor)
+        x[cut:] = condition(name, clean[cut:], rng)
+    path = folder / f"{name.replace(':', '_')}.wav"
+    write_wav(path, np.concatenate([x, x[-SR:]]))
+    cfg = load_config()
+    sim = SimUnit.create(cfg, VirtualClock(datetime.fromisoformat("2026-11-23T11:00:00+02:00")),
+                         state_dir=folder / f"state_{name.replace(':', '_')}")
+    try:
+        sim.unit.sign_in(3, "Марина Ткач")
+        sim.line.set_mode(str(path))
+        sim.hook(off=True)
+        t0 = sim.clock.monotonic()
+        leds: list[tuple[float, str]] = []
+        last = None
+        switched = False
+        while sim.clock.monotonic() - t0 < CLEAN_S + COND_S - 1e-9:
+            if name.startswith("loss") and not switched and sim.clock.monotonic() - t0 >= CLEAN_S - 1e-9:
+                sim.line.set_mode(name)
+                switched = True
+            sim.advance(STEP_S)
+            colour = str(sim.unit.leds.states["line"])
+            if colour != last:
+                leds.append((round(sim.clock.monotonic() - t0, 1), colour))
+                last = colour
+        events = list(sim.unit.call.events) if sim.unit.call else []
+    finally:
+        sim.close()
+    in_cond = [c for c in leds if c[0] > CLEAN_S]
+    late = [c for c in leds if c[0] > CLEAN_S + SETTLE_S]
+    return {
+        "leds": leds, "per_min": len(in_cond) * 60.0 / COND_S, "late": len(late),
+        "started": sum(e["type"] == "countdown_start" for e in events),
+        "completed": sum(e["type"] == "cannot_hear_shown" for e in events),
+    }
+
+
+def main() -> int:
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
+        print(f"{'condition':14s}{'changes/min':>12s}{'late':>6s}{'countdowns':>12s}   LED (s: colour)")
+        for i, name in enumerate(CONDITIONS):
+            r = run(name, Path(td), 100 + i)
+            worst = max(worst, r["late"])
+            seq = " ".join(f"{t:g}:{c}" for t, c in r["leds"])
+            print(f"{name:14s}{r['per_min']:12.1f}{r['late']:6d}{r['started']:>6d}/{r['completed']:<5d}   {seq}")
+    print(f"most LED changes after the first {SETTLE_S:g} s of a condition: {worst} (target: at most 1)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
