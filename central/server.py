@@ -1,15 +1,20 @@
-"""The HTTP transport: `CentralServer`, a threading stdlib HTTP(S) server around `central.api.Api`.
+"""The transport: `CentralServer` runs the ASGI application (`central.app`) under uvicorn.
 
 Used in-process by tests and the simulator (``start()`` binds 127.0.0.1 on a free port and serves
-from a background thread) and by ``python -m central serve``. Logs one line per request: method,
-path (without the query), status, unit and milliseconds; never a body, which carries personal data.
+from a background thread with its own event loop) and by ``deskunit-central serve``. TLS is native
+(uvicorn's SSL transport, TLS 1.2 or newer) or left to a reverse proxy (docs/central.md).
+
+Limits against clients that hold connections (issue 18): uvicorn's keep-alive timeout and
+``limit_concurrency``, h11's cap on header size, and `central.protocol`'s request deadline and
+connection cap that sheds idle connections before descriptors run out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import json
 import logging
+import resource
 import secrets
 import shutil
 import socket
@@ -18,151 +23,61 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from central.api import MAX_BODY_BYTES, Api, ApiError, Request, Response
-from central.faults import FaultPlan, Faults
+import uvicorn
+
+from central.api import Api
+from central.app import build_app
+from central.commit import GroupCommitter
+from central.faults import Faults
+from central.manage import ManagementPage
+from central.metrics import Metrics
+from central.protocol import ConnectionLimits, limited_protocol
 from central.store import Store, open_store
 
-access_log = logging.getLogger("central.access")
 log = logging.getLogger("central.server")
 
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # The default backlog of 5 makes a burst of clients wait for SYN retransmits (seconds).
-    request_queue_size = 512
-
-    def __init__(self, address: tuple[str, int], owner: CentralServer) -> None:
-        self.owner = owner
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that vanish or fail the TLS handshake are routine; keep them out of stderr.
-        log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+# asyncio accepts up to this many connections per turn of its loop (its "backlog"), before the
+# protocol sees any of them and can shed idle ones; the kernel's queue is made longer separately.
+ACCEPT_BURST = 64
+LISTEN_BACKLOG = 2048
+# Descriptors kept free: the bursts between accept() and the protocol seeing them (a few turns of
+# the loop), the shed connections not yet released, and the database and log files.
+RESERVED_FDS = 4 * ACCEPT_BURST + 100
+MAX_HEADER_BYTES = 16 * 1024
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "deskunit-central/1"
-    # Idle keep-alive connections are closed after this, so their threads do not pile up.
-    timeout = 60
-    # Headers and body go out in two writes; with Nagle on, the body waits for the client's delayed
-    # ACK (~40 ms on Linux) on every request.
-    disable_nagle_algorithm = True
-    server: _HTTPServer
+async def _close_now(server: uvicorn.Server) -> None:
+    """Refuse new connections and close the open ones (what uvicorn's shutdown begins with)."""
+    for listener in server.servers:
+        listener.close()
+    for connection in list(server.server_state.connections):
+        connection.shutdown()
 
-    def setup(self) -> None:
-        super().setup()
-        if isinstance(self.connection, ssl.SSLSocket):
-            self.connection.do_handshake()
-        self.server.owner._track(self.connection, True)
 
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.connection, False)
+def _parser_protocol(name: str | None) -> Any:
+    """uvicorn's protocol class for ``h11`` or ``httptools``; None: httptools when installed."""
+    if name is None:
+        return None
+    if name == "h11":
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s " + format, self.client_address[0], *args)
+        return H11Protocol
+    if name == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    def do_GET(self) -> None:
-        self._handle()
+        return HttpToolsProtocol
+    raise ValueError(f"unknown HTTP parser {name!r} (h11 or httptools)")
 
-    def do_POST(self) -> None:
-        self._handle()
 
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise ApiError(411, "length_required", "send a Content-Length (chunked bodies are not accepted)")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise ApiError(400, "invalid", "bad Content-Length") from None
-        if length > MAX_BODY_BYTES:
-            raise ApiError(413, "too_large", f"body larger than {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _handle(self) -> None:
-        started = time.perf_counter()
-        owner = self.server.owner
-        parts = urlsplit(self.path)
-        path = parts.path
-        plan = owner.faults.plan(path) if owner.faults is not None else FaultPlan()
-        try:
-            body = self._read_body()
-        except ApiError as err:
-            self.close_connection = True
-            response = err.response()
-        else:
-            if plan.fail_status is not None:
-                response = Response(
-                    plan.fail_status,
-                    {"error": "unavailable", "message": "injected failure"},
-                    {"Retry-After": "1"},
-                )
-            else:
-                request = Request(self.command, path, parse_qs(parts.query), dict(self.headers.items()), body)
-                try:
-                    response = owner.api.handle(request)
-                except Exception:
-                    # The traceback names no request data; bodies stay out of the log.
-                    log.exception("internal error on %s %s", self.command, path)
-                    response = Response(500, {"error": "internal", "message": "internal server error"})
-        if plan.delay_s:
-            owner._stopping.wait(plan.delay_s)
-        if plan.drop:
-            self._abort()
-            self._log(path, "dropped", response.unit, started)
-            return
-        self._send(response, plan)
-        self._log(path, str(response.status), response.unit, started)
-
-    def _send(self, response: Response, plan: FaultPlan) -> None:
-        data = b""
-        if response.body is not None:
-            data = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-            if plan.malformed:
-                data = data[: max(1, len(data) // 2)] + b"\x00<not json"
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if plan.truncate:
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            self._abort()
-            return
-        self.wfile.write(data)
-
-    def _abort(self) -> None:
-        """Close the connection now, without (the rest of) a response."""
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _log(self, path: str, status: str, unit: str | None, started: float) -> None:
-        ms = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %s unit=%s %.1fms", self.command, path, status, unit or "-", ms)
+def default_max_connections() -> int:
+    """Open connections allowed: the descriptor limit (systemd's default is 1024) minus a reserve."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 65536
+    return max(16, soft - RESERVED_FDS)
 
 
 class CentralServer:
@@ -171,7 +86,8 @@ class CentralServer:
     ``db`` is a SQLite path, ``sqlite:///path`` or ``postgresql://...``; None keeps a SQLite file in a
     temporary directory removed by ``stop()``. ``admin_token`` is the management token (generated if
     not given; see ``.admin_token``). ``clock`` returns epoch seconds and drives received_at, the time
-    endpoint and the overdue flags. ``faults`` arms fault injection (tests only).
+    endpoint and the overdue flags. ``faults`` arms fault injection (tests only). ``check_responses``
+    validates every answer against the spec (on in-process, where tests run; off for ``serve``).
     """
 
     def __init__(
@@ -187,6 +103,13 @@ class CentralServer:
         certfile: str | Path | None = None,
         keyfile: str | Path | None = None,
         store: Store | None = None,
+        check_responses: bool = True,
+        max_connections: int | None = None,
+        request_timeout_s: float = 30.0,
+        keep_alive_s: int = 5,
+        limit_concurrency: int | None = None,
+        secure_cookies: bool | None = None,
+        http_parser: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -201,14 +124,27 @@ class CentralServer:
             self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
             self._tls.load_cert_chain(str(certfile), str(keyfile) if keyfile else None)
         self._store = store
+        self._check_responses = check_responses
+        self.limits = ConnectionLimits(
+            max_connections=max_connections or default_max_connections(),
+            request_timeout_s=request_timeout_s,
+            max_head_bytes=MAX_HEADER_BYTES,
+        )
+        self._keep_alive_s = keep_alive_s
+        self._limit_concurrency = limit_concurrency or self.limits.max_connections + 1
+        self._secure_cookies = self._tls is not None if secure_cookies is None else secure_cookies
+        self._http_base = _parser_protocol(http_parser)
         self._tmpdir: str | None = None
-        self._httpd: _HTTPServer | None = None
+        self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping_threads: list[threading.Thread] = []
         self._lock = threading.RLock()
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
         self._stopping = threading.Event()
-        self.api: Api
+        self._metrics: Metrics | None = None
+        self._committer: GroupCommitter | None = None
+        self._manage: ManagementPage | None = None
+        self.api: Api | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
     @property
@@ -228,7 +164,9 @@ class CentralServer:
 
     def start(self) -> CentralServer:
         self._stopping.clear()
-        self.api = Api(self.store, self.admin_token, self._clock, self._tz)
+        self._metrics = Metrics(self.store, self._clock)
+        self._committer = GroupCommitter(self.store)
+        self._manage = ManagementPage(self.store, self.admin_token, self._clock, self._tz, self._secure_cookies)
         if self.faults is not None:
             self.faults.subscribe(self._on_down)
         if self.faults is None or not self.faults.is_down:
@@ -253,6 +191,9 @@ class CentralServer:
         if self.faults is not None:
             self.faults.unsubscribe(self._on_down)
         self._unlisten()
+        if self._committer is not None:
+            self._committer.close()
+            self._committer = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -267,36 +208,95 @@ class CentralServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _socket(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        return sock
+
     def _listen(self) -> None:
         with self._lock:
-            if self._httpd is not None:
+            if self._uvicorn is not None:
                 return
-            httpd = _HTTPServer((self.host, self.port), self)
-            if self._tls is not None:
-                # The handshake runs in the connection's own thread (see _Handler.setup), not in accept().
-                httpd.socket = self._tls.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
-            self.port = httpd.server_address[1]
-            self._httpd = httpd
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="central-http", daemon=True
+            assert self._metrics is not None and self._manage is not None
+            self.api = Api(
+                self.store,
+                self.admin_token,
+                self._clock,
+                self._tz,
+                faults=self.faults,
+                metrics=self._metrics,
+                check_responses=self._check_responses,
+                committer=self._committer,
             )
-            self._thread.start()
+            config = uvicorn.Config(
+                build_app(self.api, self._manage),
+                http=limited_protocol(self.limits, self._http_base),
+                ws="none",
+                lifespan="off",
+                log_config=None,
+                access_log=False,
+                server_header=False,
+                timeout_keep_alive=self._keep_alive_s,
+                limit_concurrency=self._limit_concurrency,
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                timeout_graceful_shutdown=3,
+                backlog=ACCEPT_BURST,
+            )
+            config.load()
+            config.ssl = self._tls
+            server = uvicorn.Server(config)
+            sock = self._socket()
+            failed: list[BaseException] = []
+
+            loops: list[asyncio.AbstractEventLoop] = []
+
+            def run() -> None:
+                try:
+                    with asyncio.Runner() as runner:
+                        loops.append(runner.get_loop())
+                        runner.run(server.serve(sockets=[sock]))
+                except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                    failed.append(exc)
+                finally:
+                    sock.close()
+
+            thread = threading.Thread(target=run, name="central-http", daemon=True)
+            thread.start()
+            while not server.started and thread.is_alive():
+                time.sleep(0.01)
+            if not server.started:
+                thread.join()
+                raise RuntimeError(f"the central server did not start: {failed[0] if failed else 'unknown'}")
+            sock.listen(LISTEN_BACKLOG)  # a burst of clients waits in the kernel, not for SYN retries
+            self._uvicorn, self._thread, self._loop = server, thread, loops[0]
             log.info("listening on %s (storage: %s)", self.url, self.store.kind)
 
-    def _unlisten(self) -> None:
+    def _unlisten(self, wait: bool = True) -> None:
+        """Stop listening and close every connection before returning; the rest of uvicorn's
+        shutdown (requests in flight, up to 3 s) finishes in its thread, waited for when ``wait``."""
         with self._lock:
-            httpd, self._httpd = self._httpd, None
+            server, self._uvicorn = self._uvicorn, None
             thread, self._thread = self._thread, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
+            loop, self._loop = self._loop, None
+        if server is not None and loop is not None and thread is not None and thread.is_alive():
+            # uvicorn notices should_exit only on its next tick (0.1 s): a simulated unit that takes
+            # the server down from its event loop must not wait for that.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_close_now(server), loop).result(timeout=5)
+        if server is not None:
+            server.should_exit = True
         if thread is not None:
-            thread.join(timeout=5)
-        with self._conns_lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+            if wait:
+                thread.join(timeout=10)
+            else:
+                self._stopping_threads.append(thread)
+        if wait:
+            for old in self._stopping_threads:
+                old.join(timeout=10)
+            self._stopping_threads.clear()
 
     def set_down(self, down: bool) -> None:
         """Take the server off the network (connections refused) or bring it back on the same port;
@@ -308,21 +308,16 @@ class CentralServer:
 
     def _on_down(self, down: bool) -> None:
         if down:
-            self._unlisten()
+            self._unlisten(wait=False)
         elif not self._stopping.is_set():
             self._listen()
 
-    def _track(self, conn: socket.socket, alive: bool) -> None:
-        with self._conns_lock:
-            if alive:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
-
     # --- administration --------------------------------------------------------------------------
     def add_unit(self, unit_id: str, token: str, name: str | None = None) -> None:
-        """Register a unit and its bearer token (stored hashed)."""
+        """Register a unit and its bearer token (stored hashed), or give it a new token."""
         self.store.add_unit(unit_id, token, name)
+        if self.api is not None:
+            self.api.forget_tokens()
 
     def count_records(self, unit: str | None = None) -> int:
         """How many records the server holds (for one unit, or all): what the simulator checks."""

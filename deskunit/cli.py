@@ -20,8 +20,8 @@ from firmware.version import package_version
 from hwsim import PANEL_PORT
 
 
-def _config(path: str | None) -> dict:
-    return load_config(Path(path) if path else site_config_path())
+def _config(path: str | None, simulator: bool = False) -> dict:
+    return load_config(Path(path) if path else site_config_path(), simulator=simulator)
 
 
 def _port(text: str) -> int:
@@ -33,7 +33,7 @@ def _port(text: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     try:
-        cfg = _config(args.config)
+        cfg = _config(args.config, simulator=args.sim)
     except ConfigError as e:
         print(f"deskunit: configuration error: {e}", file=sys.stderr)
         return EX_CONFIG
@@ -42,8 +42,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return run_sim(cfg, state_dir=Path(args.state_dir) if args.state_dir else None, http_port=args.http_port,
                        keys=not args.no_keys)
-    from deskunit.app import run_hardware
-    from deskunit.console_backend import with_saved_overrides
+    from deskunit.console_config import with_saved_overrides
+    from deskunit.hardware import run_hardware
 
     return run_hardware(with_saved_overrides(cfg))  # values a technician set with `config set`
 

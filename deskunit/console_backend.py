@@ -1,86 +1,54 @@
 """The serial console's access to a running unit, and its wiring to a serial port.
 
-:class:`ConsoleBackend` implements :class:`firmware.console.Backend` over a
-:class:`deskunit.app.App` (plus the simulator's extras when given a ``hwsim.unit.SimUnit``).
-Every method runs on the event loop's thread; slow work (PIN hashing, the network, fsync) runs in
-:meth:`ConsoleBackend.run_blocking`'s worker thread and answers through ``loop.call_soon``.
+:class:`ConsoleBackend` implements :class:`firmware.console.Backend` over a :class:`hal.assembly.App`.
+What differs between a Pi and the simulator (reading the LCD and LEDs back, the audio device) comes
+from a :class:`deskunit.console_hardware.HardwareProbe`; ``config`` is :mod:`deskunit.console_config`.
+Every method runs on the event loop's thread; slow work (PIN hashing, the network, fsync) runs on
+:meth:`ConsoleBackend.run_blocking`'s worker threads and answers through ``loop.call_soon``.
 
     >>> service = attach_console(app, "/dev/serial0")      # in run_hardware, after App.build
-    >>> service = attach_console(sim.app, cable.unit_path, sim=sim)   # deskunit run --sim
+    >>> service = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim))   # deskunit run --sim
 
 Personal data: the log tail is redacted when captured and again when shown
-(:func:`redact`); ``config show`` hides secrets and operators' names; ``queue`` shows counts only.
-``config set`` validates with :mod:`firmware.config`, applies what is safe to apply live and saves
-the value in ``<state_dir>/console-overrides.toml`` (read at start by :func:`with_saved_overrides`).
+(:func:`deskunit.logsetup.redact`); ``config show`` hides secrets and operators' names; ``queue``
+shows counts only.
 """
 
 from __future__ import annotations
 
 import collections
-import difflib
-import json
 import logging
 import os
-import re
-import socket
-import ssl
+import queue
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from deskunit.app import App
-from firmware.config import SCHEMA, ConfigError, load_config, lookup, merge, site_config_path, validate
-from firmware.console import Check, CommandError, Console, is_secret
+from deskunit.console_config import ConfigEditor
+from deskunit.console_hardware import HardwareProbe, RealProbe, Selftest, show_unit_leds
+from deskunit.logsetup import redact
+from firmware.console import Console, ConsoleSettings, SelftestCheck, ViewTimings
 from firmware.events import HookChanged, KeyDown, KeyUp
+from firmware.journal import PERSONAL_FIELDS
 from firmware.leds import COLOURS
-from firmware.pins import verify_pin
+from firmware.pin_hash import verify_pin
+from firmware.sync import ServerSettings
 from firmware.timefmt import mmss
 from firmware.version import package_version
+from firmware.vocabulary import ClockSource
+from hal.assembly import App
 from hal.serialport import SerialPort
 
 log = logging.getLogger(__name__)
 
-OVERRIDES_FILE = "console-overrides.toml"
 AUDIT_FILE = "console-audit.log"
 AUDIT_MAX_BYTES = 512 * 1024
-#: Keys the running unit reads each time it needs them, so a new value is safe to apply at once.
-LIVE_KEYS = frozenset({
-    "unit.language", "greeting.morning", "greeting.day", "greeting.evening", "line.countdown_s",
-    "line.silent_callback_s", "hold.warn_s", "hold.limit_s", "console.idle_logout_s", "console.pin_hash",
-})
-HIDDEN = "<hidden>"
 
-# ---------------------------------------------------------------- redaction
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w-])\+?\(?\d(?:[\s\-().]{0,2}\d){6,14}(?![\w-])")
-_FIELD = re.compile(r"""(?i)(["']?(?:full_?name|name|residence|address|phone|e-?mail|essence)["']?\s*[:=]\s*)"""
-                    r"""("[^"]*"|'[^']*'|\S+)""")
-_NON_ASCII_WORDS = re.compile(r"[^\s\x00-\x7f]\S*(?:\s+\S*[^\s\x00-\x7f]\S*)*")
-_NAME_PAIR = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)+\b")
-_ADDRESS = re.compile(r"\b\d+[A-Za-z]?,?\s+[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|St|Str|Ave|Rd)\.?)*")
-
-
-def redact(text: str, known: Iterable[str] = ()) -> str:
-    """``text`` with personal data replaced by <hidden>: known names and values, e-mails, phone
-    numbers, ``name=...``-style fields, addresses, capitalised name pairs, and any non-Latin words
-    (the unit's own log messages are English; Cyrillic in a log line is a caller's or operator's data).
-    """
-    for value in sorted({k for k in known if k and len(k) >= 3}, key=len, reverse=True):
-        text = re.sub(re.escape(value), HIDDEN, text, flags=re.IGNORECASE)
-    text = _EMAIL.sub(HIDDEN, text)
-    text = _FIELD.sub(lambda m: m.group(1) + HIDDEN, text)
-    text = _PHONE.sub(HIDDEN, text)
-    text = _NON_ASCII_WORDS.sub(HIDDEN, text)
-    text = _ADDRESS.sub(HIDDEN, text)
-    text = _NAME_PAIR.sub(HIDDEN, text)
-    return text
+# ---------------------------------------------------------------- the log, redacted
 
 
 class RedactedLogBuffer(logging.Handler):
@@ -106,72 +74,6 @@ class RedactedLogBuffer(logging.Handler):
         return list(self.lines)[-n:]
 
 
-# ---------------------------------------------------------------- overrides
-
-
-def parse_value(text: str) -> Any:
-    """A console value as TOML (``200``, ``true``, ``0x27``, ``[1, 2]``, ``"x"``), else the bare text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text.strip()
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot save a {type(value).__name__}")
-
-
-def read_overrides(state_dir: Path) -> dict[str, Any]:
-    path = Path(state_dir) / OVERRIDES_FILE
-    if not path.exists():
-        return {}
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
-
-
-def write_overrides(state_dir: Path, overrides: dict[str, Any]) -> Path:
-    """Write atomically: a power cut leaves the old file or the new one, never half of one."""
-    path = Path(state_dir) / OVERRIDES_FILE
-    lines = ["# Set with the technician console (config set). Merged over the site config at start."]
-    for table in sorted(overrides):
-        lines.append(f"\n[{table}]")
-        lines += [f"{key} = {toml_value(v)}" for key, v in sorted(overrides[table].items())]
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def with_saved_overrides(cfg: dict[str, Any]) -> dict[str, Any]:
-    """``cfg`` with the console's saved values merged over it; unchanged (and a warning) when they
-    no longer validate, so a stale override never stops the unit from starting."""
-    try:
-        saved = read_overrides(Path(cfg["unit"]["state_dir"]))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        log.warning("console overrides ignored: %s", e)
-        return cfg
-    if not saved:
-        return cfg
-    merged = merge(cfg, saved)
-    try:
-        validate(merged)
-    except ConfigError as e:
-        log.warning("console overrides ignored: %s", e)
-        return cfg
-    return merged
-
-
 # ---------------------------------------------------------------- the backend
 
 
@@ -184,23 +86,106 @@ def _fmt_age(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+class Workers:
+    """A few daemon threads, started on first use, running submitted functions in order.
+
+    Two, so a check the technician gave up on (Ctrl-C while ``sync now`` waits for the server) does
+    not hold up the next login; daemon threads, so a hung network check never delays the daemon's exit.
+    """
+
+    def __init__(self, name: str, count: int = 2) -> None:
+        self._name = name
+        self._count = count
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._threads:
+                for i in range(self._count):
+                    thread = threading.Thread(target=self._run, name=f"{self._name}-{i}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
+        self._jobs.put(fn)
+
+    def close(self) -> None:
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)
+
+    def _run(self) -> None:
+        while (fn := self._jobs.get()) is not None:
+            fn()
+
+
+def roster_names(cfg: dict[str, Any]) -> list[str]:
+    """The operators' names in the roster, whole and word by word: hidden in every log line shown."""
+    names = [str(op.get("name", "")) for op in cfg.get("operators") or []]
+    return names + [part for n in names for part in n.split()]
+
+
+def personal_now(unit: Any) -> list[str]:
+    """The signed-in operator's name and the open appeal's personal fields, to hide as well."""
+    known: list[str] = []
+    if unit.operator is not None:
+        known += [unit.operator.name, *unit.operator.name.split()]
+    call = unit.call
+    if call is not None and call.appeal:
+        known += [str(v) for k, v in call.appeal.items() if k in PERSONAL_FIELDS and v]
+    return known
+
+
+class AuditLog:
+    """The console's audit trail in ``<state_dir>/console-audit.log``: one line per command line,
+    login and logout (never a PIN), stamped with the unit's clock; rotated once past 512 KiB."""
+
+    def __init__(self, path: Path, clock: Any) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.Lock()  # the console's worker threads audit too
+
+    def write(self, text: str, authenticated: bool) -> None:
+        status = self.clock.status()
+        stamp = status.now.isoformat(timespec="seconds") + ("" if status.trusted else "?")
+        line = f"{stamp} {'tech' if authenticated else 'anon'} {text}\n"
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.exists() and self.path.stat().st_size > AUDIT_MAX_BYTES:
+                    os.replace(self.path, self.path.with_suffix(".log.1"))
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+            except OSError as e:
+                log.warning("console audit not written: %s", e)
+
+
 class ConsoleBackend:
     """The console's view of the unit; see the module docstring. Loop thread only (except
-    :meth:`run_blocking` and the functions it runs)."""
+    :meth:`run_blocking` and the functions it runs).
 
-    def __init__(self, app: App, *, sim: Any = None, sync: Any = None, restart: Callable[[], None] | None = None,
+    It implements the whole :class:`firmware.console.Backend` protocol (25 methods, each a few lines
+    over the app), so it is wider than a class should be; the work behind ``config``, ``selftest``
+    and the hardware read-back lives in :mod:`deskunit.console_config` and
+    :mod:`deskunit.console_hardware`.
+    """
+
+    def __init__(self, app: App, *, probe: HardwareProbe | None = None, restart: Callable[[], None] | None = None,
                  config_path: Path | None = None, log_buffer: RedactedLogBuffer | None = None) -> None:
         self.app = app
         self.unit = app.unit
         self.loop = app.loop
         self.clock = app.clock
-        self.sim = sim
-        self._sync = sync
+        self.probe = probe or RealProbe(app)
         self._restart = restart
         self.config_path = config_path
         self.started = app.clock.monotonic()
-        self.log_buffer = log_buffer or RedactedLogBuffer(known=self._static_known)
-        self._audit_lock = threading.Lock()
+        self.log_buffer = log_buffer or RedactedLogBuffer(known=lambda: roster_names(self.cfg))
+        self.audit_log = AuditLog(Path(app.state_dir) / AUDIT_FILE, app.clock)
+        self._workers = Workers("deskunit-console-work")
+        self._settings: tuple[dict[str, Any], ConsoleSettings] | None = None
+        self.config = ConfigEditor(app.unit, app.state_dir, config_path)
+        self._selftest = Selftest(app, self.probe, self.lcd_test_pattern)
 
     @property
     def cfg(self) -> dict[str, Any]:
@@ -209,8 +194,20 @@ class ConsoleBackend:
 
     @property
     def sync(self) -> Any:
-        """The sync worker (firmware.sync.SyncWorker): given, or attached to the app or SimUnit later."""
-        return self._sync or getattr(self.app, "sync", None) or getattr(self.sim, "sync", None)
+        """The app's sync worker (firmware.sync.SyncWorker), or None when the unit does not sync."""
+        return self.app.sync
+
+    def settings(self) -> ConsoleSettings:
+        """The ``[console]`` settings of the running config (``config set`` may change the PIN and
+        the idle logout at once: built again only when the config changed)."""
+        cfg = self.cfg
+        if self._settings is None or self._settings[0] is not cfg:
+            self._settings = (cfg, ConsoleSettings.from_config(cfg))
+        return self._settings[1]
+
+    def server(self) -> ServerSettings:
+        """The ``[server]`` settings of the running config."""
+        return ServerSettings.from_config(self.cfg)
 
     # -- threads
     def run_blocking(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -223,53 +220,19 @@ class ConsoleBackend:
                 result = e
             self.loop.call_soon(done, result)
 
-        threading.Thread(target=work, name="deskunit-console-work", daemon=True).start()
+        self._workers.submit(work)
 
-    # -- personal data
-    def _static_known(self) -> list[str]:
-        names = [str(op.get("name", "")) for op in self.cfg.get("operators") or []]
-        return names + [part for n in names for part in n.split()]
-
-    def _known(self) -> list[str]:
-        known = self._static_known()
-        op = self.unit.operator
-        if op is not None:
-            known += [op.name, *op.name.split()]
-        call = self.unit.call
-        if call is not None and call.appeal:
-            known += [str(v) for k, v in call.appeal.items() if k in ("full_name", "residence", "phone", "email",
-                                                                      "essence") and v]
-        return known
+    def close(self) -> None:
+        """Stop the workers once they finish what they run; queued work is dropped."""
+        self._workers.close()
 
     # -- login and audit
-    def pin_hash(self) -> str:
-        return str(self.cfg["console"].get("pin_hash") or "")
-
     def verify_pin(self, pin: str) -> bool:
-        stored = self.pin_hash()
+        stored = self.settings().pin_hash
         return bool(stored) and verify_pin(pin, stored)
 
-    def idle_logout_s(self) -> float:
-        return float(self.cfg["console"]["idle_logout_s"])
-
-    @property
-    def audit_path(self) -> Path:
-        return Path(self.app.state_dir) / AUDIT_FILE
-
     def audit(self, text: str, authenticated: bool) -> None:
-        status = self.clock.status()
-        stamp = status.now.isoformat(timespec="seconds") + ("" if status.trusted else "?")
-        line = f"{stamp} {'tech' if authenticated else 'anon'} {text}\n"
-        path = self.audit_path
-        with self._audit_lock:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if path.exists() and path.stat().st_size > AUDIT_MAX_BYTES:
-                    os.replace(path, path.with_suffix(".log.1"))
-                with open(path, "a", encoding="utf-8") as fh:
-                    fh.write(line)
-            except OSError as e:
-                log.warning("console audit not written: %s", e)
+        self.audit_log.write(text, authenticated)
 
     # -- status
     def status(self) -> dict[str, str]:
@@ -290,6 +253,7 @@ class ConsoleBackend:
                 out["call"] += f", on hold {mmss(unit.hold_elapsed())}"
         out["leds"] = "  ".join(f"{k.upper()}:{v}" for k, v in self.led_states().items())
         out["records waiting"] = str(self.app.journal.pending_count())
+        out["journal"] = self.app.journal.status()
         op = unit.operator
         out["operator"] = f"№ {op.number} {op.name}" if op else "none signed in"
         out["line"] = unit.line_verdict or "not judged (no call)"
@@ -302,7 +266,7 @@ class ConsoleBackend:
 
     def _sync_summary(self) -> tuple[str, str]:
         if self.sync is None:
-            return "unknown (no sync worker)", "not running" + ("" if self.cfg["server"]["url"] else
+            return "unknown (no sync worker)", "not running" + ("" if self.server().url else
                                                                " (server.url is empty)")
         st = self.sync.state()
         detail = f"LED {st.get('led')}, pending {st.get('pending')}, parked {st.get('parked')}"
@@ -317,9 +281,7 @@ class ConsoleBackend:
 
     # -- LCD
     def lcd_rows(self) -> list[str]:
-        if self.sim is not None:
-            return list(self.sim.lcd_rows())
-        return list(self.app.screen.text)
+        return self.probe.lcd_rows()
 
     def lcd_test_pattern(self) -> list[str]:
         cols, rows = self.app.screen.cols, self.app.screen.rows
@@ -336,42 +298,34 @@ class ConsoleBackend:
 
     # -- LEDs
     def led_states(self) -> dict[str, str]:
-        return {name: str(state) for name, state in self.unit.leds.states.items()}
+        leds = self.unit.leds
+        return {name: str(leds.shown(name)) for name in leds.states}
 
     def led_set(self, name: str, colour: str) -> None:
         self.app.hw_leds[name].set_rgb(COLOURS[colour])
 
     def led_restore(self) -> None:
-        for name, state in self.unit.leds.states.items():
-            self.app.hw_leds[name].set_rgb(COLOURS[state.colour])
+        show_unit_leds(self.app)
 
     # -- inputs
     def watch_inputs(self, on_event: Callable[[str], None]) -> Callable[[], None]:
         """Report key and hook events; keys do not reach the unit meanwhile (the hook still does:
-        a call that starts during a key test must still be greeted)."""
-        loop = self.loop
-        original = loop.handler
+        a call that starts during a key test must still be greeted). Returns the function ending it."""
         t0 = self.clock.monotonic()
 
-        def handler(event: Any) -> None:
+        def watch(event: Any) -> bool:
             stamp = f"{self.clock.monotonic() - t0:7.2f}s"
             if isinstance(event, KeyDown):
                 on_event(f"{stamp} key {event.key} down")
-                return
+                return True
             if isinstance(event, KeyUp):
                 on_event(f"{stamp} key {event.key} up (held {event.held_s:.2f} s)")
-                return
+                return True
             if isinstance(event, HookChanged):
                 on_event(f"{stamp} hook {'OFF-hook (handset lifted)' if event.off_hook else 'ON-hook (hung up)'}")
-            original(event)
+            return False
 
-        loop.handler = handler
-
-        def stop() -> None:
-            if loop.handler is handler:
-                loop.handler = original
-
-        return stop
+        return self.loop.add_filter(watch)
 
     # -- audio
     def audio_begin(self) -> Callable[[], None]:
@@ -394,106 +348,8 @@ class ConsoleBackend:
         return {k: getattr(r, k, None) for k in ("speech_dbfs", "noise_dbfs", "snr_db", "verdict", "score")}
 
     # -- selftest
-    def selftest(self) -> list[Check]:
-        return [
-            Check("lcd", self._check_lcd),
-            Check("leds", self._check_leds),
-            Check("keys", self._check_keys),
-            Check("audio", self._check_audio, blocking=self.sim is None),
-            Check("storage", self._check_storage, blocking=True),
-            Check("server", self._check_server, blocking=True),
-        ]
-
-    def _check_lcd(self) -> tuple[str, str]:
-        if self.in_call():
-            return "SKIP", "a call is on (the screen is left alone)"
-        pattern = self.lcd_test_pattern()
-        try:
-            self.lcd_show(pattern)
-            if self.sim is None:
-                return "PASS", "test frame written without a bus error (lcd test to look at it)"
-            got = self.sim.lcd_rows()
-            if got[0].rstrip() != pattern[0].rstrip():
-                return "FAIL", f"wrote {pattern[0]!r}, the controller holds {got[0]!r}"
-            return "PASS", "test frame written and read back from the controller"
-        except OSError as e:
-            return "FAIL", f"I2C error: {e}"
-        finally:
-            self.lcd_restore()
-
-    def _check_leds(self) -> tuple[str, str]:
-        bad = []
-        try:
-            for name, led in self.app.hw_leds.items():
-                for colour in ("red", "green", "blue", "off"):
-                    led.set_rgb(COLOURS[colour])
-                    if self.sim is not None:
-                        got = self.sim.board.led_colour(name)
-                    else:
-                        got = {rgb: c for c, rgb in COLOURS.items()}.get(tuple(int(v) for v in led.device.value), "?")
-                    if got != colour:
-                        bad.append(f"{name} {colour}->{got}")
-        finally:
-            self.led_restore()
-        if bad:
-            return "FAIL", "pins read back wrong: " + ", ".join(bad)
-        return "PASS", f"{len(self.app.hw_leds)} LEDs, every die driven and read back (led test to look)"
-
-    def _check_keys(self) -> tuple[str, str]:
-        panel = self.app.panel
-        stuck = [k for k, b in panel.buttons.items() if b.is_active]
-        stuck += [f"keypad column {i + 1}" for i, c in enumerate(panel.keypad.cols) if c.is_active]
-        hook = "off-hook" if panel.off_hook() else "on-hook"
-        if stuck:
-            return "FAIL", "pressed at rest (stuck or shorted): " + ", ".join(stuck)
-        return "PASS", f"{len(panel.buttons)} keys and keypad at rest, hook {hook} (keys for a live test)"
-
-    def _check_audio(self) -> tuple[str, str]:
-        if self.sim is not None:
-            return "PASS", f"simulated line (mode {self.sim.line.mode})"
-        from hal.audio import describe_device
-
-        audio = self.cfg["audio"]
-        name = describe_device(audio["backend"], audio["device"] or None)
-        return "PASS", f"input device {name!r} ({audio['backend']}, {audio['sample_rate']} Hz)"
-
-    def _check_storage(self) -> tuple[str, str]:
-        state_dir = Path(self.app.state_dir)
-        probe = state_dir / f".selftest-{os.getpid()}"
-        try:
-            with open(probe, "wb") as fh:
-                fh.write(b"deskunit selftest\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            probe.unlink()
-            usage = os.statvfs(state_dir)
-            free_mb = usage.f_bavail * usage.f_frsize // (1024 * 1024)
-        except OSError as e:
-            return "FAIL", f"{state_dir}: {e.strerror or e}"
-        records = self.app.journal.count()
-        return "PASS", f"{state_dir} writable, {free_mb} MB free, journal holds {records} records"
-
-    def _check_server(self) -> tuple[str, str]:
-        server = self.cfg["server"]
-        if not server["url"]:
-            return "SKIP", "server.url is empty (no central server configured)"
-        parts = urlsplit(server["url"])
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        timeout = min(5.0, float(server["timeout_s"]))
-        t0 = time.monotonic()
-        try:
-            with socket.create_connection((host, port), timeout=timeout) as sock:
-                if parts.scheme == "https":
-                    ctx = ssl.create_default_context(cafile=server["ca_file"] or None)
-                    with ctx.wrap_socket(sock, server_hostname=host):
-                        pass
-        except ssl.SSLError as e:
-            return "FAIL", f"{host}:{port} TLS: {e.reason or e}"
-        except OSError as e:
-            return "FAIL", f"{host}:{port}: {e.strerror or e}"
-        what = "TLS handshake" if parts.scheme == "https" else "TCP connect"
-        return "PASS", f"{host}:{port} {what} in {(time.monotonic() - t0) * 1000:.0f} ms"
+    def selftest(self) -> list[SelftestCheck]:
+        return self._selftest.checks()
 
     # -- queue and sync
     def queue(self) -> dict[str, str]:
@@ -519,11 +375,11 @@ class ConsoleBackend:
         """Blocking (run_blocking): push and pull now, wait for the answers."""
         sync = self.sync
         if sync is None:
-            return "sync: no sync worker runs in this unit" + ("" if self.cfg["server"]["url"] else
+            return "sync: no sync worker runs in this unit" + ("" if self.server().url else
                                                                 " (server.url is empty)")
         sync.kick()
         sync.pull_now()
-        finished = sync.wait_idle(float(self.cfg["server"]["timeout_s"]) * 2 + 5)
+        finished = sync.wait_idle(self.server().timeout_s * 2 + 5)
         st = sync.state()
         head = "sync: done" if finished else "sync: still working (answers come later)"
         error = f"; last error: {redact(str(st['last_error']))[:80]}" if st.get("last_error") else ""
@@ -531,70 +387,17 @@ class ConsoleBackend:
 
     # -- config
     def config_items(self) -> list[tuple[str, str]]:
-        saved = self._saved_overrides()
-        items = []
-        for key in SCHEMA:
-            value = lookup(self.cfg, key)
-            shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
-            table, name = key.split(".", 1)
-            if name in saved.get(table, {}):
-                shown += "   (set on the console)"
-            items.append((key, shown))
-        ops = self.cfg.get("operators") or []
-        numbers = ", ".join(str(op.get("number")) for op in ops) or "none"
-        with_pin = sum(1 for op in ops if op.get("pin_hash"))
-        items.append(("operators", f"{len(ops)} ({numbers}); {with_pin} with a PIN; names not shown"))
-        return items
-
-    def _saved_overrides(self) -> dict[str, Any]:
-        try:
-            return read_overrides(self.app.state_dir)
-        except (OSError, tomllib.TOMLDecodeError):
-            return {}
+        return self.config.items()
 
     def config_check(self) -> list[str]:
-        problems = []
-        try:
-            validate(self.cfg)
-        except ConfigError as e:
-            problems.append(f"running config: {e}")
-        site = self.config_path or site_config_path()
-        try:
-            saved = read_overrides(self.app.state_dir)
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            problems.append(f"{self.app.state_dir / OVERRIDES_FILE}: {e}")
-            saved = {}
-        try:
-            load_config(site, overrides=saved)
-        except ConfigError as e:
-            problems.append(f"{site or 'defaults'} + console overrides: {e}")
-        return problems or [f"config: OK (running config, {site or 'defaults'}, console overrides)"]
+        return self.config.check()
 
     def config_set(self, key: str, text: str) -> str:
-        if key not in SCHEMA:
-            close = difflib.get_close_matches(key, list(SCHEMA), n=1)
-            hint = f" Did you mean {close[0]}?" if close else " config show lists the keys."
-            raise CommandError(f"refused: unknown key {key[:60]!r}.{hint} Nothing changed.")
-        value = parse_value(text)
-        table, name = key.split(".", 1)
-        candidate = merge(self.cfg, {table: {name: value}})
-        validate(candidate)  # ConfigError: the console says why; nothing is touched
-        saved = self._saved_overrides()
-        saved.setdefault(table, {})[name] = value
-        try:
-            path = write_overrides(self.app.state_dir, saved)
-        except OSError as e:
-            reason = e.strerror or e
-            raise CommandError(f"refused: cannot save to {self.app.state_dir}: {reason}. Nothing changed.") from None
-        shown = ("<set>" if value else "<not set>") if is_secret(key) else toml_value(value)
-        if key in LIVE_KEYS:
-            self.unit.apply_config({table: {name: value}})
-            return f"{key} = {shown}: applied now, saved in {path}"
-        return f"{key} = {shown}: saved in {path}; takes effect after restart"
+        return self.config.set(key, text)
 
     # -- log
     def log_tail(self, n: int) -> list[str]:
-        known = self._known()
+        known = roster_names(self.cfg) + personal_now(self.unit)
         return [redact(line, known) for line in self.log_buffer.tail(n)]
 
     # -- clock
@@ -603,7 +406,7 @@ class ConsoleBackend:
         return {"now": st.now, "trusted": st.trusted, "source": st.source}
 
     def set_time(self, when: datetime) -> None:
-        self.clock.set_wall(when, "technician")
+        self.clock.set_wall(when, ClockSource.TECHNICIAN)
         log.warning("clock set by the technician console")
         self.unit.refresh()
 
@@ -629,25 +432,25 @@ class ConsoleService:
 
     def close(self) -> None:
         self.port.close()
+        self.console.close()
+        self.backend.close()
         logging.getLogger().removeHandler(self.backend.log_buffer)
 
 
-def attach_console(app: App, port_path: str | None = None, *, sim: Any = None, sync: Any = None,
+def attach_console(app: App, port_path: str | None = None, *, probe: HardwareProbe | None = None,
                    restart: Callable[[], None] | None = None, baudrate: int | None = None,
-                   config_path: Path | None = None) -> ConsoleService:
+                   config_path: Path | None = None, timings: ViewTimings | None = None) -> ConsoleService:
     """Serve the technician console on ``port_path`` (default ``console.port``) for ``app``.
 
     Bytes from the port's reader thread are posted to the loop; the console runs on the loop's
     thread only. Raises what pyserial raises when the port cannot be opened.
     """
-    cfg = app.cfg["console"]
-    backend = ConsoleBackend(app, sim=sim, sync=sync, restart=restart, config_path=config_path)
-    holder: dict[str, Console] = {}
-    port = SerialPort(port_path or cfg["port"], int(baudrate or cfg["baudrate"]),
-                      on_bytes=lambda data: app.loop.call_soon(holder["console"].feed, data))
-    console = Console(backend, app.clock, write=port.write, call_later=app.loop.call_later,
-                      run_blocking=backend.run_blocking)
-    holder["console"] = console
+    settings = ConsoleSettings.from_config(app.cfg)
+    backend = ConsoleBackend(app, probe=probe, restart=restart, config_path=config_path)
+    console = Console(backend, app.clock, write=lambda data: port.write(data), call_later=app.loop.call_later,
+                      run_blocking=backend.run_blocking, timings=timings)
+    port = SerialPort(port_path or settings.port, int(baudrate or settings.baudrate),
+                      on_bytes=lambda data: app.loop.call_soon(console.feed, data))
     logging.getLogger().addHandler(backend.log_buffer)
     try:
         port.open()

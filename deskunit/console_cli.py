@@ -15,7 +15,7 @@ import argparse
 import getpass
 import sys
 
-from firmware.pins import hash_pin
+from firmware.pin_hash import hash_pin
 
 MIN_PIN = 4
 MAX_PIN = 32

@@ -19,20 +19,45 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any, TextIO
 
+HIDDEN = "[hidden]"
 #: E-mail addresses (pragmatic: something@something.tld).
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-#: Phone numbers: 9 to 15 digits, optionally with '+', spaces, dashes, dots or brackets between them.
-#: Not inside a longer token, so UUIDs, ISO timestamps and durations are left alone.
-PHONE = re.compile(r"(?<![\w:+-])\+?\(?\d(?:[ ().-]{0,2}\d){8,14}(?![\w:-])")
+#: Phone numbers: 7 to 15 digits, optionally with '+', spaces, dashes, dots or brackets between them (a
+#: local number without its area code has 7). Not inside a longer token (UUIDs, ISO timestamps,
+#: durations) and not an ISO date.
+PHONE = re.compile(r"(?<![\w:+-])(?!\d{4}-\d\d-\d\d(?:[T ]|$))\+?\(?\d(?:[\s().-]{0,2}\d){6,14}(?![\w:-])")
+#: ``name=...``-style fields of personal data, quoted or not.
+FIELD = re.compile(r"""(?i)(["']?(?:full_?name|name|residence|address|phone|e-?mail|essence)["']?\s*[:=]\s*)"""
+                   r"""("[^"]*"|'[^']*'|\S+)""")
+#: Words with non-ASCII letters: the unit's own messages are English, so Cyrillic is a person's data.
+NON_ASCII_WORDS = re.compile(r"[^\s\x00-\x7f]\S*(?:\s+\S*[^\s\x00-\x7f]\S*)*")
+NAME_PAIR = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)+\b")
+ADDRESS = re.compile(r"\b\d+[A-Za-z]?,?\s+[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|St|Str|Ave|Rd)\.?)*")
 
 SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
 
-def redact(text: str) -> str:
-    """Replace e-mails and phone numbers with ``[email]`` / ``[phone]``."""
-    return PHONE.sub("[phone]", EMAIL.sub("[email]", text))
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with personal data hidden, for every log line the unit writes or shows.
+
+    Known names and values (``known``, e.g. the roster's names) and ``name=...``-style fields become
+    ``[hidden]``; e-mails ``[email]``; phone numbers ``[phone]``; then addresses, capitalised name
+    pairs and any words with non-Latin letters ``[hidden]``. Ids, times and counts stay.
+
+        >>> redact("caller +380 44 123 45 67 wrote to olena@example.com")
+        'caller [phone] wrote to [email]'
+    """
+    for value in sorted({k for k in known if k and len(k) >= 3}, key=len, reverse=True):
+        text = re.sub(re.escape(value), HIDDEN, text, flags=re.IGNORECASE)
+    text = EMAIL.sub("[email]", text)
+    text = FIELD.sub(lambda m: m.group(1) + HIDDEN, text)
+    text = PHONE.sub("[phone]", text)
+    text = NON_ASCII_WORDS.sub(HIDDEN, text)
+    text = ADDRESS.sub(HIDDEN, text)
+    return NAME_PAIR.sub(HIDDEN, text)
 
 
 class RedactFilter(logging.Filter):

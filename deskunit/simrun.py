@@ -26,11 +26,12 @@ from typing import Any
 from deskunit.console_backend import attach_console
 from deskunit.systemd import supervise
 from firmware.call.recovery import recover
-from firmware.pins import hash_pin
+from firmware.pin_hash import hash_pin
 from firmware.vocabulary import Key
 from hwsim import PANEL_PORT
 from hwsim.clock import SimClock
 from hwsim.faults import command as fault_command
+from hwsim.probe import SimProbe
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SIM_TECHNICIAN_PIN, SimUnit
@@ -77,9 +78,8 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     sim = SimUnit.create(cfg, clock, state_dir=state_dir)
     sim.technician_pin = technician_pin
     lock = threading.Lock()
-    roster = cfg.get("operators") or []
-    if roster:
-        sim.loop.call_soon(sim.unit.sign_in, roster[0]["number"], roster[0]["name"])
+    first = sim.unit.roster()[0]  # the config's first operator, or the simulator's own
+    sim.loop.call_soon(sim.unit.sign_in, first["number"], first["name"])
 
     def show(rows: list[str]) -> None:
         with lock:
@@ -116,7 +116,7 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
     keys (or after the end of input), until a signal."""
     cable = NullModemCable()
     cleanup.callback(cable.close)
-    console = attach_console(sim.app, cable.unit_path, sim=sim,
+    console = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim),
                              restart=lambda: print("deskunit: console restart ignored by the simulator", flush=True))
     cleanup.callback(console.close)  # before the cable goes, so the console does not see its port vanish
     attach_sync(sim)  # the reference central server on loopback, as the unit's central server

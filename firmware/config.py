@@ -24,20 +24,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firmware.exc import ConfigError
 from firmware.vocabulary import Language
 
 SITE_CONFIG = Path("/etc/deskunit/deskunit.toml")
 EX_CONFIG = 78  # sysexits.h: configuration error
 
 Config = dict[str, Any]
-
-
-class ConfigError(ValueError):
-    """A configuration value is wrong: ``key`` is the dotted key, ``reason`` says why."""
-
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
-        self.key, self.reason = key, reason
 
 
 def default_config() -> Config:
@@ -76,14 +69,16 @@ def site_config_path() -> Path | None:
     return SITE_CONFIG if SITE_CONFIG.exists() else None
 
 
-def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
-    """Defaults, then the site file (``path`` or the search order), then ``overrides``; validated."""
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None,
+                simulator: bool = False) -> Config:
+    """Defaults, then the site file (``path`` or the search order), then ``overrides``; validated.
+    ``simulator``: operators may sign in without a PIN (scenarios and ``run --sim`` only)."""
     cfg = default_config()
     if path is not None:
         cfg = merge(cfg, read_toml(path))
     if overrides:
         cfg = merge(cfg, overrides)
-    validate(cfg)
+    validate(cfg, require_pin=not simulator)
     return cfg
 
 
@@ -189,6 +184,7 @@ SCHEMA: dict[str, Check] = {
     "appeal.normal_ring_s": in_range(10, 300),
     "appeal.forward_cutoff": hh_mm,
     "appeal.retention_days": in_range(1, 3650),
+    "journal.keep_days": in_range(1, 3650),
     "server.url": url,
     "server.token": of_type(str),
     "server.ca_file": of_type(str),
@@ -213,8 +209,9 @@ def lookup(cfg: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def validate(cfg: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too)."""
+def validate(cfg: Mapping[str, Any], require_pin: bool = False) -> None:
+    """Raise :class:`ConfigError` for the first wrong key (unknown keys are refused too).
+    ``require_pin``: every operator listed needs a PIN (a unit's own config, outside the simulator)."""
     known_tables = {k.split(".")[0] for k in SCHEMA} | {"operators", "phrases", "directories"}
     for table in cfg:
         if table not in known_tables:
@@ -235,7 +232,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
     validate_pin_map(cfg["pins"])
     validate_combinations(cfg)
-    validate_operators(cfg.get("operators", []))
+    validate_operators(cfg.get("operators", []), require_pin=require_pin)
     validate_directories(cfg.get("directories", {}))
 
 
@@ -280,7 +277,8 @@ def validate_combinations(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("audio.device", f"a device index is 0 or more (got {device}); \"\" is the default input")
 
 
-def validate_operators(operators: Any) -> None:
+def validate_operators(operators: Any, require_pin: bool = False) -> None:
+    """The roster; ``require_pin``: every operator needs a PIN (the unit's own config file)."""
     if not isinstance(operators, list):
         raise ConfigError("operators", "must be a list of tables [[operators]]")
     seen: set[int] = set()
@@ -298,6 +296,8 @@ def validate_operators(operators: Any) -> None:
             raise ConfigError(f"{where}.name", "must be the operator's full name")
         if not isinstance(op.get("pin_hash", ""), str):
             raise ConfigError(f"{where}.pin_hash", "must be a string")
+        if require_pin and not op.get("pin_hash"):
+            raise ConfigError(f"{where}.pin_hash", "required: `deskunit console hash-pin` prints one")
 
 
 DIRECTORY_FIELDS = {"court_bodies": {"id": str, "name": str},

@@ -48,6 +48,7 @@ class Leds:
         self._outputs = outputs
         self._call_later = call_later
         self.states: dict[Led, LedState] = {name: LedState() for name in LED_NAMES}
+        self._held: dict[Led, LedState] = {}  # shown instead of ``states`` while a fault lasts
         self._phase_on = True
         self._blink_timer = None
         for name in LED_NAMES:
@@ -61,24 +62,46 @@ class Leds:
         if self.states[name] == state:
             return
         self.states[name] = state
+        if name in self._held:
+            return
         self._push(name)
         self._schedule_blink()
 
+    def hold(self, name: Led | str, colour: Colour | str | None, blink: bool = False) -> None:
+        """Show ``colour`` on ``name`` whatever :meth:`set` asks, until held with None (a fault the
+        operator must see, such as a journal that cannot save, over the sync's own colours)."""
+        if colour is not None and colour not in COLOURS:
+            raise ValueError(f"unknown colour {colour!r}")
+        name = Led(name)
+        state = None if colour is None else LedState(Colour(colour), blink and colour != Colour.OFF)
+        if self._held.get(name) == state:
+            return
+        if state is None:
+            del self._held[name]
+        else:
+            self._held[name] = state
+        self._push(name)
+        self._schedule_blink()
+
+    def shown(self, name: Led | str) -> LedState:
+        """What ``name`` shows now: its held fault colour, else what was last set."""
+        return self._held.get(name) or self.states[name]
+
     def _push(self, name: str) -> None:
-        state = self.states[name]
+        state = self.shown(name)
         lit = not state.blink or self._phase_on
         self._outputs[name](COLOURS[state.colour] if lit else COLOURS[Colour.OFF])
 
     def _schedule_blink(self) -> None:
-        if self._blink_timer is None and any(s.blink for s in self.states.values()):
+        if self._blink_timer is None and any(self.shown(n).blink for n in LED_NAMES):
             self._blink_timer = self._call_later(BLINK_HALF_PERIOD_S, self._toggle)
 
     def _toggle(self) -> None:
         self._blink_timer = None
         self._phase_on = not self._phase_on
-        for name, state in self.states.items():
-            if state.blink:
+        for name in LED_NAMES:
+            if self.shown(name).blink:
                 self._push(name)
-        if not any(s.blink for s in self.states.values()):
+        if not any(self.shown(n).blink for n in LED_NAMES):
             self._phase_on = True
         self._schedule_blink()

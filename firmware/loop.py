@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from firmware.clock import Clock, VirtualClock
-from firmware.events import Call, Event
+from firmware.events import Callback, Event
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ class EventLoop:
 
     def __init__(self, clock: Clock, handler: Callable[[Event], None]) -> None:
         self.clock = clock
-        self.handler = handler
+        self._handler = handler
+        self._filters: list[Callable[[Event], bool]] = []
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._timers: list[Timer] = []
         self._seq = itertools.count()
@@ -58,9 +59,24 @@ class EventLoop:
         self._queue.put(event)
 
     def call_soon(self, fn: Callable, *args) -> None:
-        self.post(Call(fn, args))
+        self.post(Callback(fn, args))
 
     # -- from the loop's thread
+    def add_filter(self, fn: Callable[[Event], bool]) -> Callable[[], None]:
+        """Show each event to ``fn`` before the handler; when ``fn`` returns True the handler does not
+        get it (the console's key test keeps keys from the unit). Returns the function removing it."""
+        self._filters.append(fn)
+
+        def remove() -> None:
+            if fn in self._filters:
+                self._filters.remove(fn)
+
+        return remove
+
+    @property
+    def filter_count(self) -> int:
+        return len(self._filters)
+
     def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
         timer = Timer(self.clock.monotonic() + max(0.0, delay), next(self._seq), fn)
         heapq.heappush(self._timers, timer)
@@ -86,10 +102,10 @@ class EventLoop:
 
     def _dispatch(self, event: Event) -> None:
         try:
-            if isinstance(event, Call):
+            if isinstance(event, Callback):
                 event.fn(*event.args)
-            else:
-                self.handler(event)
+            elif not any(f(event) for f in tuple(self._filters)):
+                self._handler(event)
         except Exception:  # one bad event must not stop the unit
             log.exception("event %s failed", type(event).__name__)
         self.handled += 1

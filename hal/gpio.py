@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from firmware.clock import Clock
-from firmware.events import Call, Event, HookChanged, KeyDown, KeyUp
+from firmware.events import Callback, Event, HookChanged, KeyDown, KeyUp
 from firmware.vocabulary import KEYPAD_KEYS, PANEL_KEYS
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
@@ -81,7 +81,7 @@ class PanelInputs:
         """Input ``name`` changed (any thread): have the loop look at it, in the order edges came."""
         if activated:  # a key went down: remembered, in case it is up again before the loop looks
             self._taps.add(name)
-        self._post(Call(self._look, (name,)))
+        self._post(Callback(self._look, (name,)))
 
     # ---------------------------------------------------------------- the loop's thread
     def _look(self, name: str) -> None:

@@ -2,6 +2,10 @@
 
 RPLCD is imported when a display is constructed, so importing this module needs no I2C library.
 
+RPLCD waits for the controller with real sleeps (``RPLCD.common.usleep``/``msleep``: ~0.1 ms per
+nibble, 2 ms per clear). An :class:`LcdTiming` passed to the display replaces those waits for that
+display only (the simulator's emulator needs none); without one, RPLCD's own sleeps run.
+
 >>> from hal.lcd import RplcdDisplay                          # doctest: +SKIP
 >>> from firmware.lcd import encode_screen                    # doctest: +SKIP
 >>> lcd = RplcdDisplay(cols=20, rows=4, address=0x27, port=1) # doctest: +SKIP
@@ -10,7 +14,10 @@ RPLCD is imported when a display is constructed, so importing this module needs 
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from firmware.lcd.codec import CGRAM_SLOTS, Frame
@@ -43,12 +50,76 @@ def i2c_bus_factory() -> BusFactory | None:
     return getattr(importlib.import_module(module), name)
 
 
-def _charlcd_class() -> type:
-    """RPLCD's I2C ``CharLCD`` with the bus taken from a factory when one is given."""
+def _no_wait(_: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class LcdTiming:
+    """The waits RPLCD makes for the controller: ``usleep(microseconds)``, ``msleep(milliseconds)``."""
+
+    usleep: Callable[[float], None]
+    msleep: Callable[[float], None]
+
+    @classmethod
+    def none(cls) -> LcdTiming:
+        """No waits at all: for an emulated controller, which is ready at once."""
+        return _NO_WAITS
+
+
+_NO_WAITS = LcdTiming(_no_wait, _no_wait)
+
+
+@functools.cache
+def _retimed_charlcd(timing: LcdTiming) -> type:
+    """RPLCD's ``BaseCharLCD`` and I2C ``CharLCD`` as new classes whose code (RPLCD's own, unchanged)
+    sees ``timing``'s waits where it calls ``common.usleep``/``msleep``.
+
+    RPLCD reaches its delays through the module name ``c`` (``from . import common as c``), so the
+    classes are rebuilt with that one name bound to a copy of ``common`` holding the injected waits.
+    RPLCD's modules and every other display keep the real sleeps.
+    """
+    from RPLCD import common, i2c, lcd
+
+    waits = types.SimpleNamespace(**vars(common))
+    waits.usleep, waits.msleep = timing.usleep, timing.msleep
+    lcd_names = {**vars(lcd), "c": waits}
+    base = _rebuild(lcd.BaseCharLCD, lcd_names, lcd.BaseCharLCD.__bases__)
+    lcd_names["BaseCharLCD"] = base
+    i2c_names = {**vars(i2c), "c": waits, "BaseCharLCD": base}
+    charlcd = _rebuild(i2c.CharLCD, i2c_names, (base,))
+    i2c_names["CharLCD"] = charlcd  # for its super(CharLCD, self)
+    return charlcd
+
+
+def _rebuild(cls: type, names: dict[str, Any], bases: tuple[type, ...]) -> type:
+    body = {k: _rebind(v, names) for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
+    return type(cls.__name__, bases, body)
+
+
+def _rebind(value: Any, names: dict[str, Any]) -> Any:
+    if isinstance(value, types.FunctionType):
+        fn = types.FunctionType(value.__code__, names, value.__name__, value.__defaults__, value.__closure__)
+        fn.__kwdefaults__, fn.__qualname__, fn.__doc__ = value.__kwdefaults__, value.__qualname__, value.__doc__
+        return fn
+    if isinstance(value, property):
+        return property(*(None if f is None else _rebind(f, names) for f in (value.fget, value.fset, value.fdel)),
+                        doc=value.__doc__)
+    if isinstance(value, staticmethod | classmethod):
+        return type(value)(_rebind(value.__func__, names))
+    return value
+
+
+def _charlcd_class(timing: LcdTiming | None = None) -> type:
+    """RPLCD's I2C ``CharLCD`` with the bus taken from a factory when one is given, waiting as
+    ``timing`` says (RPLCD's own sleeps when None)."""
     from RPLCD import common
     from RPLCD.i2c import CharLCD
 
-    class FactoryBusCharLCD(CharLCD):
+    base = CharLCD if timing is None else _retimed_charlcd(timing)
+    settle = common.msleep if timing is None else timing.msleep
+
+    class FactoryBusCharLCD(base):  # type: ignore[misc, valid-type]
         """``CharLCD`` whose SMBus comes from ``bus_factory`` and is closed on ``close()``."""
 
         def __init__(self, *args: Any, bus_factory: BusFactory | None = None, **kwargs: Any) -> None:
@@ -61,7 +132,7 @@ def _charlcd_class() -> type:
                 return
             # What CharLCD does for a PCF8574, with our bus instead of SMBus(port).
             self.bus = self._bus_factory(self._port)
-            common.msleep(50)
+            settle(50)
 
         def _close_connection(self) -> None:
             close = getattr(self.bus, "close", None)
@@ -82,8 +153,8 @@ class RplcdDisplay:
 
     On an I2C error the adapter forgets what the glass shows, so the next ``show`` redraws it all.
 
-    ``bus_factory`` replaces ``smbus2.SMBus(port)`` (the simulator passes a fake bus); everything
-    else is RPLCD's own code.
+    ``bus_factory`` replaces ``smbus2.SMBus(port)`` (the simulator passes a fake bus) and ``timing``
+    RPLCD's waits (the simulator passes :meth:`LcdTiming.none`); everything else is RPLCD's own code.
 
     >>> display = RplcdDisplay(cols=16, rows=2, bus_factory=my_bus_factory)  # doctest: +SKIP
     >>> display.show(frame)                                                 # doctest: +SKIP
@@ -98,12 +169,13 @@ class RplcdDisplay:
         *,
         backlight: bool = True,
         bus_factory: BusFactory | None = None,
+        timing: LcdTiming | None = None,
     ) -> None:
         self.cols = cols
         self.rows = rows
         # auto_linebreaks=False: with it, RPLCD re-addresses the next row after the last column.
         # charmap is irrelevant: frames are already codes and RPLCD's text codec is never used.
-        self._lcd = _charlcd_class()(
+        self._lcd = _charlcd_class(timing)(
             i2c_expander="PCF8574",
             address=address,
             port=port,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from firmware.clock import VirtualClock
-from firmware.config import ConfigError, load_config, merge, read_toml
+from firmware.config import load_config, merge, read_toml
 from firmware.events import ALL_KEYS
-from firmware.lcd.rom import fold_lookalikes
+from firmware.exc import ConfigError, ScenarioError
 from firmware.leds import COLOURS
 from hwsim.audio import parse_mode
 from hwsim.faults import POWER_STEPS, parse_fault
 from hwsim.gpio import DELIVERIES
+from hwsim.matching import shows
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
@@ -38,24 +38,6 @@ ACTIONS = ("audio", "hook", "press", "keys", "server", "fault", "power")
 EXPECTS = ("expect_lcd", "expect_not_lcd", "expect_led", "expect_record", "expect_synced")
 STEP_KEYS = {"at", "hold_s", *ACTIONS, *EXPECTS}
 UNIT_KEYS = {"lcd", "rom", "language", "clock", "operator", "server", "config", "gpio", "bounce_ms"}
-
-class ScenarioError(ValueError):
-    """The scenario file itself is wrong: names the step and the key."""
-
-
-def shows(expected: str, screen: str, rom: str) -> bool:
-    """Whether ``screen`` shows ``expected``, as written or as the ROM can show it (romanised on
-    A00/A02, typographic quotes and dashes made plain), look-alikes and case folded."""
-    from firmware.lcd import display_text
-
-    glass = fold(screen)
-    return any(fold(form) in glass for form in {expected, display_text(expected, rom)})
-
-
-def fold(text: str) -> str:
-    """The matcher's normal form: look-alikes folded, case folded, runs of spaces collapsed."""
-    return re.sub(r"\s+", " ", fold_lookalikes(text.casefold())).strip()
-
 
 @dataclass
 class Failure:
@@ -173,7 +155,7 @@ def unit_config(unit: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     if "language" in unit:
         extra.setdefault("unit", {})["language"] = unit["language"]
     try:
-        return load_config(overrides=merge(over, extra))
+        return load_config(overrides=merge(over, extra), simulator=True)
     except ConfigError as e:
         raise ScenarioError(f"[unit]: {e}") from None
 

@@ -23,12 +23,13 @@ import hashlib
 import logging
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
 from central.faults import Faults
 from central.server import CentralServer
 from firmware.clock import VirtualClock
-from firmware.sync import SyncClient, SyncWorker
+from firmware.sync import ServerSettings, SyncClient, SyncSettings, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,15 @@ def sim_token(server: CentralServer, unit_id: str) -> str:
 
 
 def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
-                **worker_options: Any) -> SyncWorker:
+                **settings: Any) -> SyncWorker:
     """Start (unless given) a central server on loopback, register ``sim``'s unit, and wire a worker.
 
-    Wires: ``sim.central``; ``sim.set_server(up)`` takes the server down or up; a push after each
-    saved record (chained after any existing ``unit.on_record``); the SYNC LED, set on the loop's
+    Wires: ``sim.attach_server(server)``, so ``sim.set_server(up)`` takes the server down or up; a push after each
+    saved record (a subscriber of ``sim.app.records``); the SYNC LED, set on the loop's
     thread; pushed config applied to the unit; ``sim.before_advance`` waits for the worker; and
     ``sim.close()`` stops the worker (and the server, when this function started it).
-    ``worker_options`` go to :class:`SyncWorker` (e.g. ``deadline_margin_s``, ``set_time``).
+    ``settings`` change fields of the worker's :class:`SyncSettings` (e.g. ``deadline_margin_s``,
+    ``set_time``).
     """
     virtual = isinstance(sim.clock, VirtualClock)
     own = server is None
@@ -58,16 +60,12 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
     unit_id = sim.cfg["unit"]["id"]
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)
-    client = SyncClient(server.url + "/api/v1", token, timeout_s=sim.cfg["server"].get("timeout_s", 10.0))
+    client = SyncClient(server.url + "/api/v1", token, timeout_s=ServerSettings.from_config(sim.cfg).timeout_s)
     # A scenario that omits `clock` means an untrusted clock for the whole run, so under a virtual
     # clock the worker does not set it from /time unless asked (set_time=True).
-    options: dict[str, Any] = {"rng": random.Random(seed), "lockstep": virtual, "set_time": not virtual}
-    options.update(worker_options)
-    worker = sim.app.attach_sync(client, **options)
-    sim.central = server
-    sim.sync = worker
-    if not sim.server_up:
-        sim.set_server(False)
+    chosen = replace(SyncSettings(lockstep=virtual, set_time=not virtual), **settings)
+    worker = sim.app.attach_sync(client, chosen, rng=random.Random(seed))
+    sim.attach_server(server)
 
     sim.before_advance.append(lambda: worker.wait_idle(60.0))
 

@@ -19,14 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from deskunit.app import App
 from firmware.clock import Clock, VirtualClock
 from firmware.display import parse_size
+from hal.assembly import App
 from hal.lcd import RplcdDisplay
 from hal.lcd_keeper import LcdKeeper
 from hwsim.audio import SimLine
 from hwsim.gpio import SimBoard, SimFactory
 from hwsim.lcd import simulated_display
+from hwsim.matching import shows
 
 log = logging.getLogger(__name__)
 AUDIO_STEP_S = 0.1
@@ -58,8 +59,12 @@ class ObservedDisplay:
             start(call_later)
 
 
+#: The simulator's operator, in its roster when the config names none (no PIN: simulator only).
+SIM_OPERATOR = {"number": 7, "name": "Олена Петренко"}
+
+
 class SimUnit:
-    """A whole unit on simulated hardware: the shared :class:`deskunit.app.App` plus the fake silicon."""
+    """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon."""
 
     def __init__(self, app: App, board: SimBoard, lcd: Any, bus: Any, display: Any, line: SimLine,
                  tmp: Any = None) -> None:
@@ -99,17 +104,21 @@ class SimUnit:
 
     @classmethod
     def create(cls, cfg: dict[str, Any], clock: Clock, state_dir: Path | None = None,
-               base_dir: Path | None = None, real_lcd_delays: bool = False, gpio: str = "mock",
-               bounce_s: float = 0.0) -> SimUnit:
+               base_dir: Path | None = None, real_lcd_delays: bool = False, journal: Any = None,
+               gpio: str = "mock", bounce_s: float = 0.0) -> SimUnit:
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="deskunit-sim-")
             state_dir = Path(tmp.name)
+        if not cfg.get("operators"):
+            # A real unit's config lists its operators, each with a PIN; the simulator brings its own.
+            cfg = {**cfg, "operators": [dict(SIM_OPERATOR)]}
         cols, rows = parse_size(cfg["lcd"]["size"])
         display, emulator, bus = simulated_display(cols, rows, cfg["lcd"]["rom"], fast=not real_lcd_delays)
         observed = ObservedDisplay(LcdKeeper(lambda: display))
         factory = SimFactory(delivery=gpio)
-        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory)
+        app = App.build(cfg, clock, frame_display=observed, state_dir=Path(state_dir), pin_factory=factory,
+                        journal=journal)
         app.closers.insert(0, display.close)
         app.closers.insert(0, factory.close)
         board = SimBoard(factory, cfg["pins"], app.panel.keypad.layout, clock, bounce_s=bounce_s)
@@ -166,6 +175,7 @@ class SimUnit:
             return
         self.settle()
         while clock.monotonic() < t - 1e-9:
+            self.journal.upkeep.settle()  # lockstep: the journal's thread finishes before time moves
             for hook in self.before_advance:
                 hook()
             if self.monitor.wanted:
@@ -181,6 +191,7 @@ class SimUnit:
                 if due is None or due > t:
                     break
         self._run_until(t)
+        self.journal.upkeep.settle()
 
     # ---------------------------------------------------------------- faults and power
     def inject_fault(self, spec: str) -> None:
@@ -209,7 +220,7 @@ class SimUnit:
             app.loop.stop()
         if app.sync is not None:
             app.sync.stop()  # its thread dies with the process; what it had sent, the server keeps
-        app.journal._db.close()  # autocommit: committed transactions are on disk, nothing else is
+        app.journal.close()  # every write was committed at once: what is on disk is what a kill -9 leaves
         for device in (*app.hw_leds.values(), app.panel):
             device.close()  # the pins are released as a reset Pi releases them
         self.board.schedule = None
@@ -245,6 +256,18 @@ class SimUnit:
             attach_sync(self, self.central)
         if self.realtime:
             self.start_realtime()
+
+    def attach_server(self, server: Any) -> None:
+        """The central server this unit syncs to (a ``central.CentralServer``), for ``set_server``
+        and ``synced_count``; its current up/down state is applied at once."""
+        self.central = server
+        if not self.server_up:
+            server.set_down(True)
+
+    @property
+    def sync(self) -> Any:
+        """The unit's sync worker, once one is attached (:func:`hwsim.sync_sim.attach_sync`)."""
+        return self.app.sync
 
     def set_server(self, up: bool) -> None:
         """The simulated central server up or down (a scenario's ``server`` step)."""
@@ -284,8 +307,6 @@ class SimUnit:
 
     def shows(self, text: str) -> bool:
         """Whether the LCD shows ``text``, matched as scenarios match it (look-alikes folded)."""
-        from hwsim.scenario import shows
-
         return shows(text, self.lcd_text(), self.cfg["lcd"]["rom"])
 
     def led(self, name: str) -> str:

@@ -12,7 +12,8 @@
 # PREFIX/current pointing at it (PREFIX/previous at the one before), the systemd unit written for
 # PREFIX, `systemctl enable` and restart.
 # Options: --dry-run, --no-start (install and enable, do not start), --src DIR, --prefix DIR
-# (default /opt/deskunit), --rollback, --print-unit (print the systemd unit for --prefix and exit).
+# (default /opt/deskunit), --rollback, --print-unit (print the systemd unit for --prefix and exit),
+# --unit-id ID (the unit's name at the central server; asked for, or derived from the board's serial).
 set -euo pipefail
 
 DRY_RUN=0
@@ -29,7 +30,9 @@ SYSTEMCTL="${SYSTEMCTL:-systemctl}"  # tests of --rollback run without systemd
 PRINT_UNIT=0
 REBOOT_NEEDED=0
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+UNIT_ID=""
+
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
         --no-start) START=0 ;;
         --src) SRC="$2"; shift ;;
         --prefix) PREFIX="$2"; shift ;;
+        --unit-id) UNIT_ID="$2"; shift ;;
         --rollback) ROLLBACK=1 ;;
         --print-unit) PRINT_UNIT=1 ;;
         -h|--help) usage; exit 0 ;;
@@ -193,7 +197,29 @@ fi
 run install -m 0644 "$SRC/docs/raspberry-pi.md" "$PREFIX/raspberry-pi.md"
 
 # ---------------------------------------------------------------- configuration
-say "configuration in /etc/deskunit (kept if present)"
+# Every unit needs its own id at the central server (it enrols it with `deskunit-central add-unit ID`):
+# given with --unit-id, else asked for, else derived from the board's serial number (or machine-id).
+derived_unit_id() {
+    local serial
+    serial=$(awk -F': *' '/^Serial/ {print $2}' /proc/cpuinfo 2>/dev/null | tail -1)
+    [ -n "$serial" ] || serial=$(cat /etc/machine-id 2>/dev/null || true)
+    serial=$(printf '%s' "$serial" | tr -cd '0-9a-fA-F' | tr 'A-F' 'a-f')
+    [ -n "$serial" ] || serial=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+    printf 'unit-%s' "${serial: -8}"
+}
+valid_unit_id() { [[ "$1" =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ ]] && [ "$1" != "unit-0001" ]; }
+if [ -z "$UNIT_ID" ]; then
+    UNIT_ID=$(derived_unit_id)
+    if [ -t 0 ] && [ ! -f /etc/deskunit/deskunit.toml ]; then
+        read -r -p "Unit id at the central server [$UNIT_ID]: " answer || answer=""
+        [ -z "$answer" ] || UNIT_ID="$answer"
+    fi
+fi
+if ! valid_unit_id "$UNIT_ID"; then
+    echo "install-pi.sh: unit id '$UNIT_ID' is not usable (letters, digits, . _ -, up to 64; not unit-0001)" >&2
+    exit 2
+fi
+say "configuration in /etc/deskunit (kept if present); unit id $UNIT_ID"
 run install -d -m 0750 -o root -g "$SERVICE_USER" /etc/deskunit
 if [ ! -f /etc/deskunit/deskunit.toml ]; then
     if [ "$DRY_RUN" -eq 0 ]; then
@@ -201,8 +227,9 @@ if [ ! -f /etc/deskunit/deskunit.toml ]; then
 # deskunit site configuration: only what differs from the defaults
 # (see config/default.toml in the source). Check it with: deskunit config check
 [unit]
-id = "unit-0001"
+id = "__UNIT_ID__"
 EOF
+        sed -i "s/__UNIT_ID__/$UNIT_ID/" /etc/deskunit/deskunit.toml
         chown root:"$SERVICE_USER" /etc/deskunit/deskunit.toml
         chmod 0640 /etc/deskunit/deskunit.toml
     else
@@ -211,7 +238,11 @@ EOF
 fi
 if [ "$DRY_RUN" -eq 0 ]; then
     "$NEW/bin/deskunit" config check /etc/deskunit/deskunit.toml
+    if grep -Eq '^id *= *"unit-0001"' /etc/deskunit/deskunit.toml; then
+        say "WARNING: /etc/deskunit/deskunit.toml still says id = \"unit-0001\": give this unit its own id"
+    fi
 fi
+say "enrol it at the central server: deskunit-central add-unit $UNIT_ID (prints its token once: put it in [server] token)"
 
 # ---------------------------------------------------------------- switch versions
 say "current -> $NEW"

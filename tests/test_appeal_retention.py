@@ -19,13 +19,17 @@ def tap(sim, key: str) -> None:
     sim.advance(0.1)
 
 
+def appeal_keys(name_digits: str) -> list[str]:
+    """The keys of an appeal typed on the panel (digits mode keeps it quick: no multi-tap waits);
+    the last one, APPEAL, saves it."""
+    return ["APPEAL", "OK", "#", *name_digits, "OK", "DOWN", "OK", "#", "7", "OK", "DOWN",
+            "OK", "#", "5", "OK", "DOWN", "OK", "DOWN", "OK", "DOWN", "OK", *"0671234567", "OK", "APPEAL"]
+
+
 def register_appeal(sim, name_digits: str) -> None:
-    """An appeal typed on the panel: digits mode keeps it quick (no multi-tap waits)."""
     sim.hook(off=True)
     sim.advance(1)
-    keys = ["APPEAL", "OK", "#", *name_digits, "OK", "DOWN", "OK", "#", "7", "OK", "DOWN",
-            "OK", "#", "5", "OK", "DOWN", "OK", "DOWN", "OK", "DOWN", "OK", *"0671234567", "OK", "APPEAL"]
-    for key in keys:
+    for key in appeal_keys(name_digits):
         tap(sim, key)
     assert sim.shows("Збережено")
     sim.hook(off=False)

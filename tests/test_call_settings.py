@@ -3,7 +3,7 @@ the next call, hold and greeting follow."""
 
 from __future__ import annotations
 
-from firmware.events import Call
+from firmware.events import Callback
 
 
 def tap(sim, key):
@@ -15,7 +15,7 @@ def tap(sim, key):
 
 def test_a_hold_limit_changed_at_run_time_moves_the_red_stage(make_sim):
     sim = make_sim()
-    sim.loop.post(Call(sim.unit.apply_config, ({"hold": {"warn_s": 200, "limit_s": 240}},)))
+    sim.loop.post(Callback(sim.unit.apply_config, ({"hold": {"warn_s": 200, "limit_s": 240}},)))
     sim.hook(off=True)
     sim.advance(1)
     tap(sim, "HOLD")
@@ -36,7 +36,7 @@ def test_greeting_boundaries_changed_at_run_time_apply_to_the_next_call(make_sim
     assert sim.shows("Доброго ранку") and not sim.shows("Доброго дня")
     sim.hook(off=False)
     sim.advance(1)
-    sim.loop.post(Call(sim.unit.apply_config, ({"greeting": {"day": "11:00"}},)))
+    sim.loop.post(Callback(sim.unit.apply_config, ({"greeting": {"day": "11:00"}},)))
     sim.hook(off=True)
     sim.advance(1)
     assert sim.shows("Доброго дня")

@@ -31,15 +31,50 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _enrol(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["add-unit", *args])
+    out, err = capsys.readouterr()
+    return code, out.strip(), err
+
+
 def test_add_unit_and_set_config_then_a_server_uses_them(tmp_path: Path, capsys) -> None:
     db = tmp_path / "central.db"
-    assert main(["add-unit", "unit-9", "tok-9", "--name", "Desk 9", "--db", str(db)]) == 0
+    code, token, err = _enrol(capsys, "unit-9", "--name", "Desk 9", "--db", str(db))
+    assert code == 0 and len(token) >= 40 and "shown once" in err
     doc = tmp_path / "fleet.json"
     doc.write_text('{"roster": [1, 2]}', encoding="utf-8")
     assert main(["set-config", str(doc), "--db", f"sqlite:///{db}"]) == 0
     with CentralServer(db) as srv:
-        assert call(srv.url, "POST", "/api/v1/records", "tok-9", make_record("unit-9")).status == 201
-        assert call(srv.url, "GET", "/api/v1/config", "tok-9").body == {"roster": [1, 2]}
+        assert call(srv.url, "POST", "/api/v1/records", token, make_record("unit-9")).status == 201
+        assert call(srv.url, "GET", "/api/v1/config", token).body == {"roster": [1, 2]}
+    # Only the token's hash is kept.
+    assert token.encode() not in db.read_bytes()
+
+
+def test_add_unit_refuses_an_enrolled_id_unless_rotating(tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "central.db")
+    _code, first, _err = _enrol(capsys, "unit-1", "--db", db)
+    code, out, err = _enrol(capsys, "unit-1", "--db", db)
+    assert (code, out) == (1, "") and "already enrolled" in err and "--rotate" in err
+    with CentralServer(db) as srv:
+        assert call(srv.url, "GET", "/api/v1/config", first).status == 404  # still the first token's unit
+    code, second, _err = _enrol(capsys, "unit-1", "--rotate", "--db", db)
+    assert code == 0 and second != first
+    with CentralServer(db) as srv:
+        assert call(srv.url, "GET", "/api/v1/config", first).status == 401
+        assert call(srv.url, "GET", "/api/v1/config", second).status == 404
+
+
+def test_add_unit_takes_no_token_on_the_command_line(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["add-unit", "unit-1", "my-secret-token", "--db", str(tmp_path / "c.db")])
+
+
+def test_migrate_reports_the_schema_version(tmp_path: Path, capsys) -> None:
+    from central.migrations import LATEST
+
+    assert main(["migrate", "--db", str(tmp_path / "c.db")]) == 0
+    assert capsys.readouterr().out.strip() == f"schema version {LATEST} (sqlite)"
 
 
 def test_set_config_refuses_what_is_not_a_json_object(tmp_path: Path, capsys) -> None:
@@ -64,7 +99,10 @@ def test_python_m_central_serve_runs_as_a_process(tmp_path: Path) -> None:
     db = tmp_path / "central.db"
     port = _free_port()
     env = {**os.environ, "DESKUNIT_CENTRAL_ADMIN_TOKEN": "adm", "PYTHONPATH": str(REPO)}
-    subprocess.run([sys.executable, "-m", "central", "add-unit", "u1", "t1", "--db", str(db)], env=env, check=True)
+    t1 = subprocess.run(
+        [sys.executable, "-m", "central", "add-unit", "u1", "--db", str(db)], env=env, check=True,
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "central", "serve", "--db", str(db), "--port", str(port)],
         env=env,
@@ -83,7 +121,7 @@ def test_python_m_central_serve_runs_as_a_process(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not come up"
                 time.sleep(0.1)
         record = make_record("u1")
-        assert call(url, "POST", "/api/v1/records", "t1", record).status == 201
+        assert call(url, "POST", "/api/v1/records", t1, record).status == 201
         assert len(call(url, "GET", "/api/v1/records", "adm").body["records"]) == 1
     finally:
         proc.terminate()

@@ -26,7 +26,10 @@ def test_the_shipped_defaults_are_valid():
     ({"pins": {"keypad_rows": [1, 2]}}, "pins.keypad_rows", "list of 4"),
     ({"lcd": {"colour": "blue"}}, "lcd.colour", "unknown key"),
     ({"printer": {}}, "printer", "unknown section"),
-    ({"operators": [{"number": 7, "name": "A"}, {"number": 7, "name": "B"}]}, "operators[1].number", "twice"),
+    ({"operators": [{"number": 7, "name": "A", "pin_hash": "h"}, {"number": 7, "name": "B", "pin_hash": "h"}]},
+     "operators[1].number", "twice"),
+    ({"operators": [{"number": 7, "name": "A", "pin_hash": ""}]}, "operators[0].pin_hash", "hash-pin"),
+    ({"operators": [{"number": 8, "name": "B"}]}, "operators[0].pin_hash", "required"),
     ({"directories": {"offices": [{"id": "x", "name": "X", "address": "a", "ramp": "yes", "wide_door": True,
                                    "lift": True}]}}, "directories.offices[0].ramp", "true or false"),
 ])
@@ -35,6 +38,10 @@ def test_a_bad_value_names_its_key_and_the_reason(override, key, reason):
         load_config(overrides=override)
     assert e.value.key == key
     assert reason in e.value.reason
+
+
+def test_the_default_config_has_no_operator_without_a_pin():
+    assert load_config().get("operators", []) == []
 
 
 def test_a_site_file_is_merged_over_the_defaults(tmp_path):

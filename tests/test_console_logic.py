@@ -8,10 +8,12 @@ import re
 
 import pytest
 
-from deskunit.console_backend import ConsoleBackend, read_overrides, redact, with_saved_overrides
-from firmware import console as console_mod
-from firmware.console import PROMPT, PROMPT_AUTH, Console
-from firmware.pins import hash_pin
+from deskunit.console_backend import ConsoleBackend
+from deskunit.console_config import read_overrides, with_saved_overrides
+from deskunit.logsetup import redact
+from firmware.console import PROMPT, PROMPT_AUTH, Console, ViewTimings
+from firmware.pin_hash import hash_pin
+from hwsim.probe import SimProbe
 
 PIN = "4821"
 FAST_HASH = hash_pin(PIN, iterations=1000)
@@ -20,12 +22,13 @@ FAST_HASH = hash_pin(PIN, iterations=1000)
 class Session:
     """A console on a SimUnit, driven on the test's thread (which plays the loop's thread)."""
 
-    def __init__(self, sim, **backend_kw) -> None:
+    def __init__(self, sim, timings: ViewTimings | None = None, **backend_kw) -> None:
         self.sim = sim
         self.out: list[bytes] = []
         self.restarts = 0
-        self.backend = ConsoleBackend(sim.app, sim=sim, restart=self._restart, **backend_kw)
-        self.console = Console(self.backend, sim.clock, write=self.out.append, call_later=sim.loop.call_later)
+        self.backend = ConsoleBackend(sim.app, probe=SimProbe(sim), restart=self._restart, **backend_kw)
+        self.console = Console(self.backend, sim.clock, write=self.out.append, call_later=sim.loop.call_later,
+                               timings=timings)
 
     def _restart(self) -> None:
         self.restarts += 1
@@ -42,7 +45,7 @@ class Session:
         return self.send(PIN + "\r")
 
     def audit(self) -> str:
-        path = self.backend.audit_path
+        path = self.backend.audit_log.path
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
@@ -156,8 +159,8 @@ def test_lcd_and_lcd_test_restore_the_screen(session):
     assert session.console.mode == "line"
 
 
-def test_led_test_goes_through_colours_and_restores(session, monkeypatch):
-    monkeypatch.setattr(console_mod, "LED_STEP_S", 0.1)
+def test_led_test_goes_through_colours_and_restores(make_sim):
+    session = Session(make_sim(console={"pin_hash": FAST_HASH}), timings=ViewTimings(led_step_s=0.1))
     session.login()
     seen: set[tuple[str, str]] = set()
     session.sim.board.factory.listeners.append(

@@ -10,11 +10,13 @@ import time
 import pytest
 import serial
 
-from deskunit.console_backend import attach_console, read_overrides
-from firmware import console as console_mod
+from deskunit.console_backend import attach_console
+from deskunit.console_config import read_overrides
 from firmware.clock import RealClock
 from firmware.config import load_config
-from firmware.pins import hash_pin
+from firmware.console import ViewTimings
+from firmware.pin_hash import hash_pin
+from hwsim.probe import SimProbe
 from hwsim.pty import NullModemCable
 from hwsim.unit import SimUnit
 
@@ -49,16 +51,15 @@ class Terminal:
 
 
 @pytest.fixture
-def rig(tmp_path, monkeypatch):
-    monkeypatch.setattr(console_mod, "LED_STEP_S", 0.05)
-    monkeypatch.setattr(console_mod, "LCD_TEST_S", 0.3)
+def rig(tmp_path):
     cfg = load_config(overrides={"console": {"pin_hash": hash_pin(PIN, iterations=2000)},
                                  "server": {"token": "tok-3f9a-secret"}})
     sim = SimUnit.create(cfg, RealClock(), state_dir=tmp_path / "state")
     sim.unit.sign_in(7, "Олена Петренко")
     cable = NullModemCable()
     restarts: list[int] = []
-    service = attach_console(sim.app, cable.unit_path, sim=sim, restart=lambda: restarts.append(1))
+    service = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim), restart=lambda: restarts.append(1),
+                             timings=ViewTimings(led_step_s=0.05, lcd_test_s=0.3))
     sim.start_realtime()
     term = Terminal(cable.technician_path)
     yield sim, term, service, restarts
@@ -133,7 +134,7 @@ def test_whole_technician_session_over_a_pty(rig):
     assert "logged out" in out
     assert "log in first" in term.run("config show")
 
-    audit = service.backend.audit_path.read_text(encoding="utf-8")
+    audit = service.backend.audit_log.path.read_text(encoding="utf-8")
     assert "tech config set hold.limit_s 210" in audit and PIN not in audit and "tok-3f9a" not in audit
 
 

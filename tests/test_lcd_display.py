@@ -176,14 +176,23 @@ def test_replugged_display_is_reinitialised_by_a_new_adapter() -> None:
     again.close()
 
 
-def test_fast_mode_skips_rplcd_sleeps_only_while_a_sim_is_open() -> None:
+def test_fast_mode_skips_rplcd_sleeps_for_its_own_display_only(monkeypatch) -> None:
+    """A fast simulated display never sleeps, while RPLCD itself (any other display) still does."""
+    import time as time_module
+
     from RPLCD import common
 
     real = common.usleep
-    display, _, _ = simulated_display(20, 4, "cyrillic", fast=True)
-    assert common.usleep is not real
+    slept: list[float] = []
+    monkeypatch.setattr(time_module, "sleep", slept.append)
+    display, lcd, _ = simulated_display(20, 4, "cyrillic", fast=True)
+    display.show(encode_screen(["fast"] * 4, "cyrillic", 20))
     display.close()
+    assert slept == [] and lcd.rows()[0].startswith("fast")
     assert common.usleep is real
+    slow, _, _ = simulated_display(16, 2, "cyrillic", fast=False)
+    slow.close()
+    assert slept  # RPLCD's own waits, through time.sleep
 
 
 @pytest.mark.slow

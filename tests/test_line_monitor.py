@@ -84,3 +84,21 @@ def test_each_new_bad_spell_after_a_clear_recovery_is_shown_again():
     got = run_modes([("clean", 3.0), ("noise:-10", 6.0), ("clean", 6.0), ("noise:-10", 6.0)])
     verdicts = [v for _, v in got]
     assert verdicts.count("unintelligible") == 2 and "good" in verdicts[verdicts.index("unintelligible"):], got
+
+
+
+def test_a_line_sliding_into_border_noise_is_shown_at_one_level_not_at_each_it_passes():
+    # noise 4-8 dB under the caller sits near the degraded/unintelligible border, and the analyzer's
+    # score slides through every level on its way down: the LED goes from green to one level and stays
+    for level, start in ((4, 8000), (6, 0), (7, 16000), (8, 0)):
+        posted: list = []
+        monitor = LineMonitor(8000, posted.append)
+        line = SimLine()
+        line._pos = start
+        monitor.set_active(True)
+        for mode, seconds in (("clean", 3.0), (f"noise:{level}", 30.0)):
+            line.set_mode(mode)
+            for _ in range(round(seconds * 10)):
+                monitor.feed(line.read(800))
+        shown = [e.verdict for e in posted]
+        assert shown in (["good", "unintelligible"], ["good", "degraded"]), (level, start, shown)

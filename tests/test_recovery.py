@@ -24,7 +24,8 @@ def units(tmp_path):
     made: list[SimUnit] = []
 
     def build(wall: datetime = START, operator: bool = True, **overrides) -> SimUnit:
-        sim = SimUnit.create(load_config(overrides=overrides), VirtualClock(wall), state_dir=tmp_path / "state")
+        cfg = load_config(overrides=overrides, simulator=True)
+        sim = SimUnit.create(cfg, VirtualClock(wall), state_dir=tmp_path / "state")
         if operator:
             sim.unit.sign_in(7, "Олена Петренко")
         made.append(sim)

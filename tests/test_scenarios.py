@@ -1,5 +1,6 @@
-"""Every scenario of ours (tests/scenarios/) must pass under `deskunit sim --script`, and so must the
-project's shared scenarios when ../shared is beside the repository (skipped, saying so, when not)."""
+"""Every scenario of ours (tests/scenarios/) must pass under `deskunit sim --script`. Each public scenario
+the project was specified with has an equivalent of ours there; when ../shared is beside the repository its
+scenarios run as extra cases of the same test (absent, there is simply nothing extra to run)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sys
 import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS, shared_missing
 
-from hwsim.scenario import fold, run_scenario
+from hwsim.matching import fold
+from hwsim.scenario import run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 #: as on a Pi 5: gpiozero's lgpio pin factory (edges queued, one callback thread) and bouncing contacts

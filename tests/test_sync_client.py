@@ -130,7 +130,10 @@ def test_connection_refused_is_retry():
     ({"phrases": {"uk": {"phrase": [{"id": "x", "title": "t", "text": "y", "ends_call": "yes"}]}}},
      "phrases.uk.phrase[0].ends_call"),
     ({"directories": {"courts": []}}, "directories.courts"),
-    ({"directories": {"offices": [{"name": "A", "ramp": "yes"}]}}, "directories.offices[0].ramp"),
+    ({"directories": {"offices": [{"id": "a", "name": "A", "address": "X", "ramp": "yes"}]}},
+     "directories.offices[0].ramp"),
+    # the appeal form keeps a court body by its id: one without an id is refused, as in the config file
+    ({"directories": {"court_bodies": [{"name": "ДСА"}]}}, "directories.court_bodies[0].id"),
     ({"directories": {"court_bodies": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]}},
      "directories.court_bodies[1].id"),
 ])
@@ -144,6 +147,7 @@ def test_good_pushed_config():
     doc = {"operators": [{"number": 7, "name": "Олена Петренко", "pin_hash": ""}],
            "phrases": {"en": {"greeting": {"morning": "Good morning"}, "phrase": [{"id": "a", "title": "T",
                                                                                   "text": "X"}]}},
-           "directories": {"offices": [{"id": "o", "name": "N", "address": "A", "ramp": True}],
-                           "court_bodies": [{"name": "ДСА"}]}}
+           "directories": {"offices": [{"id": "o", "name": "N", "address": "A", "ramp": True, "wide_door": False,
+                                        "lift": True}],
+                           "court_bodies": [{"id": "dsa", "name": "ДСА"}]}}
     assert validate_pushed_config(doc) == doc

@@ -28,13 +28,13 @@ def child(journal_path: str, url: str, token: str, unit: str, drain: bool) -> in
     from firmware.clock import RealClock
     from firmware.journal import Journal
     from firmware.loop import EventLoop
-    from firmware.sync import Backoff, SyncClient, SyncWorker
+    from firmware.sync import SyncClient, SyncSettings, SyncWorker
 
     clock = RealClock()
     loop = EventLoop(clock, handler=lambda e: None)
     journal = Journal(journal_path)
-    worker = SyncWorker(journal, SyncClient(url, token, timeout_s=5), loop, clock, batch_size=7,
-                        backoff=Backoff(base_s=0.05, cap_s=0.2), set_time=False)
+    worker = SyncWorker(journal, SyncClient(url, token, timeout_s=5), loop, clock,
+                        SyncSettings(batch_size=7, backoff_base_s=0.05, backoff_cap_s=0.2, set_time=False))
     loop.start()
     worker.start()
     print("ready", flush=True)

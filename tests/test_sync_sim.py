@@ -36,10 +36,10 @@ def test_push_is_immediate_when_up(make_sim):
     assert sim.synced_count() == 1 and sim.led("sync") == "green"
 
 
-def test_existing_on_record_is_kept(make_sim):
+def test_other_record_subscribers_are_kept(make_sim):
     sim = make_sim()
     seen = []
-    sim.unit.on_record = seen.append
+    sim.app.records.subscribe(seen.append)
     attach_sync(sim)
     _call(sim)
     assert len(seen) == 1 and sim.synced_count() == 1

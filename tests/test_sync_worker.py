@@ -19,7 +19,7 @@ from firmware.clock import KYIV, VirtualClock
 from firmware.events import Event
 from firmware.journal import Journal
 from firmware.loop import EventLoop
-from firmware.sync import PUSHED_CONFIG_DRAFT, Backoff, SyncClient, SyncWorker
+from firmware.sync import PUSHED_CONFIG_DRAFT, Backoff, SyncClient, SyncSettings, SyncWorker
 
 UNIT = "unit-t1"
 TOKEN = "token-unit-t1"
@@ -62,10 +62,9 @@ class Rig:
             return post(records)
 
         self.client.post_batch = counted  # type: ignore[method-assign]
-        opts: dict[str, Any] = {"rng": random.Random(7), "lockstep": True, "set_time": False}
-        opts.update(options)
-        self.worker = SyncWorker(self.journal, self.client, self.loop, self.clock,
-                                 on_led=self.leds.append, on_config=self.configs.append, **opts)
+        settings = SyncSettings(**{"lockstep": True, "set_time": False, **options})
+        self.worker = SyncWorker(self.journal, self.client, self.loop, self.clock, settings,
+                                 on_led=self.leds.append, on_config=self.configs.append, rng=random.Random(7))
         self.worker.start()
         self.run(0)
 
@@ -303,7 +302,7 @@ def test_time_from_server_sets_an_untrusted_clock(tmp_path):
         server.add_unit(UNIT, TOKEN)
         loop = EventLoop(clock, handler=lambda e: None)
         journal = Journal(tmp_path / "j.sqlite3")
-        worker = SyncWorker(journal, SyncClient(server.url, TOKEN), loop, clock, lockstep=True)
+        worker = SyncWorker(journal, SyncClient(server.url, TOKEN), loop, clock, SyncSettings(lockstep=True))
         worker.start()
         loop.run_pending()
         worker.wait_idle(10)
@@ -329,8 +328,8 @@ def test_restart_resends_what_was_not_confirmed(rig, tmp_path):
     ids = r.save(3)
     assert r.server.count_records(UNIT) == 3 and r.journal.pending_count() == 3
     r.worker.stop()
-    w2 = SyncWorker(r.journal, SyncClient(r.server.url + "/api/v1", TOKEN), r.loop, r.clock, lockstep=True,
-                    set_time=False)
+    w2 = SyncWorker(r.journal, SyncClient(r.server.url + "/api/v1", TOKEN), r.loop, r.clock,
+                    SyncSettings(lockstep=True, set_time=False))
     w2.start()
     r.loop.run_pending()
     w2.wait_idle(10)

@@ -21,7 +21,7 @@ import pytest
 from deskunit.systemd import Notifier, supervise, unit_status, watchdog_interval
 from firmware.clock import RealClock
 from firmware.config import EX_CONFIG
-from firmware.events import Call
+from firmware.events import Callback
 from firmware.loop import EventLoop
 
 
@@ -157,7 +157,7 @@ def test_stalled_loop_stops_the_pings_and_they_resume_after(listener):
         listener.poll(0.5)
         assert len(listener.times("WATCHDOG")) >= 5
         stall_from = time.monotonic()
-        loop.post(Call(time.sleep, (1.0,)))  # a handler that blocks the loop's thread
+        loop.post(Callback(time.sleep, (1.0,)))  # a handler that blocks the loop's thread
         listener.poll(1.6)
         stall_to = stall_from + 1.0
         during = [t for t in listener.times("WATCHDOG") if stall_from + 0.1 < t < stall_to - 0.05]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.appeal.text import TEXTS
+from firmware.appeal.text import TEXTS, explain
 from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, check_length, normalize_email, normalize_phone
 
 
@@ -58,15 +58,15 @@ def test_wrong_numbers_say_why(raw, code, uk):
     with pytest.raises(InvalidInput) as caught:
         normalize_phone(raw)
     assert caught.value.code == code
-    assert caught.value.message("uk") == uk
+    assert explain(caught.value, "uk") == uk
     assert str(caught.value) == uk
 
 
 def test_messages_in_russian_and_english():
     with pytest.raises(InvalidInput) as caught:
         normalize_phone("0171234567")
-    assert caught.value.message("ru") == "Неверный код оператора или города: 017"
-    assert caught.value.message("en") == "Wrong operator or area code: 017"
+    assert explain(caught.value, "ru") == "Неверный код оператора или города: 017"
+    assert explain(caught.value, "en") == "Wrong operator or area code: 017"
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_wrong_emails_say_why(raw, code, uk):
     with pytest.raises(InvalidInput) as caught:
         normalize_email(raw)
     assert caught.value.code == code
-    assert caught.value.message("uk") == uk
+    assert explain(caught.value, "uk") == uk
 
 
 def test_field_limits_are_data():
@@ -118,7 +118,7 @@ def test_field_limits_are_data():
     check_length("full_name", "я" * 100)
     with pytest.raises(InvalidInput) as caught:
         check_length("full_name", "я" * 101)
-    assert caught.value.message("uk") == "Не більше 100 символів"
+    assert explain(caught.value, "uk") == "Не більше 100 символів"
 
 
 def test_every_language_has_every_message():

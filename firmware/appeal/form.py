@@ -26,7 +26,7 @@ from typing import Any
 
 from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
 from firmware.appeal.rows import form_rows
-from firmware.appeal.text import text
+from firmware.appeal.text import explain, text
 from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
 from firmware.vocabulary import AppealKind, FormAction, SendVia
 
@@ -258,7 +258,7 @@ class AppealForm:
             try:
                 value = normalize_phone(value) if name == "phone" else normalize_email(value)
             except InvalidInput as problem:
-                self.message = problem.message(self.language)
+                self.message = explain(problem, self.language)
                 return FormResult(FormAction.INVALID, field=name, message=self.message)
         self.values[name] = value
         self.cancel_edit()

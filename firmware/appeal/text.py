@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from firmware.exc import InvalidInput
+
 TEXTS: dict[str, dict[str, str]] = {
     "uk": {
         "field.full_name": "ПІБ",
@@ -194,3 +196,8 @@ def text(language: str, key: str, **fields: Any) -> str:
     """The ``key`` text in ``language`` (Ukrainian when the language is unknown), placeholders filled."""
     words = TEXTS.get(language, TEXTS["uk"])[key]
     return words.format(**fields) if fields else words
+
+
+def explain(problem: InvalidInput, language: str = "uk") -> str:
+    """What is wrong with a refused value, in words an operator can act on."""
+    return text(language, problem.code, **problem.params)

@@ -1,14 +1,14 @@
 """Checks of what the operator types into the appeal form: Ukrainian phone numbers, e-mail, lengths.
 
-A good value comes back normalised (phones in E.164); a bad one raises :class:`InvalidInput`, whose
-``message(language)`` says what is wrong in words an operator can act on.
+A good value comes back normalised (phones in E.164); a bad one raises :class:`InvalidInput`, which
+:func:`firmware.appeal.text.explain` puts in words an operator can act on.
 
     >>> normalize_phone("8 (067) 123-45-67")
     '+380671234567'
     >>> try:
     ...     normalize_phone("067 123 45")
     ... except InvalidInput as e:
-    ...     print(e.code, "|", e.message("uk"))
+    ...     print(e.code, "|", explain(e, "uk"))
     phone.too_short | Закороткий номер: потрібно 10 цифр, напр. 0671234567
     >>> normalize_email(" Olena.Petrenko@UKR.NET ")
     'Olena.Petrenko@ukr.net'
@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from firmware.appeal.text import text
+from firmware.exc import InvalidInput
 
 #: Most characters each appeal field may hold (phone: the E.164 form, ``+380`` and 9 digits).
 FIELD_LIMITS: dict[str, int] = {
@@ -42,16 +43,9 @@ EMAIL_LOCAL_MAX = 64
 EMAIL_LABEL_MAX = 63
 
 
-class InvalidInput(ValueError):
-    """A value the form refuses; ``code`` (e.g. ``phone.too_short``) names the reason."""
-
-    def __init__(self, reason: str, /, **params: Any) -> None:
-        self.code = reason
-        self.params = params
-        super().__init__(self.message("uk"))
-
-    def message(self, language: str = "uk") -> str:
-        return text(language, self.code, **self.params)
+def refuse(reason: str, /, **params: Any) -> InvalidInput:
+    """The error for a refused value: ``reason`` names it, its Ukrainian text is the message."""
+    return InvalidInput(reason, text("uk", reason, **params), **params)
 
 
 def normalize_phone(raw: str) -> str:
@@ -62,15 +56,15 @@ def normalize_phone(raw: str) -> str:
     """
     compact = _PHONE_SEPARATORS.sub("", raw)
     if not compact:
-        raise InvalidInput("phone.empty")
+        raise refuse("phone.empty")
     plus = compact.startswith("+")
     digits = compact[1:] if plus else compact
     if not digits.isascii() or not digits.isdigit():
-        raise InvalidInput("phone.chars")
+        raise refuse("phone.chars")
     if plus or digits.startswith("00380"):
         digits = digits if plus else digits[2:]
         if not digits.startswith("380"):
-            raise InvalidInput("phone.country")
+            raise refuse("phone.country")
         nsn = digits[3:]
     elif digits.startswith("380"):
         nsn = digits[3:]
@@ -80,15 +74,15 @@ def normalize_phone(raw: str) -> str:
         nsn = digits[1:]
     elif len(digits) < UA_NSN_DIGITS + 1:
         # "671234567": the leading 0 was left out (or a digit lost); do not guess which
-        raise InvalidInput("phone.trunk" if len(digits) == UA_NSN_DIGITS else "phone.too_short")
+        raise refuse("phone.trunk" if len(digits) == UA_NSN_DIGITS else "phone.too_short")
     else:
-        raise InvalidInput("phone.country")
+        raise refuse("phone.country")
     if len(nsn) < UA_NSN_DIGITS:
-        raise InvalidInput("phone.too_short")
+        raise refuse("phone.too_short")
     if len(nsn) > UA_NSN_DIGITS:
-        raise InvalidInput("phone.too_long")
+        raise refuse("phone.too_long")
     if nsn[0] not in UA_CODE_FIRST_DIGITS:
-        raise InvalidInput("phone.code", code="0" + nsn[:2])
+        raise refuse("phone.code", code="0" + nsn[:2])
     return "+380" + nsn
 
 
@@ -101,22 +95,22 @@ def normalize_email(raw: str) -> str:
     """
     address = raw.strip()
     if not address:
-        raise InvalidInput("email.empty")
+        raise refuse("email.empty")
     if any(ch.isspace() for ch in address):
-        raise InvalidInput("email.spaces")
+        raise refuse("email.spaces")
     if len(address) > FIELD_LIMITS["email"]:
-        raise InvalidInput("email.too_long", max=FIELD_LIMITS["email"])
+        raise refuse("email.too_long", max=FIELD_LIMITS["email"])
     if address.count("@") != 1:
-        raise InvalidInput("email.at")
+        raise refuse("email.at")
     local, domain = address.split("@")
     if not local or len(local) > EMAIL_LOCAL_MAX:
-        raise InvalidInput("email.local")
+        raise refuse("email.local")
     if not _EMAIL_LOCAL_ALLOWED.fullmatch(local) or local.startswith(".") or local.endswith(".") or ".." in local:
-        raise InvalidInput("email.local_chars", part=local)
+        raise refuse("email.local_chars", part=local)
     domain = domain.lower()
     labels = domain.split(".")
     if len(labels) < 2:
-        raise InvalidInput("email.domain_dot")
+        raise refuse("email.domain_dot")
     for label in labels:
         if (
             not label
@@ -125,10 +119,10 @@ def normalize_email(raw: str) -> str:
             or label[-1] == "-"
             or not all(ch.isalnum() or ch == "-" for ch in label)
         ):
-            raise InvalidInput("email.domain", part=domain)
+            raise refuse("email.domain", part=domain)
     tld = labels[-1]
     if len(tld) < 2 or not (tld.isalpha() or tld.startswith("xn--")):
-        raise InvalidInput("email.tld", part=tld)
+        raise refuse("email.tld", part=tld)
     return f"{local}@{domain}"
 
 
@@ -136,4 +130,4 @@ def check_length(field: str, value: str) -> None:
     """Refuse a value longer than the field's limit in :data:`FIELD_LIMITS`."""
     limit = FIELD_LIMITS.get(field)
     if limit is not None and len(value) > limit:
-        raise InvalidInput("full", max=limit)
+        raise refuse("full", max=limit)

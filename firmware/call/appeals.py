@@ -73,11 +73,16 @@ class AppealDesk:
                 call.outcome = Outcome.OUTSIDE_COMPETENCE
         call.appeal = appeal
         self.host.note(CallEvent.APPEAL_SAVED)
-        self.host.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
+        durable = self.host.persist_call()  # durable (SQLite, synchronous=FULL) before the LCD says so
         views = self._views()
         views[:] = [view for view in views if not isinstance(view, AppealView)]
-        views.append(MessageView(self._bank().text("ui.saved")))
-        log.info("appeal saved in call %s", call.id)
+        bank = self._bank()
+        if durable:
+            views.append(MessageView(bank.text("ui.saved")))
+            log.info("appeal saved in call %s", call.id)
+        else:  # held in memory and retried: the operator must not be told it is safe
+            views.append(MessageView(f"{bank.text('ui.not_saved')}: {self.host.journal_fault_text()}"))
+            log.error("appeal in call %s not saved yet: the journal cannot write", call.id)
 
     def unsaved(self, call: CallState) -> bool:
         """Typed but never saved with APPEAL: the center should know."""

@@ -15,6 +15,7 @@ from firmware.appeal import AppealForm
 from firmware.call.appeals import AppealDesk
 from firmware.call.draft import CALL_DRAFT, CallDraft, DraftPanel, DraftScreen, build_record
 from firmware.call.hold import HoldTimer
+from firmware.call.journal_fault import fault_text
 from firmware.call.line_rules import LineRules
 from firmware.call.operators import check_operator, operator_name
 from firmware.call.phase import Phase
@@ -82,11 +83,12 @@ class Desk:
     def record(self, call: CallState, ended_at: str | None) -> dict[str, Any]:
         return build_record(call, self.settings.unit_id, ended_at)
 
-    def persist_call(self) -> None:
-        """Keep the call in progress as a draft, so a crash or power cut does not lose it."""
+    def persist_call(self) -> bool:
+        """Keep the call in progress as a draft, so a crash or power cut does not lose it; True when
+        durable (else the journal holds it in memory and retries)."""
         call = self.call
         if call is None:
-            return
+            return True
         panel = DraftPanel(
             appeal_form=call.appeal_form.to_dict() if call.appeal_form else None,
             appeal_open=any(isinstance(v, AppealView) for v in call.views),
@@ -97,7 +99,11 @@ class Desk:
         )
         base = next((v for v in call.views if isinstance(v, ScriptView | HomeView)), None)
         screen = DraftScreen(script_step=base.step) if isinstance(base, ScriptView) else DraftScreen(home=True)
-        self.journal.put_draft(CALL_DRAFT, CallDraft(self.record(call, None), panel, screen).to_dict())
+        return self.journal.put_draft(CALL_DRAFT, CallDraft(self.record(call, None), panel, screen).to_dict())
+
+    def journal_fault_text(self) -> str | None:
+        """What is wrong with the journal, in the call's language; None when nothing is."""
+        return fault_text(self.journal.fault, self.bank)
 
     # ---------------------------------------------------------------- the view stack
     def push_view(self, view: View) -> None:

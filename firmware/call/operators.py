@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from firmware.pins import verify_pin
+from firmware.pin_hash import verify_pin
 from firmware.vocabulary import OperatorCheck
 
 log = logging.getLogger(__name__)

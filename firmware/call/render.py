@@ -42,8 +42,11 @@ def status_line(desk: Desk) -> str:
     call = desk.call
     assert call is not None
     bank = desk.bank
+    fault = None if desk.journal.fault.durable else desk.journal_fault_text()
     if call.phase is Phase.ON_HOLD:
         text = f"{bank.text('ui.hold_on')} {mmss(desk.hold.elapsed())}"
+    elif fault:  # the line has its LED; a journal that cannot save has only this row
+        text = f"{mmss(desk.call_time())} {fault}"
     else:
         state = "no_input" if desk.audio_lost else call.line
         text = f"{mmss(desk.call_time())} {bank.text('ui.line')}: {bank.text(f'ui.line_{state}')}"
@@ -54,6 +57,9 @@ def idle_lines(desk: Desk) -> list[str]:
     bank, clock, wrap = desk.bank, desk.clock, desk.screen.wrap
     now = clock.now()
     lines = []
+    fault = desk.journal_fault_text()
+    if fault:
+        lines += wrap(fault)
     if not clock.trusted:
         lines += wrap(bank.text("ui.clock_untrusted"))
     if desk.operator:

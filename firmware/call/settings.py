@@ -53,6 +53,7 @@ class CallSettings:
     hold: HoldSettings
     line: LineSettings
     appeal: AppealSettings
+    journal_keep_days: int = 365  # confirmed records are deleted from the unit after this many days
     operators: tuple[Mapping[str, Any], ...] = ()
     directories: Mapping[str, Any] = field(default_factory=dict)
 
@@ -68,6 +69,7 @@ class CallSettings:
             line=LineSettings(float(cfg["line"]["countdown_s"]), float(cfg["line"]["silent_callback_s"])),
             appeal=AppealSettings(appeal["long_ring_s"], appeal["normal_ring_s"], hhmm(appeal["forward_cutoff"]),
                                   appeal["retention_days"]),
+            journal_keep_days=cfg["journal"]["keep_days"],
             operators=tuple(cfg.get("operators") or ()),
             directories=cfg.get("directories") or {},
         )

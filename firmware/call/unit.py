@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from firmware.call.desk import Desk
+from firmware.call.journal_fault import show_on_led
 from firmware.call.phase import Phase
 from firmware.call.render import render
 from firmware.call.settings import CallSettings
@@ -28,7 +29,7 @@ from firmware.config import merge
 from firmware.display import TextDisplay
 from firmware.events import AudioInput, Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import greeting_for
-from firmware.journal import Journal
+from firmware.journal import Journal, JournalFault
 from firmware.leds import Leds
 from firmware.phrases import PhraseBank, load_all
 from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
@@ -36,6 +37,8 @@ from firmware.vocabulary import CallEvent, Colour, Key, Language, Led, Verdict
 log = logging.getLogger(__name__)
 
 PURGE_PERIOD_S = 3600.0
+#: How often a journal that cannot write is retried (and its fault looked at).
+JOURNAL_CHECK_S = 5.0
 
 
 class Unit:
@@ -66,9 +69,12 @@ class Unit:
                          leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
                          refresh=self.refresh)
         self._tick = None
+        self._journal_fault = JournalFault.NONE
+        self.show_journal_fault()
         self.refresh()
         self._schedule_idle_tick()
         self.loop.call_every(PURGE_PERIOD_S, self.purge_personal_data)
+        self.loop.call_every(JOURNAL_CHECK_S, self.check_journal)
 
     # ---------------------------------------------------------------- what others read
     @property
@@ -117,17 +123,34 @@ class Unit:
             self.on_audio_input(event.present)
         else:
             log.warning("unhandled event %s", type(event).__name__)
+        self.show_journal_fault()
         self.refresh()
 
     def refresh(self) -> None:
         self.display.show(render(self.desk))
 
-    def purge_personal_data(self) -> int:
-        """Retention: personal data of appeals the server confirmed long enough ago is blanked locally."""
-        purged = self.journal.purge_personal(self.clock.now(), self.desk.settings.appeal.retention_days)
-        if purged:
-            log.info("retention: personal data purged from %d records", purged)
-        return purged
+    def purge_personal_data(self) -> None:
+        """Retention, on the journal's own thread: personal data of appeals the server confirmed
+        ``appeal.retention_days`` ago is blanked; confirmed records older than ``journal.keep_days`` go."""
+        settings = self.desk.settings
+        self.journal.upkeep.request_retention(self.clock.now(), settings.appeal.retention_days,
+                                              settings.journal_keep_days)
+
+    def check_journal(self) -> None:
+        """Timer: writes the journal holds in memory are retried off the loop; its fault shown."""
+        if not self.journal.fault.durable:
+            self.journal.upkeep.request_retry()
+        if self.show_journal_fault():
+            self.refresh()
+
+    def show_journal_fault(self) -> bool:
+        """The journal's fault on the SYNC LED; True when it changed (the LCD then needs redrawing)."""
+        fault = self.journal.fault
+        if fault is self._journal_fault:
+            return False
+        self._journal_fault = fault
+        show_on_led(fault, self.leds)
+        return True
 
     def apply_config(self, doc: dict[str, Any]) -> None:
         """A validated config pushed by the central server (roster, directories, phrases) or set on the

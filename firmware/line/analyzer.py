@@ -156,7 +156,7 @@ class LineAnalyzer:
         self._tail_energy = 0.0
         self._smooth_tail = np.full((2, self.nb + 1), np.nan)  # last two frames' band energies
         self._zero_tail = False
-        self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped)
+        self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped at PAUSE_FLOOR_FRAMES)
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
@@ -252,10 +252,10 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
-        pause_fr = self._pause_frames(dead_fr, PAUSE_AFTER_FRAMES)
-        quiet_pause = self._pause_frames(dead_fr, PAUSE_FLOOR_FRAMES)
-        self._dead_tail = min(self._dead_tail + len(dead_fr), PAUSE_FLOOR_FRAMES) if dead_fr.all() else (
-            len(dead_fr) - 1 - int(np.flatnonzero(~dead_fr)[-1]))
+        run = self._dead_runs(dead_fr)
+        pause_fr = run > PAUSE_AFTER_FRAMES
+        quiet_pause = run > PAUSE_FLOOR_FRAMES
+        self._dead_tail = min(int(run[-1]), PAUSE_FLOOR_FRAMES)
         smf = smh.copy()
         smf[dead_fr & ~quiet_pause] = np.inf
 
@@ -340,17 +340,14 @@ class LineAnalyzer:
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
 
-    def _pause_frames(self, dead_fr: np.ndarray, after: int) -> np.ndarray:
-        """Digital-silence frames that lie more than `after` frames into a run of them (causal)."""
-        run = np.concatenate([np.ones(min(self._dead_tail, after), bool), dead_fr])
-        k = len(run) - len(dead_fr)
-        pause = dead_fr.copy()
-        for lag in range(1, after + 1):
-            prev = np.zeros(len(dead_fr), bool)
-            lo = max(0, lag - k)
-            prev[lo:] = run[k + lo - lag : len(run) - lag]
-            pause &= prev
-        return pause
+    def _dead_runs(self, dead_fr: np.ndarray) -> np.ndarray:
+        """How many digital-silence frames in a row end at each frame (0 on a live one), counting the ones
+        that ended the previous chunk (up to PAUSE_FLOOR_FRAMES: all that any test here looks back)."""
+        idx = np.arange(len(dead_fr))
+        last_live = np.maximum.accumulate(np.where(dead_fr, -1, idx))
+        run = idx - last_live
+        run[last_live < 0] += self._dead_tail
+        return run
 
     # ------------------------------------------------------------------ judging
 

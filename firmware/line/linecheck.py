@@ -15,11 +15,8 @@ import wave
 
 import numpy as np
 
+from firmware.exc import WavError
 from firmware.line.analyzer import analyze
-
-
-class WavError(Exception):
-    """A file that is not a usable PCM WAV recording."""
 
 
 def read_wav(path: str) -> tuple[np.ndarray, int]:

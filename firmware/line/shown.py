@@ -1,20 +1,21 @@
 """The verdict the unit shows (LINE LED, contact countdown): the line as a listener follows it.
 
 The analyzer judges the last 2 s of audio every 0.2 s, and on a line that sits near one of its borders
-(noise at 6-12 dB, heavy loss) its verdict swings from one side to the other every few seconds.  A
-person on the phone hears a sustained condition as one thing, and the operator's LED and the contact
-countdown (R16) must follow that impression, not every swing.  So the shown verdict has memory:
+(noise at 6-12 dB, heavy loss, babble) its heard score swings from one side to the other every few
+seconds.  A person on the phone recognises a clearly bad line at once but judges a border line over
+several seconds, and hears a sustained condition as one thing; the operator's LED and the contact
+countdown (R16) follow that impression:
 
-* a dead line is shown at once, and a caller who comes back from a dead or silent line at once;
-* a worse verdict is shown once the line has been worse than shown for `ESCALATE_AFTER_S`, at the
-  mildest level it held all that while, if the heard score sat clearly inside that level (`MARGIN`);
-  a line near a border must stay worse for `ESCALATE_BORDER_S` first (noise setting in makes the
-  analyzer overshoot for a few seconds, and a moment of red inside a degraded spell is not red);
-* a better verdict is shown at once only when the line has clearly recovered (the analyzer hears it
-  good with a margin for `RECOVER_AFTER_S`); a milder but still bad line must stay better than shown
-  for `RELAX_AFTER_S` before the LED steps down to the worst level seen in that time.  A countdown
-  started for a bad spell therefore runs its 10 s unless the line clearly recovers, and a new bad
-  spell after a recovery starts its own.
+* a dead line is shown at once, and so is a caller who comes back from a dead or silent line;
+* a clearly bad line (the heard score of the last `QUICK_S` far below a border) is shown at once;
+* otherwise the level is the band of the mean heard score over the last `LONG_S` seconds of speech,
+  with hysteresis (`HYST` beyond the border of the level shown) and a steadiness check: the mean of
+  the newer half of that window must say the same, so a line still sliding into a new condition is
+  shown once it has settled and not at every level it passes on the way;
+* a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`) is shown good at once; a
+  milder but still bad line is shown milder only after `RELAX_S` of it, so a countdown started for a
+  bad spell runs its 10 s unless the line clearly recovers, and a new bad spell after a recovery
+  starts its own.
 
 Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line are believed.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
+from firmware.line.analyzer import DEGRADED_BELOW, HYST, UNINTELLIGIBLE_BELOW, LineReport
 from firmware.vocabulary import Verdict
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
@@ -30,25 +31,39 @@ from firmware.vocabulary import Verdict
 #: verdict waits for a full window (measured over every start offset of our speech: none after 2.2 s).
 #: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent".
 SETTLE_S = 2.4
-#: A line getting worse must stay worse this long before the LED and the countdown follow.
-ESCALATE_AFTER_S = 1.0
-ESCALATE_BORDER_S = 4.0
-#: how far inside a worse level the mean heard score must sit for the quick escalation
-MARGIN = {Verdict.DEGRADED: 0.10, Verdict.UNINTELLIGIBLE: 0.07}
+#: A clearly bad line: the mean heard score of the last QUICK_S under the unintelligible border by
+#: QUICK_MARGIN (from a good line; from a degraded one by more: a moment of red inside a degraded spell
+#: is not red).  A degraded line is never obvious that fast: it is judged over LONG_S.
+QUICK_S = 0.8
+QUICK_MARGIN = {Verdict.GOOD: 0.10, Verdict.DEGRADED: 0.20}
 #: While the noise floor is still rising (noise just set in: within ONSET_S it rose by ONSET_RISE_DB),
 #: the analyzer's 2 s window mixes the new noise into its idea of the talker and overshoots for a few
-#: seconds; only a line far inside the worse level (ONSET_MARGIN) is then escalated quickly.
+#: seconds; only a line far inside the worse level (ONSET_MARGIN) is then shown at once.
 ONSET_S = 2.4
 ONSET_RISE_DB = 6.0
-ONSET_MARGIN = 0.25
-#: A line that is clearly good again (heard score at least CLEAR_HEARD) for this long is shown good:
-#: babble lets the analyzer hear a talker well for a moment now and then, a recovered line stays so.
-RECOVER_AFTER_S = 0.4
-CLEAR_HEARD = 0.9
-UPPER = {Verdict.DEGRADED: DEGRADED_BELOW, Verdict.UNINTELLIGIBLE: UNINTELLIGIBLE_BELOW}  # the analyzer's borders
-#: A line that is better than shown, but not clearly good, must stay so this long before the LED steps
-#: down: longer than the few seconds a border condition swings over (measured: 3-8 s).
-RELAX_AFTER_S = 12.0
+ONSET_MARGIN = 0.35
+#: Heavy packet loss or clipping makes the floor jump too (holes upset minimum statistics; a clipped,
+#: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
+#: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
+ONSET_DAMAGE = 0.1
+#: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
+LONG_S = 6.0
+LONG_MIN_S = 4.0
+#: the halves of a window whose means differ more than this are a line still changing
+STEADY = 0.10
+#: A better but still bad line is judged over this long before the LED steps down to it.
+RELAX_S = 12.0
+#: A line that is clearly good again (heard score at least CLEAR_HEARD) for RECOVER_AFTER_S is shown
+#: good at once.  Babble lets the analyzer hear the talker well (0.9) for a moment now and then: a
+#: degraded line must sound all but perfect to be clear, a red one as good as babble's best moments.
+RECOVER_AFTER_S = 0.2
+CLEAR_HEARD = {Verdict.DEGRADED: 0.95, Verdict.UNINTELLIGIBLE: 0.9}
+#: the heard scores (lo, hi) of each level the analyzer gives while it hears a talker
+LIMITS = {
+    Verdict.GOOD: (DEGRADED_BELOW, 2.0),
+    Verdict.DEGRADED: (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
+    Verdict.UNINTELLIGIBLE: (-1.0, UNINTELLIGIBLE_BELOW),
+}
 _EPS = 1e-9
 
 
@@ -61,9 +76,10 @@ class ShownVerdict:
     def reset(self) -> None:
         """A new call: nothing shown yet."""
         self.verdict: str | None = None
-        self._worse: deque[tuple[float, str, float]] = deque()  # reports worse than shown, while they last
-        self._better: deque[tuple[float, str, float]] = deque()  # reports better than shown, while they last
+        self._heard: deque[tuple[float, float]] = deque()  # (t, heard score) of reports with a talker
+        self._since = 0.0  # when the heard scores began to count for the level shown
         self._clear_since: float | None = None
+        self._damage = 0.0  # share of lost, concealed or clipped audio in the analyzer's window
         self._noise: deque[tuple[float, float]] = deque()  # (t, noise floor dBFS) over the last ONSET_S
 
     def update(self, report: LineReport) -> str | None:
@@ -71,70 +87,84 @@ class ShownVerdict:
         new = self._decide(report)
         if new is None or new == self.verdict:
             return None
-        escalated = self.verdict is not None and _sev(new) > _sev(self.verdict)
+        if not (Verdict(new).heard or new == Verdict.UNINTELLIGIBLE) or self.verdict not in LIMITS:
+            self._heard.clear()  # a dead or silent spell: the talker's scores before it say nothing now
         self.verdict = new
-        # a step up to a milder level keeps the evidence for a worse one that has been building up
-        kept: deque[tuple[float, str, float]] = deque()
-        while escalated and self._worse and _sev(self._worse[-1][1]) > _sev(new):
-            kept.appendleft(self._worse.pop())
-        self._worse = kept
-        self._better.clear()
+        self._since = report.t
         self._clear_since = None
         return new
 
     def _decide(self, r: LineReport) -> str | None:
         v, t, shown = r.verdict, r.t, self.verdict
-        self._noise.append((t, r.noise_dbfs))
-        while t - self._noise[0][0] > ONSET_S + _EPS:
-            self._noise.popleft()
-        clear = v == Verdict.GOOD and r.heard >= CLEAR_HEARD
+        self._track(r)
+        clear = v == Verdict.GOOD and shown in CLEAR_HEARD and r.heard >= CLEAR_HEARD[Verdict(shown)]
         if not clear:
             self._clear_since = None
         elif self._clear_since is None:
             self._clear_since = t
-        if v == shown:
-            self._worse.clear()
-            self._better.clear()
-            return None
-        if self._worse and _sev(v) <= _sev(shown):
-            self._worse.clear()
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
             return v if v == Verdict.GOOD or t >= SETTLE_S - _EPS else None
-        back = shown in (Verdict.NO_SIGNAL, Verdict.SILENT) and Verdict(v).heard
-        if v == Verdict.SILENT or back:
+        if v == Verdict.SILENT or (shown not in LIMITS and Verdict(v).heard):
             return v  # a quiet live line (the analyzer waited 4.8 s for it), or the caller is back: at once
-        sev, cur = _sev(v), _sev(shown)
-        if sev > cur:
-            self._better.clear()
-            self._worse.append((t, v, r.heard))
-            onset = r.noise_dbfs - min(n for _, n in self._noise) > ONSET_RISE_DB
-            quick = self._settled(self._worse, ESCALATE_AFTER_S, t, mildest=True, trim=False)
-            if quick is not None and quick != Verdict.NO_SIGNAL:
-                recent = [h for ti, _, h in self._worse if t - ti < ESCALATE_AFTER_S - _EPS]
-                margin = ONSET_MARGIN if onset else MARGIN[quick]
-                if sum(recent) / len(recent) < UPPER[quick] - margin:
-                    return quick
-            return None if onset else self._settled(self._worse, ESCALATE_BORDER_S, t, mildest=True)
-        self._worse.clear()
+        if shown not in LIMITS:
+            return v  # a line that comes alive from dead or silent too noisy to hear anyone
         if clear and t - self._clear_since >= RECOVER_AFTER_S - _EPS:
             return Verdict.GOOD
-        self._better.append((t, v, r.heard))
-        return self._settled(self._better, RELAX_AFTER_S, t, mildest=False)
+        return self._judged(t, shown)
 
-    @staticmethod
-    def _settled(run: deque[tuple[float, str, float]], hold: float, t: float, mildest: bool,
-                 trim: bool = True) -> str | None:
-        """After `run` has lasted `hold`: its mildest (escalating) or worst (relaxing) verdict of `hold`."""
-        if t - run[0][0] < hold - _EPS:
+    def _track(self, r: LineReport) -> None:
+        t = r.t
+        self._noise.append((t, r.noise_dbfs))
+        self._damage = r.dropout + r.concealed + r.clipping
+        while t - self._noise[0][0] > ONSET_S + _EPS:
+            self._noise.popleft()
+        if r.speech:
+            self._heard.append((t, r.heard))
+        elif r.raw == Verdict.UNINTELLIGIBLE:
+            self._heard.append((t, 0.0))  # a line so noisy that no talker could be heard on it
+        while self._heard and t - self._heard[0][0] > RELAX_S + _EPS:
+            self._heard.popleft()
+
+    def _mean(
+        self, t: float, span: float, since: float = -1.0, until: float | None = None,
+    ) -> tuple[float, float] | None:
+        """Mean heard score of the reports within `span` before `t` (after `since`, up to `until`), and
+        the time they cover."""
+        got = [(ti, h) for ti, h in self._heard
+               if t - ti < span - _EPS and ti > since + _EPS and (until is None or ti <= until + _EPS)]
+        if not got:
             return None
-        if trim:
-            while len(run) > 1 and t - run[1][0] >= hold - _EPS:
-                run.popleft()
-        pick = min if mildest else max
-        return pick((v for ti, v, _ in run if t - ti <= hold + _EPS), key=lambda v: _sev(v))
+        return sum(h for _, h in got) / len(got), t - got[0][0] + 0.2
+
+    def _judged(self, t: float, shown: str) -> str | None:
+        cur = Verdict(shown)
+        quick = self._mean(t, QUICK_S)
+        if cur in QUICK_MARGIN and quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS:
+            onset = self._noise[-1][1] - min(n for _, n in self._noise) > ONSET_RISE_DB and self._damage < ONSET_DAMAGE
+            if quick[0] < UNINTELLIGIBLE_BELOW - (ONSET_MARGIN if onset else QUICK_MARGIN[cur]):
+                return Verdict.UNINTELLIGIBLE
+        # from a good line a border line is judged over LONG_S; between bad levels over RELAX_S since shown
+        span, since, needed = (LONG_S, -1.0, LONG_MIN_S) if cur is Verdict.GOOD else (RELAX_S, self._since, RELAX_S)
+        whole = self._mean(t, span, since=since)
+        if whole is None or whole[1] < needed - _EPS:
+            return None
+        level = _level(whole[0], cur, HYST)
+        if level is cur:
+            return None
+        # every third of the window must say so: a line still sliding into a new condition is not it yet
+        cut = whole[1] / 3
+        parts = [self._mean(t, whole[1] - k * cut, since=since, until=t - (2 - k) * cut) for k in range(3)]
+        means = [p[0] for p in parts if p is not None]
+        if len(means) < 3 or max(means) - min(means) > STEADY:
+            return None
+        return level if all(_level(m, cur, 0.0) is level for m in means) else None
 
 
-def _sev(verdict: str) -> int:
-    return Verdict(verdict).severity
+def _level(score: float, cur: Verdict, hyst: float) -> Verdict:
+    """The level of a heard score, keeping `cur` while the score is within `hyst` of its limits."""
+    lo, hi = LIMITS[cur]
+    if lo - hyst <= score < hi + hyst:
+        return cur
+    return next(level for level, (lo, hi) in LIMITS.items() if lo <= score < hi)

@@ -23,7 +23,7 @@ from central.testing import make_record
 from firmware.clock import RealClock
 from firmware.journal import Journal
 from firmware.loop import EventLoop
-from firmware.sync import SyncClient, SyncWorker
+from firmware.sync import SyncClient, SyncSettings, SyncWorker
 
 
 class TimedJournal(Journal):
@@ -46,7 +46,7 @@ def worker_for(server: CentralServer, unit: str, journal: Journal, **kw) -> tupl
     clock = RealClock()
     loop = EventLoop(clock, handler=lambda e: None)
     worker = SyncWorker(journal, SyncClient(server.url + "/api/v1", token, timeout_s=30), loop, clock,
-                        set_time=False, **kw)
+                        SyncSettings(set_time=False, **kw))
     loop.start()
     return worker, loop
 

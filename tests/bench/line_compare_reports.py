@@ -5,7 +5,7 @@ The older `firmware/line/analyzer.py` is taken from git and loaded beside the wo
 stream every WAV of the given corpora (whole-file chunks as `analyze` feeds them, and 0.1 s chunks
 as the unit does) and every field of every report is compared for exact equality.
 
-    python3 tests/bench/line_compare_reports.py --base HEAD /tmp/linebench /tmp/linegen
+    python3 tests/bench/line_compare_reports.py --base HEAD /tmp/linecorpus /tmp/linegen
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Build a generalisation corpus for the line analyzer: other seed, languages, codecs and impairments.
 
-Uses linebench's own generator (make_corpus.build) with a plan that mixes what the public set lacks:
-babble, echo, hum, concealment by repeated frames, codecs g723/speex/opus-6k, ru/en voices.
+Uses the project's own corpus builder (tests/linecorpus, the same labels) with plans that mix what its
+default plan has little of: babble, echo, hum, concealment by repeated frames, codecs g723/speex/opus-6k,
+ru/en voices. Score with tests/bench/line_score.py (or ../shared/linebench/score.py: same manifest).
 
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen --seed 7
     python3 tests/bench/line_make_general_corpus.py --out /tmp/linegen11 --seed 11 --langs uk,en
@@ -18,12 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-LINEBENCH = Path(__file__).resolve().parents[3] / "shared" / "linebench"
-if not (LINEBENCH / "make_corpus.py").exists():
-    sys.exit(f"{LINEBENCH} is not beside the repository: this script extends the project's shared line "
-             "benchmark and needs ../shared")
-sys.path.insert(0, str(LINEBENCH))
-import make_corpus as mc  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.build import build  # noqa: E402
 
 
 def plan() -> list[tuple[str, dict]]:
@@ -96,7 +93,7 @@ def main() -> int:
     ap.add_argument("--langs", default="ru,en", help="comma-separated voices to cycle through (uk, ru, en)")
     ap.add_argument("--mix", choices=("default", "alt"), default="default", help="which plan of impairments")
     a = ap.parse_args()
-    n = mc.build(a.out, plan() if a.mix == "default" else plan_alt(), a.seed, a.langs.split(","), None)
+    n = build(a.out, plan() if a.mix == "default" else plan_alt(), a.seed, a.langs.split(","), None)
     print(f"wrote {n} clips to {a.out}")
     return 0
 

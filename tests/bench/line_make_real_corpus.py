@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Build a labelled line corpus from REAL recordings on your disk: real voices in real recorded noise.
 
-A sibling of `line_make_general_corpus.py`: the labels come from linebench's own rules (ESTOI with
-pystoi against each clip's clean reference, PESQ, the active speech level; `make_corpus.label_of`), but
+A sibling of `line_make_general_corpus.py`: the labels come from the project's corpus rules (ESTOI with
+pystoi against each clip's clean reference, PESQ, the speech level; `linecorpus.labels.label_for`), but
 the talkers and the noises are recordings, mixed as a telephone call would carry them:
 
 * the noise is added at the caller's microphone (0-20 dB SNR), before the line;
@@ -28,7 +28,7 @@ read straight from the git blobs into /tmp and never redistributed:
           LCAV/pyroomacoustics: examples/input_samples/doing_the_dishes.wav (Speech Commands, CC BY 4.0)
 
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
-    python3 ../shared/linebench/score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
+    python3 tests/bench/line_score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
 
 A noise file whose name starts with "babble" is treated as talkers (never used as a "silent" background).
 """
@@ -42,11 +42,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "shared" / "linebench"))
-sys.path.insert(0, "/work/shared/linebench")
-import make_corpus as mc  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.audio import PACKET, RATE, at_level, speech_level_dbfs  # noqa: E402
+from linecorpus.impair import coloured_noise, lose_packets, through_codec  # noqa: E402
+from linecorpus.labels import estoi, label_for, pesq_nb  # noqa: E402
 
-SR = mc.SR
+SR = RATE
 
 
 def load(path: Path) -> np.ndarray:
@@ -74,8 +75,8 @@ def telephone_band(x: np.ndarray) -> np.ndarray:
 
 def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:
     """A slow automatic gain control: 0.5 s attack/release on the speech envelope, gain <= +20 dB."""
-    n = len(x) // mc.FRAME
-    e = np.mean(x[: n * mc.FRAME].reshape(n, mc.FRAME) ** 2, axis=1) + 1e-12
+    n = len(x) // PACKET
+    e = np.mean(x[: n * PACKET].reshape(n, PACKET) ** 2, axis=1) + 1e-12
     env = np.empty(n)
     acc = e[0]
     for i in range(n):
@@ -83,7 +84,7 @@ def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:
             acc = 0.96 * acc + 0.04 * e[i]
         env[i] = acc
     gain_db = np.minimum(target_dbfs - 10 * np.log10(env), 20.0)
-    g = np.repeat(10 ** (gain_db / 20), mc.FRAME)
+    g = np.repeat(10 ** (gain_db / 20), PACKET)
     y = x.copy()
     y[: len(g)] *= g
     return np.clip(y, -1, 1)
@@ -91,15 +92,15 @@ def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:
 
 def pauses(x: np.ndarray, below_db: float = 30.0) -> np.ndarray:
     """A per-sample mask of the talker's pauses: frames more than `below_db` under the loudest ones."""
-    n = len(x) // mc.FRAME
-    e = 10 * np.log10(np.mean(x[: n * mc.FRAME].reshape(n, mc.FRAME) ** 2, axis=1) + 1e-20)
+    n = len(x) // PACKET
+    e = 10 * np.log10(np.mean(x[: n * PACKET].reshape(n, PACKET) ** 2, axis=1) + 1e-20)
     quiet = e < np.percentile(e, 95) - below_db
     # hangover: a VAD keeps sending for 100 ms after speech
     q = quiet.copy()
     for k in range(1, 6):
         q[k:] &= quiet[:-k]
     m = np.zeros(len(x), bool)
-    m[: n * mc.FRAME] = np.repeat(q, mc.FRAME)
+    m[: n * PACKET] = np.repeat(q, PACKET)
     return m
 
 
@@ -173,7 +174,7 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
     if kind == "atypical":  # long pauses between phrases on a live line
         half = len(talk) // 2
         talk = np.concatenate([talk[:half], np.zeros(int(rng.uniform(2.5, 4.0) * SR)), talk[half:]])
-    clean = mc.set_active_level(telephone_band(talk), level)
+    clean = at_level(telephone_band(talk), level)
     line = 10 ** (float(rng.uniform(-70, -60)) / 20)
     floor = rng.normal(0, line, len(clean))
     ref = clean + floor
@@ -192,16 +193,16 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
     elif kind in ("noise", "loss_noise"):
         nz, nk = src.noise(rng, len(talk))
         nz = telephone_band(nz)
-        target = 10 ** ((mc.active_level_dbfs(clean) - p["snr"]) / 10)
+        target = 10 ** ((speech_level_dbfs(clean) - p["snr"]) / 10)
         deg = clean + nz * np.sqrt(target / np.mean(nz**2)) + floor
         p = {**p, "noise": nk}
     elif kind == "loss":
-        deg = mc.packet_loss(ref, rng, p["loss"], p["burst"], p["conceal"])
+        deg = lose_packets(ref, rng, p["loss"], p["burst"], p["conceal"])
     elif kind == "level":
-        ref = mc.set_active_level(clean, p["dbfs"]) + rng.normal(0, 10 ** (-75 / 20), len(clean))
+        ref = at_level(clean, p["dbfs"]) + rng.normal(0, 10 ** (-75 / 20), len(clean))
         deg = ref.copy()
     elif kind == "dead":
-        deg = np.zeros(len(ref)) if p["how"] == "zero" else 0.02 * mc.noise(rng, len(ref), "hum") / 1.3
+        deg = np.zeros(len(ref)) if p["how"] == "zero" else coloured_noise(rng, len(ref), "hum") * 10 ** (-38 / 20)
         label = "no_signal"
     elif kind == "silent":
         nz, nk = src.noise(rng, len(ref), ambient=True)
@@ -214,9 +215,9 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
     if p.get("agc"):
         deg = agc(deg)
     if p.get("codec"):
-        deg = mc.codec(deg, p["codec"])
+        deg = through_codec(deg, p["codec"])
     if kind == "loss_noise":
-        deg = mc.packet_loss(deg, rng, p["loss"], 2.0)
+        deg = lose_packets(deg, rng, p["loss"], 2.0)
     return ref, np.clip(deg, -1.0, 1.0), who, label, p
 
 
@@ -231,16 +232,16 @@ def build(out: Path, src: Sources, seed: int) -> int:
         sf.write(path, deg, SR, subtype="PCM_16")
         deg16, _ = sf.read(path, dtype="float64")
         if forced:
-            estoi, q, label = 0.0, 1.0, forced
+            intelligibility, q, label = 0.0, 1.0, forced
         else:
-            estoi, q = mc.measure(ref, deg16)
-            lvl = mc.active_level_dbfs(deg16 if kind == "level" else ref)
-            label = mc.label_of(estoi, lvl)
+            intelligibility, q = estoi(ref, deg16), pesq_nb(ref, deg16)
+            lvl = speech_level_dbfs(deg16 if kind == "level" else ref)
+            label = label_for(intelligibility, lvl).value
         impairment = "atypical" if kind == "atypical" else kind
         rows.append({
             "file": path.name, "label": label, "impairment": impairment,
             "params": ",".join(f"{k}={v}" for k, v in p.items() if not (k in ("codec", "agc") and not v)),
-            "estoi": f"{estoi:.3f}", "pesq": f"{q:.2f}", "level_dbfs": f"{mc.active_level_dbfs(deg16):.1f}",
+            "estoi": f"{intelligibility:.3f}", "pesq": f"{q:.2f}", "level_dbfs": f"{speech_level_dbfs(deg16):.1f}",
             "lang": "real", "style": "long_pauses" if kind == "atypical" else "typical", "voice": who,
         })
         print(f"\r{i + 1}/{len(items)} {path.name:28s} {label:15s}", end="", file=sys.stderr)

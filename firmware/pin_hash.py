@@ -1,4 +1,6 @@
-"""PINs (operators', the technician's) kept only as salted PBKDF2 hashes.
+"""PIN hashing: operators' and the technician's PINs are kept only as salted PBKDF2 hashes.
+
+(Not the GPIO pin map: that is ``cfg["pins"]``, read by :mod:`hal.gpio`.)
 
     >>> h = hash_pin("4821")
     >>> verify_pin("4821", h), verify_pin("1111", h)

@@ -1,0 +1,34 @@
+"""Shared fixtures of the central server's tests: a PostgreSQL schema of one's own, and a clock.
+
+``DESKUNIT_TEST_PG_URL`` names a PostgreSQL server (CI starts one); tests that need it are skipped
+without it. Each test works in a schema of its own (dropped afterwards), so any database will do.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import pytest
+
+PG_URL = os.environ.get("DESKUNIT_TEST_PG_URL")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A database URL whose search_path is a fresh schema, dropped on exit."""
+    if not PG_URL:
+        pytest.skip("set DESKUNIT_TEST_PG_URL=postgresql://... to test the PostgreSQL backend")
+    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]' for the PostgreSQL backend")
+    schema = f"deskunit_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
