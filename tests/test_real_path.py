@@ -24,7 +24,7 @@ import pytest
 import serial
 
 from hwsim.pty import NullModemCable
-from hwsim.scenario import fold
+from hwsim.matching import fold
 
 pytestmark = pytest.mark.skipif(ctypes.util.find_library("portaudio") is None,
                                 reason="needs libportaudio2 (packages-debian.txt)")
