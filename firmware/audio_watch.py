@@ -34,6 +34,7 @@ class AudioWatch:
         self._last = clock.monotonic()
         self._watching = False
         self._lock = threading.Lock()
+        self._timer_on = False
 
     def feed(self, samples: np.ndarray) -> None:
         """A block from the audio input (audio thread)."""
@@ -45,6 +46,21 @@ class AudioWatch:
             self.monitor.restart()
             self._post(AudioInput(present=True))
         self.monitor.feed(samples)
+
+    def call_active(self, active: bool, call_later: Callable[[float, Callable[[], None]], object]) -> None:
+        """A call began or ended (loop thread): check every :data:`CHECK_S` while one is on (no timer
+        runs between calls, so a virtual clock can leap over idle days)."""
+        if active and not self._timer_on:
+            self._timer_on = True
+
+            def tick() -> None:
+                self.check()
+                if self.monitor.wanted:
+                    call_later(CHECK_S, tick)
+                else:
+                    self._timer_on = False
+
+            call_later(CHECK_S, tick)
 
     def check(self) -> None:
         """Loop timer: during a call, no block for :data:`STALL_S` means the input is lost."""

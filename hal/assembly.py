@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware.audio_watch import CHECK_S as AUDIO_CHECK_S
 from firmware.audio_watch import AudioWatch
 from firmware.call.unit import Unit
 from firmware.clock import Clock
@@ -79,8 +78,13 @@ class App:
         if start_display is not None:  # an hal.lcd_keeper.LcdKeeper: opens, probes and heals the LCD
             start_display(loop.call_later)
         app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir), records)
-        app.audio = AudioWatch(clock, monitor, loop.post)
-        loop.call_every(AUDIO_CHECK_S, app.audio.check)
+        watch = app.audio = AudioWatch(clock, monitor, loop.post)
+
+        def on_call(active: bool) -> None:
+            monitor.set_active(active)
+            watch.call_active(active, loop.call_later)
+
+        unit.on_call = on_call
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
 

@@ -26,6 +26,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 PROBE_S = 0.5
+#: After this many probes without a new frame (10 s), the screen is probed every IDLE_PROBE_S.
+BUSY_PROBES = 20
+IDLE_PROBE_S = 30.0
 #: Pauses between recovery attempts: the first is quick (a single glitch), then they grow.
 BACKOFF_S = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -54,10 +57,12 @@ class LcdKeeper:
         self._frame: Any = None
         self._attempt = 0
         self._retry: Any = None
+        self._idle_probes = 0
 
     # ---------------------------------------------------------------- the FrameDisplay interface
     def show(self, frame: Any) -> None:
         self._frame = frame
+        self._idle_probes = 0
         if self.state is not LcdState.OK:
             return  # the pending recovery draws the newest frame
         try:
@@ -81,7 +86,10 @@ class LcdKeeper:
         self._call_later(self.probe_s, self._probe)
 
     def _probe(self) -> None:
-        self._call_later(self.probe_s, self._probe)
+        self._idle_probes += 1
+        # every probe_s for a while after the screen last changed, then slowly: a screen that stands
+        # still for days (a virtual clock leaping over them) is not polled a million times
+        self._call_later(self.probe_s if self._idle_probes <= BUSY_PROBES else IDLE_PROBE_S, self._probe)
         if self.state is not LcdState.OK:
             return
         try:

@@ -15,14 +15,13 @@ MODES = [("mock", 0.0), ("lgpio", 0.0), ("mock", 0.008), ("lgpio", 0.008)]
 
 def record_events(sim):
     seen: list = []
-    handler = sim.loop.handler
 
-    def spy(event):
+    def spy(event) -> bool:
         if isinstance(event, KeyDown | KeyUp | HookChanged):
             seen.append(event)
-        handler(event)
+        return False  # only watching: the unit still handles it
 
-    sim.loop.handler = spy
+    sim.loop.add_filter(spy)
     return seen
 
 

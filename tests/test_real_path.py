@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from hwsim.pty import NullModemCable
 from hwsim.matching import fold
+from hwsim.pty import NullModemCable
 
 pytestmark = pytest.mark.skipif(ctypes.util.find_library("portaudio") is None,
                                 reason="needs libportaudio2 (packages-debian.txt)")
