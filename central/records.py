@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from firmware.deadline import forward_deadline
+from firmware.deadline import ForwardRule, forward_deadline
 from firmware.exc import DeskunitError
 
 # Far enough either way for any real call; a year-9999 timestamp would overflow date arithmetic.
@@ -57,7 +57,11 @@ def check_record(record: dict[str, Any]) -> dict[str, Any]:
         raise RecordError("ended_at", "is before started_at")
     appeal = record.get("appeal")
     if appeal and appeal.get("forward_due") is not None:
-        parse_timestamp("appeal.forward_due", appeal["forward_due"])
+        # R11, the same rule as the unit's: kept as sent, but never before the call, nor later than
+        # the rule allows
+        problem = ForwardRule().check(started, parse_timestamp("appeal.forward_due", appeal["forward_due"]))
+        if problem:
+            raise RecordError("appeal.forward_due", problem)
     if appeal and appeal.get("forward_to") is not None and not appeal["forward_to"].strip():
         raise RecordError("appeal.forward_to", "must name a court body or be null")
     record_id = str(uuid.UUID(record["id"]))
@@ -65,11 +69,12 @@ def check_record(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def local_due(record: Mapping[str, Any]) -> tuple[date, datetime]:
-    """R11: an appeal forwarded elsewhere is due the same local day as the call ended.
+    """R11: when an appeal forwarded elsewhere is due.
 
     Returns the call's local date and the instant the deadline passes, as the unit counts it
-    (`firmware.deadline`): the appeal's own ``forward_due`` (the unit's configured cut-off) when it
-    has one, else the midnight after the call's date in the record's own offset.
+    (`firmware.deadline`): the appeal's own ``forward_due`` (the cut-off of the day it was registered,
+    or of the next working day) when it has one, else the midnight after the call's date in the
+    record's own offset.
     """
     ended = datetime.fromisoformat(record["ended_at"])
     deadline = forward_deadline(record["ended_at"], (record.get("appeal") or {}).get("forward_due"))

@@ -11,16 +11,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from firmware.config import EX_CONFIG, ConfigError, load_config, site_config_path
-from firmware.version import package_version
-from hwsim import PANEL_PORT
+# Everything else is imported where it is used: `linecheck` is started once per batch of recordings
+# and must not pay for the configuration, logging, packaging metadata and simulator modules it never uses.
 
 
 def _config(path: str | None, simulator: bool = False) -> dict:
+    from firmware.config import load_config, site_config_path
+
     return load_config(Path(path) if path else site_config_path(), simulator=simulator)
 
 
@@ -32,6 +32,8 @@ def _port(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from firmware.config import EX_CONFIG, ConfigError
+
     try:
         cfg = _config(args.config, simulator=args.sim)
     except ConfigError as e:
@@ -64,6 +66,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.action != "check":
         print(f"deskunit config: unknown action {args.action!r} (try: check)", file=sys.stderr)
         return 2
+    from firmware.config import EX_CONFIG, ConfigError, load_config, site_config_path
+
     path = Path(args.file) if args.file else site_config_path()
     try:
         load_config(path)
@@ -75,6 +79,9 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from firmware.version import package_version
+    from hwsim import PANEL_PORT
+
     p = argparse.ArgumentParser(prog="deskunit", description="Desk unit for contact-center operators.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("--version", action="version", version=f"deskunit {package_version()}")
@@ -112,6 +119,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["linecheck"]:
+        # straight to the analyzer: the full parser would import half the daemon (same options and help)
+        from firmware.line.linecheck import main as linecheck
+
+        return linecheck(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "run":
         from deskunit.logsetup import setup_logging
@@ -120,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         # to stderr under --sim, where stdout shows the LCD
         setup_logging(verbose=args.verbose, stream=sys.stderr if args.sim else None)
     else:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return args.fn(args)

@@ -76,6 +76,9 @@ class Clock:
 class VirtualClock(Clock):
     """A clock that moves only when :meth:`advance` is called: deterministic and instant.
 
+    Only monotonic time advances; wall time is derived from it through the zone (``tz``), so it
+    follows DST changes as a real clock does.
+
     ``wall_start`` is the wall time at monotonic 0; without it the clock is untrusted and
     starts at :data:`UNTRUSTED_EPOCH`, as a Pi that booted with no network would.
     """
@@ -103,7 +106,9 @@ class VirtualClock(Clock):
                 self._t = t
 
     def now(self) -> datetime:
-        return self._wall_at_zero + timedelta(seconds=self._t)
+        # elapsed seconds are added in UTC, then shown in the zone: a call across a DST change ends
+        # at the right local time (aware arithmetic in one zone would add wall-clock hours)
+        return (self._wall_at_zero.astimezone(UTC) + timedelta(seconds=self._t)).astimezone(self.tz)
 
     @property
     def trusted(self) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from firmware.deadline import working_days
 from firmware.exc import ConfigError
 from firmware.vocabulary import Language
 
@@ -124,6 +125,16 @@ def time_zone(v: Any) -> str | None:
     return None
 
 
+def day_list(v: Any) -> str | None:
+    if not isinstance(v, list) or not v:
+        return f"must be a list of days, e.g. [\"mon\", \"fri\"] (got {v!r})"
+    try:
+        working_days(v)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def gpio_pin(v: Any) -> str | None:
     if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 27:
         return None
@@ -183,6 +194,10 @@ SCHEMA: dict[str, Check] = {
     "appeal.long_ring_s": in_range(10, 300),
     "appeal.normal_ring_s": in_range(10, 300),
     "appeal.forward_cutoff": hh_mm,
+    "appeal.working_days": day_list,
+    "appeal.forward_warn_min": in_range(0, 600),
+    "appeal.default_country": lambda v: None if isinstance(v, str) and re.fullmatch(r"[1-9][0-9]{0,2}", v)
+    else f"must be a country calling code, 1-3 digits without + (got {v!r})",
     "appeal.retention_days": in_range(1, 3650),
     "journal.keep_days": in_range(1, 3650),
     "server.url": url,
@@ -228,12 +243,30 @@ def validate(cfg: Mapping[str, Any], require_pin: bool = False) -> None:
         for key in cfg[table]:
             if f"{table}.{key}" not in SCHEMA:
                 raise ConfigError(f"{table}.{key}", "unknown key")
-    if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
-        raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
+    validate_cross_fields(cfg)
     validate_pin_map(cfg["pins"])
     validate_combinations(cfg)
     validate_operators(cfg.get("operators", []), require_pin=require_pin)
     validate_directories(cfg.get("directories", {}))
+
+
+def validate_cross_fields(cfg: Mapping[str, Any]) -> None:
+    """Rules between keys: the parts of the day in order, stages and ring times that make sense."""
+    if lookup(cfg, "hold.warn_s") >= lookup(cfg, "hold.limit_s"):
+        raise ConfigError("hold.warn_s", "must be less than hold.limit_s")
+    morning, day, evening = (hh_mm_minutes(lookup(cfg, f"greeting.{k}")) for k in ("morning", "day", "evening"))
+    if not morning < day:
+        raise ConfigError("greeting.morning", f"must be before greeting.day ({cfg['greeting']['day']})")
+    if not day < evening:
+        raise ConfigError("greeting.day", f"must be before greeting.evening ({cfg['greeting']['evening']})")
+    if lookup(cfg, "appeal.long_ring_s") < lookup(cfg, "appeal.normal_ring_s"):
+        raise ConfigError("appeal.long_ring_s", f"must be at least appeal.normal_ring_s "
+                                                f"({cfg['appeal']['normal_ring_s']})")
+
+
+def hh_mm_minutes(text: str) -> int:
+    hh, mm = text.split(":")
+    return int(hh) * 60 + int(mm)
 
 
 #: GPIOs the unit's buses own: I2C for the LCD, the UART for the technician console.

@@ -33,9 +33,9 @@ class Appendix(StrEnum):
 class Phrase:
     """A phrase the operator can browse during a call and show full-screen, and what showing it does.
 
-    ``outcome``: showing it records what kind of call it was (when the call was just answered so
-    far); ``event``: an event added to the record; ``appendix``: a directory shown after the text;
-    ``ends_call``: OK on it ends the conversation (R15).
+    ``outcome``: the phrase list offers to mark the call so (confirmed; reading it marks nothing);
+    ``event``: an event added to the record when it is shown; ``appendix``: a directory shown after
+    the text; ``ends_call``: the phrase list offers to end the conversation for abuse (R15, confirmed).
     """
 
     id: str

@@ -85,6 +85,14 @@ class Outcome(StrEnum):
     CALLER_SILENT = "caller_silent"
 
 
+class Deliberate(StrEnum):
+    """Actions that change what a call comes to: each asks the operator to confirm it first."""
+
+    MARK_OUTCOME = "mark_outcome"  # outside competence (R7), callback, transfer; or clear the mark
+    END_FOR_ABUSE = "end_for_abuse"  # R15
+    DISCARD_APPEAL = "discard_appeal"  # throw away a typed appeal after the caller hung up
+
+
 class AppealKind(StrEnum):
     """What kind of appeal the caller makes (the record's ``appeal.kind``)."""
 
@@ -114,7 +122,7 @@ class CallEvent(StrEnum):
     HELP_SHOWN = "help_shown"
     CLOCK_UNTRUSTED = "clock_untrusted"  # the greeting is neutral: the clock is not verified
     LANGUAGE = "language"  # R1: the call's language switched
-    OUTCOME = "outcome"  # the operator recorded callback or transfer
+    OUTCOME = "outcome"  # the operator marked (confirmed) what the call came to, or cleared the mark
     PHRASE_SHOWN = "phrase_shown"
     APOLOGY_SHOWN = "apology_shown"  # R14
     ABUSE_ENDED = "abuse_ended"  # R15: the operator ended the call
@@ -124,12 +132,14 @@ class CallEvent(StrEnum):
     COUNTDOWN_START = "countdown_start"  # R16
     COUNTDOWN_CANCELLED = "countdown_cancelled"
     CANNOT_HEAR_SHOWN = "cannot_hear_shown"  # R16: the countdown ran out
+    LINE_RECOVERED = "line_recovered"  # R16: the caller is heard again; a new bad spell gets a new countdown
     CALLER_SILENT = "caller_silent"  # R21
     CALLER_RESUMED = "caller_resumed"
     CALLBACK_SUGGESTED = "callback_suggested"  # R21: silent long enough to call back
     APPEAL_OPENED = "appeal_opened"
     APPEAL_SAVED = "appeal_saved"
-    APPEAL_UNSAVED = "appeal_unsaved"  # the call ended with an appeal typed but not saved
+    APPEAL_PENDING = "appeal_pending"  # the handset went down with an appeal typed: the form stays open
+    APPEAL_DISCARDED = "appeal_discarded"  # the operator threw the typed appeal away (confirmed)
     UNIT_RESTARTED = "unit_restarted"  # the unit restarted during the call (crash recovery)
     AUDIO_INPUT_LOST = "audio_input_lost"  # the unit's own audio input delivers nothing: no verdict
     AUDIO_INPUT_BACK = "audio_input_back"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,13 @@ from firmware.vocabulary import Led
 from hal.gpio import PanelInputs, RgbLed, panel_leds
 
 log = logging.getLogger("deskunit")
+
+
+def sync_shown(unit: Unit, state: Any) -> None:
+    """What the sync knows, on the panel (loop thread): the SYNC LED, blinking red while an R11 forward
+    is at risk (steady red is "server down"), and the idle screen's queue count and deadline line."""
+    unit.leds.set(Led.SYNC, state.led, blink=state.deadline_at_risk)
+    unit.refresh()
 
 
 @dataclass
@@ -94,8 +101,12 @@ class App:
         from firmware.sync import SyncWorker
 
         unit = self.unit
+        from firmware.sync import SyncSettings
+
+        # R11's warning comes from the one rule (appeal.forward_warn_min), whoever built the settings
+        settings = replace(settings or SyncSettings(), deadline_margin_s=unit.desk.settings.appeal.forward.warn_s)
         worker = SyncWorker(self.journal, client, self.loop, self.clock, settings,
-                            on_led=lambda colour: unit.leds.set(Led.SYNC, colour, blink=False),
+                            on_change=lambda state: sync_shown(unit, state),
                             on_config=unit.apply_config, rng=rng)
         self.records.subscribe(lambda record: worker.kick())
         self.sync = worker

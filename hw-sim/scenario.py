@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from firmware.clock import VirtualClock
+from firmware.clock import KYIV, VirtualClock
 from firmware.config import load_config, merge, read_toml
 from firmware.events import ALL_KEYS
 from firmware.exc import ConfigError, ScenarioError
@@ -171,9 +172,11 @@ def parse_hardware(unit: dict[str, Any]) -> tuple[str, float]:
     return gpio, bounce / 1000.0
 
 
-def parse_clock(unit: dict[str, Any]) -> VirtualClock:
+def parse_clock(unit: dict[str, Any], tz: Any = None) -> VirtualClock:
+    """The scenario's virtual clock; wall time shown in ``tz`` (the unit's configured zone)."""
+    tz = tz or KYIV
     if "clock" not in unit:
-        return VirtualClock()
+        return VirtualClock(tz=tz)
     value = unit["clock"]
     try:
         when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
@@ -181,7 +184,7 @@ def parse_clock(unit: dict[str, Any]) -> VirtualClock:
         raise ScenarioError(f"[unit]: clock must be ISO 8601 with an offset (got {value!r})") from None
     if when.tzinfo is None:
         raise ScenarioError("[unit]: clock needs a UTC offset, e.g. 2026-11-23T09:15:00+02:00")
-    return VirtualClock(wall_start=when)
+    return VirtualClock(wall_start=when, tz=tz)
 
 
 # ---------------------------------------------------------------- running
@@ -202,7 +205,7 @@ class Runner:
         self.path = path
         self.unit_spec, self.steps = load_scenario(path)
         self.cfg = unit_config(self.unit_spec, path.parent)
-        self.clock = parse_clock(self.unit_spec)
+        self.clock = parse_clock(self.unit_spec, ZoneInfo(self.cfg["unit"]["timezone"]))
         gpio, bounce_s = parse_hardware({**self.unit_spec, **(hardware or {})})
         self.result = Result()
         self.sim = SimUnit.create(self.cfg, self.clock, base_dir=path.parent, gpio=gpio, bounce_s=bounce_s)

@@ -11,3 +11,5 @@ def test_every_acknowledged_appeal_survives_random_kills(tmp_path):
     assert counts["missing"] == 0, counts
     assert counts["doubled"] == 0, counts
     assert counts["partial"] == 0, counts
+    assert counts["drafts_lost"] == 0, counts  # a half-typed appeal is back after the handset went down
+    assert counts["drafts_back_on_screen"] == counts["drafts_at_cut"], counts

@@ -240,10 +240,10 @@ def test_phone_field_takes_digits_only(op):
     assert op.form.lines(20, 4)[0].endswith("123")
 
 
-def test_phone_is_edited_as_digits_after_plus(op):
+def test_phone_is_edited_in_its_international_form_with_00_for_the_plus(op):
     op.fill_text("phone", "0671234567")
     op.press("OK")
-    assert op.form.editor.text == "380671234567"
+    assert op.form.editor.text == "00380671234567"
     op.press("OK")
     assert op.form.values["phone"] == "+380671234567"
 
@@ -365,10 +365,10 @@ def test_max_length_refusal_is_said(op):
     for _ in range(FIELD_LIMITS["full_name"]):
         op.press("2", gap=1.5)
     result = op.press("2", gap=1.5)
-    assert (result.action, result.message) == ("refused", "Не більше 100 символів")
-    assert "Не більше 100" in " ".join(op.form.lines(20, 4))
+    assert (result.action, result.message) == ("refused", "Не більше 60 символів")
+    assert "Не більше 60" in " ".join(op.form.lines(20, 4))
     op.press("OK")
-    assert len(op.form.values["full_name"]) == 100
+    assert len(op.form.values["full_name"]) == 60
 
 
 def test_text_is_trimmed_and_an_emptied_field_is_cleared(op):

@@ -20,9 +20,9 @@ def tap(sim, key: str) -> None:
 
 
 def appeal_keys(name_digits: str) -> list[str]:
-    """The keys of an appeal typed on the panel (digits mode keeps it quick: no multi-tap waits);
-    the last one, APPEAL, saves it."""
-    return ["APPEAL", "OK", "#", *name_digits, "OK", "DOWN", "OK", "#", "7", "OK", "DOWN",
+    """The keys of an appeal typed on the panel: a letter (a name needs one), then digits mode keeps it
+    quick (no multi-tap waits): full name «А<digits>», residence «И7»; the last key, APPEAL, saves it."""
+    return ["APPEAL", "OK", "2", "#", *name_digits, "OK", "DOWN", "OK", "4", "#", "7", "OK", "DOWN",
             "OK", "#", "5", "OK", "DOWN", "OK", "DOWN", "OK", "DOWN", "OK", *"0671234567", "OK", "APPEAL"]
 
 
@@ -47,11 +47,11 @@ def test_personal_data_is_purged_30_days_after_the_server_confirmed_it_and_never
     sim.sync.stop()  # a month of retries would only slow the test down
     sim.advance(29 * DAY)
     names = {r["appeal"]["full_name"] for r in sim.journal.all()}
-    assert names == {"111", "222"}  # 29 days: nothing purged yet
+    assert names == {"А111", "А222"}  # 29 days: nothing purged yet
     sim.advance(2 * DAY)
     records = sim.journal.all()
     appeals = [r["appeal"] for r in records]
-    assert {a["full_name"] for a in appeals} == {None, "222"}  # the confirmed one is purged
+    assert {a["full_name"] for a in appeals} == {None, "А222"}  # the confirmed one is purged
     purged = next(a for a in appeals if a["full_name"] is None)
     assert purged["phone"] is None and purged["residence"] is None and purged["kind"] == "proposal"
     assert len(records) == 2 and all(r["outcome"] == "answered" for r in records)  # the records stay

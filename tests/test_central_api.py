@@ -108,6 +108,9 @@ def test_upper_case_uuid_is_the_same_record(server: CentralServer) -> None:
         ({"appeal": make_appeal(phone=None, email=None)}, "appeal.phone"),
         ({"appeal": make_appeal(send_info_via="pigeon")}, "appeal.send_info_via"),
         ({"appeal": "yes"}, "appeal"),
+        ({"appeal": make_appeal(forward_to="Суд", forward_due="2025-03-05T09:00+02:00")}, "appeal.forward_due"),
+        ({"appeal": make_appeal(forward_to="Суд", forward_due="2025-03-05T17:00")}, "appeal.forward_due"),
+        ({"appeal": make_appeal(forward_to="Суд", forward_due="2025-04-30T17:00+03:00")}, "appeal.forward_due"),
     ],
 )
 def test_invalid_record_is_rejected_naming_the_field(server: CentralServer, change: dict, field: str) -> None:
@@ -288,6 +291,16 @@ def test_forward_is_due_the_same_local_day(server: CentralServer, clock: FakeClo
     clock.now = datetime.fromisoformat("2025-03-06T00:00:01+02:00").timestamp()
     queued = call(server.url, "GET", "/api/v1/forwards?status=queued", ADMIN).body["forwards"]
     assert [f["overdue"] for f in queued] == [True, True]
+
+
+def test_the_units_forward_due_is_stored_and_kept(server: CentralServer, clock: FakeClock) -> None:
+    """R11, one rule on both sides: a Friday-night appeal is due Monday 17:00, not at midnight."""
+    record = forward_record(ended_at="2025-03-07T23:59:40+02:00")
+    record["started_at"] = "2025-03-07T23:55:00+02:00"
+    record["appeal"]["forward_due"] = "2025-03-10T17:00+02:00"
+    assert post(server, record).status in (200, 201)
+    item = call(server.url, "GET", "/api/v1/forwards?status=queued", ADMIN).body["forwards"][0]
+    assert datetime.fromisoformat(item["due_at"]) == datetime.fromisoformat("2025-03-10T17:00:00+02:00")
 
 
 def test_forward_marked_sent_leaves_the_queue(server: CentralServer, clock: FakeClock) -> None:

@@ -19,6 +19,12 @@ def test_the_shipped_defaults_are_valid():
     ({"unit": {"timezone": "Mars/Olympus"}}, "unit.timezone", "unknown time zone"),
     ({"unit": {"language": "de"}}, "unit.language", "one of uk, ru, en"),
     ({"hold": {"warn_s": 200}}, "hold.warn_s", "less than hold.limit_s"),
+    ({"greeting": {"morning": "13:00"}}, "greeting.morning", "before greeting.day (12:00)"),
+    ({"greeting": {"day": "19:00"}}, "greeting.day", "before greeting.evening (18:00)"),
+    ({"appeal": {"long_ring_s": 20}}, "appeal.long_ring_s", "at least appeal.normal_ring_s (30)"),
+    ({"appeal": {"working_days": ["mon", "fryday"]}}, "appeal.working_days", "unknown day 'fryday'"),
+    ({"appeal": {"working_days": []}}, "appeal.working_days", "list of days"),
+    ({"appeal": {"default_country": "+380"}}, "appeal.default_country", "country calling code"),
     ({"audio": {"sample_rate": 44100}}, "audio.sample_rate", "8000"),
     ({"server": {"url": "ftp://x"}}, "server.url", "http(s) URL"),
     ({"pins": {"led_sync": [23, 18, 15]}}, "pins.led_sync", "UART RX"),
@@ -38,6 +44,18 @@ def test_a_bad_value_names_its_key_and_the_reason(override, key, reason):
         load_config(overrides=override)
     assert e.value.key == key
     assert reason in e.value.reason
+
+
+def test_config_check_names_a_cross_field_mistake(tmp_path):
+    import subprocess
+    import sys
+
+    site = tmp_path / "deskunit.toml"
+    site.write_text('[greeting]\nmorning = "12:30"\n', encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "deskunit.cli", "config", "check", str(site)], capture_output=True,
+                       text=True)
+    assert p.returncode == 78
+    assert "greeting.morning" in p.stdout + p.stderr and "before greeting.day" in p.stdout + p.stderr
 
 
 def test_the_default_config_has_no_operator_without_a_pin():

@@ -58,7 +58,7 @@ def test_each_quoted_phrase_of_the_seed_is_in_the_ukrainian_bank_word_for_word(q
 @pytest.mark.parametrize("rom", ["cyrillic", "A00", "A02"])
 def test_every_phrase_shows_on_every_rom_without_a_blank_or_a_question_mark(lang, rom):
     for key, text in strings(bank(lang)):
-        frame = encode_screen([text.format(number=7, name="Ім'я")[:40]], rom, cols=40)
+        frame = encode_screen([text.format(number=7, name="Ім'я", what="x", due="17:00")[:40]], rom, cols=40)
         assert frame.unmapped == 0, (key, text, frame.text())
 
 

@@ -146,3 +146,11 @@ def test_call_age_distrusts_a_jumped_wall_clock():
     clock = VirtualClock(START + timedelta(seconds=90))
     assert call_age(START.isoformat(), clock, 42.0) == 90.0
     assert call_age(START.isoformat(), VirtualClock(), 42.0) == 42.0  # untrusted clock
+
+
+def test_virtual_wall_time_follows_the_autumn_dst_change():
+    """A 2-hour call from 02:30 summer time on 25 Oct 2026 in Kyiv ends at 03:30 winter time."""
+    clock = VirtualClock(wall_start=datetime.fromisoformat("2026-10-25T02:30:00+03:00"))
+    clock.advance(2 * 3600)
+    assert clock.now().isoformat() == "2026-10-25T03:30:00+02:00"
+    assert clock.now() - datetime.fromisoformat("2026-10-25T02:30:00+03:00") == timedelta(hours=2)

@@ -12,11 +12,13 @@ import pytest
 from conftest import OUR_SCENARIOS, SHARED_SCENARIOS, shared_missing
 
 from hwsim.matching import fold
-from hwsim.scenario import run_scenario
+from hwsim.scenario import STEP_KEYS, run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 #: as on a Pi 5: gpiozero's lgpio pin factory (edges queued, one callback thread) and bouncing contacts
 ON_A_PI = {"gpio": "lgpio", "bounce_ms": 8}
+#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
+POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 
 
 def shared_scenarios() -> list:
@@ -39,12 +41,21 @@ def test_shared_scenario_passes(path):
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
+@pytest.mark.skipif("power" not in STEP_KEYS, reason="the scenario runner has no `power` steps yet")
+@pytest.mark.parametrize("path", POWER, ids=lambda p: p.name)
+def test_power_cut_scenario_passes(path):
+    result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
 @pytest.mark.parametrize("path", shared_scenarios() + [pytest.param(p, id=p.name) for p in OURS])
 def test_scenario_passes_with_lgpio_delivery_and_bouncing_keys(path):
     result = run_scenario(path, hardware=ON_A_PI)
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
+#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
+POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 def test_cli_writes_a_report_and_exits_0(tmp_path):
     report = tmp_path / "r.json"
     p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script",

@@ -267,7 +267,7 @@ def test_same_day_forward_deadline_at_risk_turns_red_before_it_passes(rig):
     assert r.worker.state()["deadline_at_risk"] is False
     r.run(6 * 60)  # 23:31: less than 30 minutes left, still unsent
     st = r.worker.state()
-    assert st["deadline_at_risk"] is True and st["led"] == "red"
+    assert st["deadline_at_risk"] is True and st["led"] == "red"  # blinking on the panel: sync_shown
     assert "red" in r.leds
     r.faults.up()
     r.run(300)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from firmware.appeal.text import TEXTS, explain
-from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, check_length, normalize_email, normalize_phone
+from firmware.appeal.validation import (
+    FIELD_LIMITS,
+    InvalidInput,
+    check_length,
+    check_name,
+    normalize_email,
+    normalize_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,10 +54,12 @@ def test_landline_kyiv():
         ("067 123 45 678", "phone.too_long", "Задовгий номер: потрібно 10 цифр, напр. 0671234567"),
         ("+3806712345678", "phone.too_long", "Задовгий номер: потрібно 10 цифр, напр. 0671234567"),
         ("671234567", "phone.trunk", "Номер починається з 0, напр. 0671234567"),
-        ("+48 601 234 567", "phone.country", "Лише українські номери: +380 і 9 цифр"),
-        ("4915112345678", "phone.country", "Лише українські номери: +380 і 9 цифр"),
+        ("4915112345678", "phone.country", "Номер іншої країни: наберіть 00 і код країни"),
+        ("+0049151", "phone.intl_code", "Після 00 чи + іде код країни, не 0"),
+        ("0048601", "phone.intl_short", "Закороткий номер: з кодом країни щонайменше 8 цифр"),
+        ("+4915112345678901", "phone.intl_long", "Задовгий номер: з кодом країни не більше 15 цифр"),
         ("0171234567", "phone.code", "Невірний код оператора чи міста: 017"),
-        ("0001234567", "phone.code", "Невірний код оператора чи міста: 000"),
+        ("0001234567", "phone.intl_code", "Після 00 чи + іде код країни, не 0"),  # 00: the international prefix
         ("+380271234567", "phone.code", "Невірний код оператора чи міста: 027"),
     ],
 )
@@ -113,12 +122,39 @@ def test_wrong_emails_say_why(raw, code, uk):
     assert explain(caught.value, "uk") == uk
 
 
+@pytest.mark.parametrize(
+    "spoken, e164",
+    [
+        ("+48 601 234 567", "+48601234567"),
+        ("0048 601 234 567", "+48601234567"),
+        ("00 49 151 1234 5678", "+4915112345678"),
+        ("+1 (202) 555-0143", "+12025550143"),
+        ("+" + "4" * 15, "+" + "4" * 15),  # E.164's longest
+        ("00380 67 123 45 67", "+380671234567"),  # Ukraine by the international route: checked as Ukrainian
+    ],
+)
+def test_international_numbers_with_plus_or_00_become_e164(spoken, e164):
+    assert normalize_phone(spoken) == e164
+
+
+def test_numbers_without_a_prefix_are_in_the_configured_country():
+    assert normalize_phone("0601234567", default_country="48") == "+48601234567"
+    assert normalize_phone("0671234567") == "+380671234567"
+
+
 def test_field_limits_are_data():
-    assert FIELD_LIMITS == {"full_name": 100, "residence": 150, "essence": 500, "phone": 13, "email": 254}
-    check_length("full_name", "я" * 100)
+    assert FIELD_LIMITS == {"full_name": 60, "residence": 100, "essence": 500, "phone": 16, "email": 254}
+    check_length("full_name", "я" * 60)
     with pytest.raises(InvalidInput) as caught:
-        check_length("full_name", "я" * 101)
-    assert explain(caught.value, "uk") == "Не більше 100 символів"
+        check_length("full_name", "я" * 61)
+    assert explain(caught.value, "uk") == "Не більше 60 символів"
+
+
+def test_a_name_of_digits_only_is_refused_with_the_field_named():
+    with pytest.raises(InvalidInput) as caught:
+        check_name("ПІБ", "1" * 60)
+    assert explain(caught.value, "uk") == "У полі «ПІБ» мають бути літери (# - літери/цифри)"
+    check_name("ПІБ", "Олена Петренко 2")
 
 
 def test_every_language_has_every_message():

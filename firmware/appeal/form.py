@@ -19,7 +19,7 @@ its monotonic time, shows :meth:`AppealForm.lines`, and saves :meth:`AppealForm.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -27,7 +27,14 @@ from typing import Any
 from firmware.appeal.multitap import EMAIL_SYMBOLS, KEYPAD, MultiTap
 from firmware.appeal.rows import form_rows
 from firmware.appeal.text import explain, text
-from firmware.appeal.validation import FIELD_LIMITS, InvalidInput, normalize_email, normalize_phone
+from firmware.appeal.validation import (
+    FIELD_LIMITS,
+    PHONE_TYPED_MAX,
+    InvalidInput,
+    check_name,
+    normalize_email,
+    normalize_phone,
+)
 from firmware.vocabulary import AppealKind, FormAction, SendVia
 
 #: Field order on the panel. The first nine are the record's appeal keys; ``needs_more_time`` (R22) closes it.
@@ -106,8 +113,10 @@ class AppealForm:
         *,
         long_ring_s: float = DEFAULT_LONG_RING_S,
         needs_more_time: bool = False,
+        default_country: str = "380",
     ) -> None:
         self.language = language
+        self.default_country = default_country  # E.164 code for numbers typed without 00
         directories = directories or {}
         self.court_bodies: list[dict[str, Any]] = list(directories.get("court_bodies", []))
         self.offices: list[dict[str, Any]] = list(directories.get("offices", []))
@@ -129,6 +138,12 @@ class AppealForm:
     @property
     def editing(self) -> bool:
         return self.editor is not None or self.choice is not None
+
+    def has_typed(self) -> bool:
+        """Whether the operator entered anything: a field's value, or letters in the field being typed."""
+        if any(v for name, v in self.values.items() if name != "needs_more_time") or self.values["needs_more_time"]:
+            return True
+        return self.editor is not None and bool(self.editor.value.strip())
 
     def open(self) -> None:
         """Show the form at its first field (APPEAL opens it there), keeping what was entered."""
@@ -193,9 +208,9 @@ class AppealForm:
             options = self.options(name)
             self.choice = options.index(value) if value in options else 0
         elif name == "phone":
-            # the keypad has no "+": edit the digits after it
+            # the keypad has no "+": an international number is typed with 00
             self.editor = MultiTap(
-                self.language, digits_only=True, max_len=FIELD_LIMITS["phone"], text=(value or "").lstrip("+")
+                self.language, digits_only=True, max_len=PHONE_TYPED_MAX, text="00" + value[1:] if value else ""
             )
         elif name == "email":
             self.editor = MultiTap(
@@ -254,9 +269,14 @@ class AppealForm:
         assert self.editor is not None
         typed = " ".join(self.editor.commit().split())
         value: str | None = typed or None
-        if value is not None and name in ("phone", "email"):
+        if value is not None and name in ("phone", "email", "full_name", "residence"):
             try:
-                value = normalize_phone(value) if name == "phone" else normalize_email(value)
+                if name == "phone":
+                    value = normalize_phone(value, self.default_country)
+                elif name == "email":
+                    value = normalize_email(value)
+                else:
+                    check_name(self.label(name), value)
             except InvalidInput as problem:
                 self.message = explain(problem, self.language)
                 return FormResult(FormAction.INVALID, field=name, message=self.message)
@@ -317,9 +337,12 @@ class AppealForm:
         return next((e for e in entries if e.get("id") == entry_id), None) if entry_id is not None else None
 
     # ------------------------------------------------------------------ showing
-    def lines(self, cols: int, rows: int) -> list[str]:
-        """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
-        return form_rows(self, cols, rows)
+    def lines(self, cols: int, rows: int, show: Callable[[str], str] = str) -> list[str]:
+        """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message.
+
+        ``show`` turns text into what the glass shows (romanised on A00/A02 ROMs, maybe longer) before
+        it is laid out."""
+        return form_rows(self, cols, rows, show)
 
     # ------------------------------------------------------------------ crash safety
     def to_dict(self) -> dict[str, Any]:
@@ -328,6 +351,7 @@ class AppealForm:
             "version": FORMAT_VERSION,
             "language": self.language,
             "long_ring_s": self.long_ring_s,
+            "default_country": self.default_country,
             "values": dict(self.values),
             "index": self.index,
             "editor": self.editor.to_dict() if self.editor is not None else None,
@@ -339,7 +363,8 @@ class AppealForm:
     def from_dict(cls, data: Mapping[str, Any], directories: Mapping[str, Any] | None = None) -> AppealForm:
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"appeal draft format {data.get('version')!r}, this unit reads {FORMAT_VERSION}")
-        form = cls(data["language"], directories, long_ring_s=data["long_ring_s"])
+        form = cls(data["language"], directories, long_ring_s=data["long_ring_s"],
+                   default_country=str(data.get("default_country") or "380"))
         form.values.update({k: v for k, v in data["values"].items() if k in form.values})
         form.index = int(data["index"]) % len(FIELDS)
         form.editor = MultiTap.from_dict(data["editor"]) if data["editor"] is not None else None

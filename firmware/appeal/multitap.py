@@ -71,6 +71,8 @@ LAYOUTS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Apostrophes the keypad types (ASCII and the Ukrainian typographic one).
+APOSTROPHES = "'’ʼ"
 Capitalize = Literal["words", "sentence", "none"]
 Mode = Literal["letters", "digits"]
 
@@ -132,10 +134,15 @@ class MultiTap:
 
     @property
     def upper_next(self) -> bool:
-        """Whether the next letter will be a capital (start of text, after a space; see ``capitalize``)."""
+        """Whether the next letter will be a capital (see ``capitalize``): for words, at the start, after
+        a space or a hyphen (Івано-Франківськ, Анна-Марія), and after an apostrophe that follows a
+        word's single first letter (O'Brien, д'Артаньян; not Мар'яна, П'ятихатки)."""
         text = self.text
         if self.capitalize == "words":
-            return not text or text[-1] == " "
+            if not text or text[-1] in " -":
+                return True
+            return text[-1] in APOSTROPHES and len(text) >= 2 and text[-2].isalpha() and (
+                len(text) == 2 or not text[-3].isalpha())
         if self.capitalize == "sentence":
             stripped = text.rstrip()
             return not stripped or (text[-1] == " " and stripped[-1] in ".!?")

@@ -5,7 +5,7 @@ The form holds one value per field, so ``len(form.values)`` is the number of fie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from firmware.appeal.multitap import MultiTap
@@ -70,32 +70,36 @@ def office_facts(form: AppealForm, office_id: str) -> str:
     facts = [_t(form, f"office.short.{fact}") for fact in OFFICE_FACTS if office.get(fact)]
     return " ".join(facts) or _t(form, "office.no_facts")
 
-def form_rows(form: AppealForm, cols: int, rows: int) -> list[str]:
-    """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message."""
+def form_rows(form: AppealForm, cols: int, rows: int, show: Callable[[str], str] = str) -> list[str]:
+    """Exactly ``rows`` rows of at most ``cols`` characters: label, value, then a hint or message.
+
+    ``show`` turns text into what the glass shows (romanised on A00/A02 ROMs, maybe longer) before it
+    is laid out."""
     name = form.field
     label = form.label(name)
     if form.editor is not None:
         tag, hint = form.editor.mode_tag, _t(form, "hint.text")
-        value = _chunks(form.editor.display(), cols)
+        value = _chunks(show(form.editor.display()), cols)
         tail = True  # keep the cursor in sight
     elif form.choice is not None:
         options = form.options(name)
         tag, hint = f"{form.choice + 1}/{len(options)}", _t(form, "hint.choice")
-        value, tail = _wrap(describe(form, name, options[form.choice]), cols), False
+        value, tail = _wrap(show(describe(form, name, options[form.choice])), cols), False
         if name == "accessible_office" and options[form.choice] is not None:
             label = office_facts(form, options[form.choice])  # R24: what the caller asks about first
     else:
         tag, hint = f"{form.index + 1}/{len(form.values)}", _t(form, "hint.browse")
-        value, tail = _wrap(describe(form, name, form.values[name]), cols), False
+        value, tail = _wrap(show(describe(form, name, form.values[name])), cols), False
+    label, hint = show(label), show(hint)
     # the field's position is dropped before its name is cut; the typing mode is always shown
     head = _label_row(label, tag, cols, keep_tag=form.editor is not None)
     if rows <= 2:
         if form.message:
-            out = _wrap(form.message, cols)[:rows]
+            out = _wrap(show(form.message), cols)[:rows]
         else:
             out = [head, *_pick(value, rows - 1, tail)] if rows == 2 else _pick(value, 1, tail)
     else:
-        bottom = _wrap(form.message, cols)[: rows - 2] if form.message else [hint]
+        bottom = _wrap(show(form.message), cols)[: rows - 2] if form.message else [hint]
         room = rows - 1 - len(bottom)
         shown = _pick(value, room, tail)
         out = [head, *shown, *[""] * (room - len(shown)), *bottom]

@@ -1,4 +1,4 @@
-"""Checks of what the operator types into the appeal form: Ukrainian phone numbers, e-mail, lengths.
+"""Checks of what the operator types into the appeal form: phone numbers (E.164), e-mail, names, lengths.
 
 A good value comes back normalised (phones in E.164); a bad one raises :class:`InvalidInput`, which
 :func:`firmware.appeal.text.explain` puts in words an operator can act on.
@@ -22,14 +22,20 @@ from typing import Any
 from firmware.appeal.text import text
 from firmware.exc import InvalidInput
 
-#: Most characters each appeal field may hold (phone: the E.164 form, ``+380`` and 9 digits).
+#: Most characters each appeal field may hold (phone: the E.164 form, ``+`` and 15 digits).
 FIELD_LIMITS: dict[str, int] = {
-    "full_name": 100,
-    "residence": 150,
+    "full_name": 60,
+    "residence": 100,
     "essence": 500,
-    "phone": 13,
+    "phone": 16,
     "email": 254,
 }
+#: The phone as typed: ``00``, then E.164's 15 digits.
+PHONE_TYPED_MAX = 17
+E164_MAX_DIGITS = 15
+#: The shortest international number taken (country code and subscriber number).
+E164_MIN_DIGITS = 8
+UA_COUNTRY = "380"
 
 #: A Ukrainian number after +380 (the national significant number) has this many digits.
 UA_NSN_DIGITS = 9
@@ -48,11 +54,13 @@ def refuse(reason: str, /, **params: Any) -> InvalidInput:
     return InvalidInput(reason, text("uk", reason, **params), **params)
 
 
-def normalize_phone(raw: str) -> str:
-    """A Ukrainian number in any usual spelling, as E.164 ``+380XXXXXXXXX``.
+def normalize_phone(raw: str, default_country: str = UA_COUNTRY) -> str:
+    """A phone number in any usual spelling, as E.164 (``+``, country code, at most 15 digits).
 
-    Accepted: ``0671234567``, ``067 123 45 67``, ``(067) 123-45-67``, ``80671234567``, ``8 067 ...``,
-    ``380671234567``, ``+380671234567``, ``+38 067 ...``, ``00380671234567``.
+    International: ``+`` or ``00`` and the country code (``+48 601 234 567``, ``0049 151 ...``).
+    National, in ``default_country`` (Ukraine: ``0671234567``, ``067 123 45 67``, ``(067) 123-45-67``,
+    ``80671234567``, ``380671234567``). Ukrainian numbers are checked digit by digit (9 digits after
+    +380, a real operator or area code); others by length only.
     """
     compact = _PHONE_SEPARATORS.sub("", raw)
     if not compact:
@@ -61,12 +69,13 @@ def normalize_phone(raw: str) -> str:
     digits = compact[1:] if plus else compact
     if not digits.isascii() or not digits.isdigit():
         raise refuse("phone.chars")
-    if plus or digits.startswith("00380"):
-        digits = digits if plus else digits[2:]
-        if not digits.startswith("380"):
+    if plus or digits.startswith("00"):
+        return _international(digits if plus else digits[2:])
+    if default_country != UA_COUNTRY:
+        if not digits.startswith("0"):
             raise refuse("phone.country")
-        nsn = digits[3:]
-    elif digits.startswith("380"):
+        return _international(default_country + digits[1:])
+    if digits.startswith("380"):
         nsn = digits[3:]
     elif digits.startswith("80"):
         nsn = digits[2:]
@@ -77,13 +86,36 @@ def normalize_phone(raw: str) -> str:
         raise refuse("phone.trunk" if len(digits) == UA_NSN_DIGITS else "phone.too_short")
     else:
         raise refuse("phone.country")
+    return _ukrainian(nsn)
+
+
+def _international(digits: str) -> str:
+    """``digits`` after ``+`` / ``00``: country code and number, E.164's 15 digits at most."""
+    if digits.startswith("0"):
+        raise refuse("phone.intl_code")
+    if digits.startswith(UA_COUNTRY):
+        return _ukrainian(digits[len(UA_COUNTRY):])
+    if len(digits) < E164_MIN_DIGITS:
+        raise refuse("phone.intl_short", min=E164_MIN_DIGITS)
+    if len(digits) > E164_MAX_DIGITS:
+        raise refuse("phone.intl_long", max=E164_MAX_DIGITS)
+    return "+" + digits
+
+
+def _ukrainian(nsn: str) -> str:
     if len(nsn) < UA_NSN_DIGITS:
         raise refuse("phone.too_short")
     if len(nsn) > UA_NSN_DIGITS:
         raise refuse("phone.too_long")
     if nsn[0] not in UA_CODE_FIRST_DIGITS:
         raise refuse("phone.code", code="0" + nsn[:2])
-    return "+380" + nsn
+    return "+" + UA_COUNTRY + nsn
+
+
+def check_name(field: str, value: str) -> None:
+    """A person's name or a place has letters: a value of digits and signs only is a slip of the keys."""
+    if not any(ch.isalpha() for ch in value):
+        raise refuse("letters", field=field)
 
 
 def normalize_email(raw: str) -> str:

@@ -27,7 +27,7 @@ from firmware.clock import Clock
 from firmware.journal import Journal
 from firmware.leds import Leds
 from firmware.phrases import Appendix, Phrase, PhraseBank
-from firmware.vocabulary import CallEvent, Language, OperatorCheck, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Deliberate, Language, OperatorCheck, Outcome, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,15 @@ class Desk:
     """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
 
     def __init__(self, settings: CallSettings, clock: Clock, loop: Scheduler, *, cols: int, rows: int,
-                 leds: Leds, journal: Journal, banks: Mapping[str, PhraseBank], refresh: Callable[[], None]) -> None:
+                 leds: Leds, journal: Journal, banks: Mapping[str, PhraseBank], refresh: Callable[[], None],
+                 finish_call: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.clock = clock
         self.leds = leds
         self.journal = journal
         self.banks = banks
         self.refresh = refresh
+        self.finish_call = finish_call  # the unit writes an ended call's record (after a wrap-up)
         self.operator: Operator | None = None
         self.call: CallState | None = None
         self.idle_views: list[View] = []
@@ -96,6 +98,8 @@ class Desk:
             call_time_s=round(self.call_time(), 2),
             cannot_hear_shown=call.cannot_hear_shown,
             caller_heard=call.caller_heard,
+            started_wall=call.started_wall,
+            hung_up_at=call.ended_at,
         )
         base = next((v for v in call.views if isinstance(v, ScriptView | HomeView)), None)
         screen = DraftScreen(script_step=base.step) if isinstance(base, ScriptView) else DraftScreen(home=True)
@@ -150,11 +154,23 @@ class Desk:
         if call is None:
             return
         call.language = call.language.next()
+        if call.appeal_form is not None:  # the form's labels follow at once, not at the next key
+            call.appeal_form.language = call.language
         self.note(CallEvent.LANGUAGE, language=call.language)
         self.persist_call()
 
+    def carry_out(self, action: Deliberate, outcome: Outcome | None = None) -> None:
+        """A deliberate action the operator confirmed: mark (or clear) an outcome, end the call for
+        abuse, or discard the appeal typed in a call that has ended."""
+        if action == Deliberate.END_FOR_ABUSE:
+            self.end_for_abuse()
+        elif action == Deliberate.DISCARD_APPEAL:
+            self.appeals.discard()
+        elif outcome is not None:
+            self.set_outcome(outcome)
+
     def set_outcome(self, outcome: Outcome) -> None:
-        """The operator will call the caller back, or has transferred them (R17, R21)."""
+        """The operator marks what the call came to (R7, R17, R21), or clears the mark (``ANSWERED``)."""
         call = self.call
         if call is None:
             return
@@ -164,14 +180,14 @@ class Desk:
         self.persist_call()
 
     def show_phrase(self, phrase: Phrase) -> None:
-        """The phrase full-screen, and what the bank says showing it does (outcome, event, appendix)."""
+        """The phrase full-screen, noted with what the bank says showing it adds (event, appendix).
+        Reading is only reading: a phrase's ``outcome`` or ``ends_call`` is offered as a confirmed entry
+        at the end of the phrase list, never taken from OK on the phrase (issue 13)."""
         extra = self.office_text() if phrase.appendix is Appendix.OFFICES else ""
         self.push_view(PhraseView(phrase, extra))
         self.note(CallEvent.PHRASE_SHOWN, phrase=phrase.id)
         if phrase.event:
             self.note(phrase.event)
-        if phrase.outcome and self.call is not None and self.call.outcome == Outcome.ANSWERED:
-            self.call.outcome = phrase.outcome
         self.persist_call()
 
     def office_text(self) -> str:
@@ -195,11 +211,19 @@ class Desk:
         call.outcome = Outcome.ABUSE
         self.note(CallEvent.ABUSE_ENDED)
         self.views[:] = [MessageView(self.bank.text("ui.abuse_ended"))]
+        if self.appeals.unsaved(call):  # what was typed stays reachable (APPEAL)
+            self.appeals.show(call)
         self.persist_call()
+
+    @property
+    def call_over(self) -> bool:
+        """The call ended for abuse or the handset is down: no hold, no new appeal."""
+        call = self.call
+        return call is not None and (call.outcome == Outcome.ABUSE or call.phase is Phase.WRAP_UP)
 
     def start_hold(self) -> None:
         call = self.call
-        if call is None or call.phase is Phase.ON_HOLD:
+        if call is None or call.phase is Phase.ON_HOLD or self.call_over:
             return
         self.hold.start(call)
         self.persist_call()
@@ -214,8 +238,12 @@ class Desk:
         self.persist_call()
 
     def open_appeal(self) -> None:
-        if self.call is not None:
-            self.appeals.open(self.call)
+        call = self.call
+        if call is None:
+            return
+        if self.call_over and not self.appeals.unsaved(call):
+            return  # a call ended for abuse takes no new appeal; one already typed stays reachable
+        self.appeals.open(call)
 
     def press_appeal(self, form: AppealForm, key: str) -> bool:
         assert self.call is not None

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from firmware.appeal import AppealForm
+from firmware.call.phase import Phase
 from firmware.call.state import CallState
 from firmware.vocabulary import CallEvent, Greeting, Language, Outcome, Verdict
 
@@ -34,6 +36,7 @@ def build_record(call: CallState, unit_id: str, ended_at: str | None) -> dict[st
         "line_worst": call.line_worst,
         "events": call.events,
         "appeal": call.appeal,
+        "callback_ring_s": call.callback_ring_s,
     }
 
 
@@ -47,11 +50,14 @@ class DraftPanel:
     call_time_s: float = 0.0
     cannot_hear_shown: bool | None = None
     caller_heard: bool | None = None
+    started_wall: str | None = None  # the call's start to the microsecond (the record keeps seconds)
+    hung_up_at: str | None = None  # the handset went down with an appeal still open (wrap-up)
 
     def to_dict(self) -> dict[str, Any]:
         return {"appeal_form": self.appeal_form, "appeal_open": self.appeal_open,
                 "hold_elapsed_s": self.hold_elapsed_s, "call_time_s": self.call_time_s,
-                "cannot_hear_shown": self.cannot_hear_shown, "caller_heard": self.caller_heard}
+                "cannot_hear_shown": self.cannot_hear_shown, "caller_heard": self.caller_heard,
+                "started_wall": self.started_wall, "hung_up_at": self.hung_up_at}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DraftPanel:
@@ -60,7 +66,8 @@ class DraftPanel:
 
         return cls(appeal_form=data.get("appeal_form") or None, appeal_open=bool(data.get("appeal_open")),
                    hold_elapsed_s=data.get("hold_elapsed_s"), call_time_s=float(data.get("call_time_s") or 0.0),
-                   cannot_hear_shown=flag("cannot_hear_shown"), caller_heard=flag("caller_heard"))
+                   cannot_hear_shown=flag("cannot_hear_shown"), caller_heard=flag("caller_heard"),
+                   started_wall=data.get("started_wall") or None, hung_up_at=data.get("hung_up_at") or None)
 
 
 @dataclass(frozen=True)
@@ -124,11 +131,28 @@ class CallDraft:
             hold_total_s=float(r.get("hold_total_s") or 0.0),
             hold_max_s=float(r.get("hold_max_s") or 0.0),
             appeal=r.get("appeal"),
+            callback_ring_s=r.get("callback_ring_s"),
             operator=self.operator,
             cannot_hear_shown=(panel.cannot_hear_shown if panel.cannot_hear_shown is not None
                                else CallEvent.CANNOT_HEAR_SHOWN in types),
             caller_heard=panel.caller_heard if panel.caller_heard is not None else CallEvent.CALLER_RESUMED in types,
+            started_wall=panel.started_wall,
+            ended_at=panel.hung_up_at,
+            phase=Phase.WRAP_UP if panel.hung_up_at else Phase.TALKING,
         )
 
     def last_event_t(self) -> float:
-        return max((float(e.get("t", 0.0)) for e in self.record["events"]), default=0.0)
+        """The call time the draft itself vouches for: its last event, or the call time it was saved at."""
+        last = max((float(e.get("t", 0.0)) for e in self.record["events"]), default=0.0)
+        return max(last, self.panel.call_time_s)
+
+    @property
+    def appeal_pending(self) -> bool:
+        """An appeal form with typed data that was never saved: it must come back on screen."""
+        form = self.panel.appeal_form
+        if self.record.get("appeal") is not None or not form:
+            return False
+        try:
+            return AppealForm.from_dict(form).has_typed()
+        except (KeyError, TypeError, ValueError):
+            return True  # unreadable, but something was typed: recovery reports it

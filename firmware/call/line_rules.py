@@ -28,6 +28,10 @@ class LineRules(Room):
             call.line_worst = verdict
         if verdict.heard:
             call.caller_heard = True
+            if call.cannot_hear_shown:  # contact is back: a new bad spell gets its own countdown (R16)
+                call.cannot_hear_shown = False
+                self.host.note(CallEvent.LINE_RECOVERED, verdict=verdict)
+                self.host.persist_call()
         left = call.enter(self._phase_for(call, verdict))
         now = self.clock.monotonic()
         if call.phase is Phase.COUNTDOWN and left is not Phase.COUNTDOWN:
@@ -65,7 +69,7 @@ class LineRules(Room):
 
     @staticmethod
     def _phase_for(call: CallState, verdict: Verdict) -> Phase:
-        if verdict.cannot_hear:  # R16: one countdown per call; after it, the phrase again at once
+        if verdict.cannot_hear:  # R16: a countdown per bad spell; within a spell, the phrase stays
             return Phase.CANNOT_HEAR if call.cannot_hear_shown else Phase.COUNTDOWN
         return Phase.CALLER_SILENT if verdict == Verdict.SILENT else Phase.TALKING
 
@@ -88,7 +92,8 @@ class LineRules(Room):
         return max(0, int(call.countdown_end - self.clock.monotonic() + 0.999))
 
     def settle_outcome(self, call: CallState) -> None:
-        """At the end of a call that was just answered: a line never understood, or a caller gone silent."""
+        """At the end of a call that was just answered, how it ended: on a line the operator could not
+        hear («call again» shown, contact not back since), or with a caller gone silent."""
         if call.outcome == Outcome.ANSWERED and call.cannot_hear_shown:
             call.outcome = Outcome.BAD_LINE
         elif call.outcome == Outcome.ANSWERED and call.phase is Phase.CALLER_SILENT and self.callback_due(call):

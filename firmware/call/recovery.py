@@ -8,7 +8,9 @@ the unit dies (kill -9, a power cut, the watchdog), that draft is still there at
   the same call (same record id, its events so far, the hold still running if the caller was on
   hold, the opening script at the step the operator had reached), with an ``unit_restarted`` event;
 - the handset is **on-hook**: the call ended while the unit was down; it is saved as a record with
-  ``ended_at`` = the restart time and an ``unit_restarted`` event (an open hold is closed then).
+  ``ended_at`` = the restart time and an ``unit_restarted`` event (an open hold is closed then);
+- either way, an appeal form with typed data never saved comes back on screen and stays until it
+  is saved or discarded (a call that had already ended waits in its wrap-up, as before the cut).
 
 Pure logic on the loop's thread, no hardware:
 
@@ -27,6 +29,7 @@ from firmware.appeal import AppealForm
 from firmware.call.draft import CALL_DRAFT, CallDraft
 from firmware.call.hold import HoldTimer
 from firmware.call.operators import operator_name
+from firmware.call.phase import Phase
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
 from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
@@ -58,45 +61,65 @@ def recover(unit: Unit, off_hook: bool) -> Recovery:
 
 
 def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
-    """Turn the crash-time draft ``data`` back into the unit's call; see :class:`Recovery`."""
+    """Turn the crash-time draft ``data`` back into the unit's call; see :class:`Recovery`.
+
+    An appeal form holding typed data comes back on screen whatever the hook: with the handset
+    down the call is over (``ended_at`` is when it went down, if the unit saw it, else the restart)
+    and the form waits to be saved or discarded, as at any hang-up.
+    """
     if unit.call is not None:
         return Recovery.BUSY
     try:
         draft = CallDraft.from_dict(data)
-        age = call_age(str(draft.record["started_at"]), unit.clock, draft.last_event_t())
+        started = draft.panel.started_wall or str(draft.record["started_at"])
+        age = call_age(started, unit.clock, draft.last_event_t())
         call = draft.to_call(unit.clock.monotonic() - age)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         log.error("call draft unreadable, left in the journal: %s", type(e).__name__)
         return Recovery.INVALID
     _restore_operator(unit, draft.operator)
+    unit.off_hook = off_hook
     open_hold_t = _open_hold_start(call.events)
     call.note(CallEvent.UNIT_RESTARTED, unit.clock.monotonic(), off_hook=off_hook)
+    pending = draft.appeal_pending and _restore_appeal_form(unit, draft, call)
+    if call.phase is Phase.WRAP_UP:  # hung up before the cut, the form still open
+        if pending:
+            _show_form(call)
+        unit.adopt_call(call, off_hook)
+        if not pending:  # nothing left to finish: the record is written now
+            unit.finish_call()
+            unit.refresh()
+            return Recovery.ENDED
+        log.info("call %s: its appeal form is back after a restart", call.id)
+        return Recovery.RESUMED
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
         HoldTimer.resume(call, call.started_mono + open_hold_t)
-    if not off_hook:
-        unit.adopt_call(call, off_hook=False)
+    call.views[:] = restore_views(unit, draft, call)
+    if pending or (call.appeal_form is not None and draft.panel.appeal_open):
+        _show_form(call)
+    unit.adopt_call(call, off_hook)
+    if unit.call is None or unit.call.id != call.id:
         log.info("call %s saved after restart (handset on-hook)", call.id)
         return Recovery.ENDED
-    call.views[:] = restore_views(unit, draft, call)
-    _restore_appeal_form(unit, draft, call)
-    unit.adopt_call(call, off_hook=True)
-    log.info("call %s resumed after restart (handset off-hook)", call.id)
+    log.info("call %s resumed after restart (handset %s)", call.id, "off-hook" if off_hook else "on-hook")
     return Recovery.RESUMED
 
 
 def call_age(started_at: str, clock: Clock, last_event_t: float) -> float:
-    """Seconds since the call started: from the wall clock when it can be believed, else the last event.
+    """Seconds since the call started: from the wall clock when it can be believed, else the draft's own
+    call time.
 
-    A Pi without an RTC may restart with a wall clock that jumped; an age below the last event's
-    time, or above :data:`MAX_BELIEVED_AGE_S`, is not believed.
+    The wall clock goes on while the unit is down (kill -9, a restart); a Pi without an RTC that lost
+    power may come back with a clock that jumped. An age below the call time the draft vouches for,
+    or above :data:`MAX_BELIEVED_AGE_S`, is not believed.
     """
     try:
         started = datetime.fromisoformat(started_at)
         age = (clock.now() - started).total_seconds()
     except (TypeError, ValueError):
         return last_event_t
-    if not clock.trusted or not last_event_t <= age <= MAX_BELIEVED_AGE_S:
+    if not last_event_t <= age <= MAX_BELIEVED_AGE_S:
         return last_event_t
     return age
 
@@ -119,18 +142,24 @@ def restore_views(unit: Unit, draft: CallDraft, call: CallState) -> list[View]:
     return [ScriptView(min(max(step, 0), len(SCRIPT_STEPS) - 1))]
 
 
-def _restore_appeal_form(unit: Unit, draft: CallDraft, call: CallState) -> None:
-    """The appeal form as it was at the last confirmed field, on screen again if it was open."""
+def _restore_appeal_form(unit: Unit, draft: CallDraft, call: CallState) -> bool:
+    """The appeal form as it was at the last key; True when it holds typed data never saved."""
     state = draft.panel.appeal_form
     if not state:
-        return
+        return False
     try:
         call.appeal_form = AppealForm.from_dict(state, unit.desk.settings.directories)
     except (KeyError, TypeError, ValueError) as e:
         log.error("appeal form draft unreadable: %s", type(e).__name__)
-        return
-    if draft.panel.appeal_open:
-        call.views.append(AppealView(call.appeal_form))
+        return False
+    return unit.desk.appeals.unsaved(call)
+
+
+def _show_form(call: CallState) -> None:
+    """The appeal form on top of the restored call's screens."""
+    assert call.appeal_form is not None
+    call.views[:] = [v for v in call.views if not isinstance(v, AppealView)]
+    call.views.append(AppealView(call.appeal_form))
 
 
 def _open_hold_start(events: list[dict[str, Any]]) -> float | None:

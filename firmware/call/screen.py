@@ -27,6 +27,8 @@ class Screen:
         self._clock = clock
         self._paged_body: list[list[str]] | None = None
         self._paged_since = 0.0
+        self.paging = False  # the last composed screen pages by itself: redraw it every AUTO_PAGE_S
+        self.lost: list[str] = []  # text cut off the glass (a bug: see fit)
 
     def line(self, text: str) -> str:
         """One row's text in the form the LCD shows it (romanised on A00/A02)."""
@@ -36,25 +38,52 @@ class Screen:
         """``text`` as the LCD will show it (romanised on A00/A02), wrapped to the screen's width."""
         return wrap(self.line(text), self.cols)
 
-    def fit(self, lines: list[str], n: int, keep_last: bool = False) -> list[str]:
-        """Exactly ``n`` rows, each cut to the width; ``keep_last`` keeps the last line when cutting."""
+    def fit(self, lines: list[str], n: int) -> list[str]:
+        """Exactly ``n`` rows of the width. Whatever does not fit is noted in :attr:`lost` (a test reads
+        it: every text must fit or be paged, never cut)."""
+        cut = [line[self.cols :] for line in lines if len(line.rstrip()) > self.cols] + lines[n:]
+        if any(part.strip() for part in cut):
+            self.lost.append(" ".join(part.strip() for part in cut if part.strip()))
         lines = [line[: self.cols] for line in lines]
-        if len(lines) > n and keep_last:
-            lines = lines[: n - 1] + [lines[-1]]  # the idle screen keeps its clock line
         return (lines + [""] * n)[:n]
 
-    def compose(self, body: list[str], status: Callable[[], str]) -> list[str]:
-        """Body above the status line; a body one row too long takes the status row, a longer one pages
-        by itself every few seconds (nothing the operator must read is ever cut off)."""
+    def row(self, *variants: str) -> str:
+        """The first of ``variants`` (longest first) that fits one row, in the form the LCD shows it."""
+        shown = [self.line(v) for v in variants]
+        fitting = next((v for v in shown if len(v) <= self.cols), None)
+        if fitting is None:
+            self.lost.append(shown[-1][self.cols :])
+            return shown[-1][: self.cols]
+        return fitting
+
+    def compose(self, body: list[str], status: Callable[[], str], keep_status: bool = False) -> list[str]:
+        """Body above the status line; a body one row too long takes the status row (unless
+        ``keep_status``), a longer one pages by itself every few seconds (nothing the operator must
+        read is ever cut off)."""
         rows = self.rows
+        self.paging = False
         if len(body) <= rows - 1:
             return self.fit(body, rows - 1) + [status()]
-        if len(body) <= rows:
+        if len(body) <= rows and not keep_status:
             return self.fit(body, rows)
         per = max(1, rows - 1)
         pages = paginate(body, per)
+        self.paging = True
         now = self._clock.monotonic()
         if self._paged_body != pages:  # a new text starts at its first page
             self._paged_body, self._paged_since = pages, now
         page = pages[int((now - self._paged_since + 1e-6) // AUTO_PAGE_S) % len(pages)]
         return self.fit(page, per) + ([status()] if rows > 1 else [])
+
+    def page(self, lines: list[str]) -> list[str]:
+        """A whole-screen text: as it is when it fits, else a page at a time by itself, «1/3» at the bottom."""
+        if len(lines) <= self.rows:
+            self.paging = False
+            return self.fit(lines, self.rows)
+        pages = paginate(lines, max(1, self.rows - 1))
+        return self.compose(lines, lambda: self._page_tag(pages, lines), keep_status=True)
+
+    def _page_tag(self, pages: list[list[str]], lines: list[str]) -> str:
+        now = self._clock.monotonic()
+        n = int((now - self._paged_since + 1e-6) // AUTO_PAGE_S) % len(pages)
+        return f"{n + 1}/{len(pages)}".rjust(self.cols)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
 from typing import Any
 
-from firmware.greeting import Boundaries, hhmm
+from firmware.deadline import ForwardRule
+from firmware.greeting import Boundaries
 from firmware.vocabulary import Language
 
 
@@ -38,8 +38,9 @@ class AppealSettings:
 
     long_ring_s: float
     normal_ring_s: float
-    forward_cutoff: time
+    forward: ForwardRule
     retention_days: int
+    default_country: str = "380"
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class CallSettings:
             greeting=Boundaries.from_config(cfg["greeting"]),
             hold=HoldSettings(float(cfg["hold"]["warn_s"]), float(cfg["hold"]["limit_s"])),
             line=LineSettings(float(cfg["line"]["countdown_s"]), float(cfg["line"]["silent_callback_s"])),
-            appeal=AppealSettings(appeal["long_ring_s"], appeal["normal_ring_s"], hhmm(appeal["forward_cutoff"]),
-                                  appeal["retention_days"]),
+            appeal=AppealSettings(appeal["long_ring_s"], appeal["normal_ring_s"], ForwardRule.from_config(appeal),
+                                  appeal["retention_days"], str(appeal.get("default_country", "380"))),
             journal_keep_days=cfg["journal"]["keep_days"],
             operators=tuple(cfg.get("operators") or ()),
             directories=cfg.get("directories") or {},

@@ -45,8 +45,11 @@ class CallState:
     silent_since: float | None = None
     caller_heard: bool = False  # R21 is about a caller who *went* silent, not one not yet speaking
     appeal: dict[str, Any] | None = None
+    callback_ring_s: float | None = None  # R22: how long the callback rings (set when the call ends)
     operator: int | None = None  # who took the call (R3), kept with it through a restart
     appeal_form: AppealForm | None = None
+    ended_at: str | None = None  # wall time the handset went down (the record's ``ended_at``)
+    started_wall: str | None = None  # wall time of the start, to the microsecond: a restart resumes from it
     views: list[View] = field(default_factory=list)
 
     def elapsed(self, now: float) -> float:
@@ -77,6 +80,8 @@ class CallHost(Protocol):
     def journal_fault_text(self) -> str | None: ...
 
     def refresh(self) -> None: ...
+
+    def finish_call(self) -> None: ...
 
 
 class Cancellable(Protocol):

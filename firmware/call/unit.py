@@ -21,6 +21,7 @@ from firmware.call.desk import Desk
 from firmware.call.journal_fault import show_on_led
 from firmware.call.phase import Phase
 from firmware.call.render import render
+from firmware.call.screen import AUTO_PAGE_S
 from firmware.call.settings import CallSettings
 from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOutView, View
@@ -67,8 +68,10 @@ class Unit:
         self.on_call = on_call
         self.desk = Desk(CallSettings.from_config(cfg), clock, loop, cols=display.cols, rows=display.rows,
                          leds=leds, journal=journal, banks=phrases or load_all(cfg.get("phrases")),
-                         refresh=self.refresh)
+                         refresh=self.refresh, finish_call=self.finish_call)
         self._tick = None
+        self._page_turn = None
+        self.off_hook = False  # the hook as last reported (HookChanged; recovery reads the panel)
         self._journal_fault = JournalFault.NONE
         self.show_journal_fault()
         self.refresh()
@@ -128,6 +131,13 @@ class Unit:
 
     def refresh(self) -> None:
         self.display.show(render(self.desk))
+        if self.desk.call is None and self.desk.screen.paging and self._page_turn is None:
+            self._page_turn = self.loop.call_later(AUTO_PAGE_S, self._turn_idle_page)
+
+    def _turn_idle_page(self) -> None:
+        self._page_turn = None
+        if self.desk.call is None:
+            self.refresh()
 
     def purge_personal_data(self) -> None:
         """Retention, on the journal's own thread: personal data of appeals the server confirmed
@@ -162,7 +172,11 @@ class Unit:
 
     # ---------------------------------------------------------------- hook: the call's lifecycle
     def on_hook(self, off_hook: bool) -> None:
-        if off_hook == (self.desk.call is not None):
+        self.off_hook = off_hook
+        call = self.desk.call
+        if call is not None and call.phase is Phase.WRAP_UP:
+            return  # the appeal form stays until saved or discarded; a call picked up meanwhile starts then
+        if off_hook == (call is not None):
             return
         if off_hook:
             self.start_call()
@@ -177,6 +191,7 @@ class Unit:
             id=str(uuid.uuid4()),
             started_mono=self.clock.monotonic(),
             started_at=now.isoformat(timespec="seconds"),
+            started_wall=now.isoformat(),
             language=settings.language,
             greeting=greeting,
             operator=desk.operator.number if desk.operator else None,
@@ -196,50 +211,74 @@ class Unit:
     def adopt_call(self, call: CallState, off_hook: bool) -> None:
         """A call restored after a restart (:mod:`firmware.call.recovery`): with the handset still
         off-hook, back into it (ticks, LEDs, hold stages); on-hook, it ended while the unit was down and
-        is saved now."""
+        is saved now, unless an appeal was being typed: then, as at any hang-up, the form stays open
+        (wrap-up). A call already in its wrap-up at the cut goes on there whatever the hook."""
         desk = self.desk
         assert desk.call is None
         desk.call = call
-        if not off_hook:
-            self.end_call()  # closes the hold, settles the outcome, saves, drops the draft
-            self.refresh()
-            return
+        self.off_hook = off_hook
+        if not off_hook and call.phase is not Phase.WRAP_UP:
+            self.end_call()  # closes the hold, settles the outcome; saves, or keeps the typed form open
+            if desk.call is None:
+                self.refresh()
+                return
         self._tick = self.loop.call_every(1.0, self._call_tick)
-        self.leds.set(Led.LINE, call.line.colour)
-        if call.phase is Phase.ON_HOLD:
-            desk.hold.show(call)
+        if call.phase is not Phase.WRAP_UP:
+            self.leds.set(Led.LINE, call.line.colour)
+            if call.phase is Phase.ON_HOLD:
+                desk.hold.show(call)
+            if self.on_call:
+                self.on_call(True)
         desk.persist_call()
-        if self.on_call:
-            self.on_call(True)
         self.refresh()
 
-    def end_call(self) -> None:
+    def end_call(self, ended_at: str | None = None) -> None:
+        """The handset went down. The call is saved now, unless its appeal form holds typed data: then
+        the form stays on screen (wrap-up) and the record waits until the form is saved or discarded."""
         desk = self.desk
         call = desk.call
-        if call is None:
+        if call is None or call.phase is Phase.WRAP_UP:
             return
         if call.phase is Phase.ON_HOLD:
             desk.end_hold()
+        call.ended_at = ended_at or self.clock.now().isoformat(timespec="seconds")
+        desk.line.settle_outcome(call)  # how the call ended, read before the line state is let go
+        desk.note(CallEvent.CALL_END)
+        call.countdown_end = None
+        call.silent_since = None
+        desk.line_verdict = None
+        self.leds.set(Led.LINE, Colour.OFF)
+        self.leds.set(Led.HOLD, Colour.OFF)
+        if self.on_call:
+            self.on_call(False)
+        if desk.appeals.unsaved(call):
+            call.enter(Phase.WRAP_UP)
+            desk.note(CallEvent.APPEAL_PENDING)
+            desk.appeals.show(call)
+            desk.persist_call()
+            log.info("call %s ended with an appeal being typed: the form stays open", call.id)
+            return
+        self.finish_call()
+
+    def finish_call(self) -> None:
+        """Write the ended call's record and clear the draft (one transaction); then, if the handset
+        was picked up again while an appeal was finished, the new call starts."""
+        desk = self.desk
+        call = desk.call
+        if call is None or call.ended_at is None:
+            return
         if self._tick:
             self._tick.cancel()
             self._tick = None
-        if desk.appeals.unsaved(call):
-            desk.note(CallEvent.APPEAL_UNSAVED)
-            log.warning("call %s ended with an appeal form that was not saved", call.id)
-        desk.line.settle_outcome(call)
         desk.appeals.finish(call)
-        desk.note(CallEvent.CALL_END)
-        record = desk.record(call, self.clock.now().isoformat(timespec="seconds"))
+        record = desk.record(call, call.ended_at)
         self.journal.save_and_clear_draft(record, "call", saved_at=self.clock.now())
         log.info("call %s saved: outcome=%s", record["id"], record["outcome"])
         desk.call = None
-        desk.line_verdict = None
-        if self.on_call:
-            self.on_call(False)
-        self.leds.set(Led.LINE, Colour.OFF)
-        self.leds.set(Led.HOLD, Colour.OFF)
         if self.on_record:
             self.on_record(record)
+        if self.off_hook:
+            self.start_call()
 
     # ---------------------------------------------------------------- keys and the line
     def on_key(self, key: str) -> None:
@@ -248,13 +287,20 @@ class Unit:
         if call is None:
             self.on_idle_key(key)
             return
+        if call.phase is Phase.WRAP_UP:
+            if call.views and call.views[-1].on_key(desk, key):
+                return
+            if key == Key.APPEAL:
+                desk.open_appeal()
+            return  # the caller is gone: no hold, no language switch
         if key == Key.HOLD and call.phase is Phase.ON_HOLD:
             desk.end_hold()
             return
         if call.views and call.views[-1].on_key(desk, key):
             return
         if key == Key.HOLD:
-            desk.push_view(HoldConfirmView())
+            if not desk.call_over:
+                desk.push_view(HoldConfirmView())
         elif key == Key.APPEAL:
             desk.open_appeal()
         elif key == Key.HASH:
@@ -289,9 +335,12 @@ class Unit:
         desk.line.input_lost(desk.call)
 
     def on_line(self, verdict: Verdict) -> None:
+        call = self.desk.call
+        if call is not None and call.phase is Phase.WRAP_UP:
+            return
         self.desk.line_verdict = verdict
-        if self.desk.call is not None:
-            self.desk.line.apply(self.desk.call, verdict)
+        if call is not None:
+            self.desk.line.apply(call, verdict)
 
     def _call_tick(self) -> None:
         call = self.desk.call

@@ -27,6 +27,10 @@ import numpy as np
 from firmware.vocabulary import Verdict
 
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
+# the raw (before hysteresis) verdicts of a run of blocks are computed as indices into this
+_RAW = (Verdict.GOOD, Verdict.DEGRADED, Verdict.UNINTELLIGIBLE, Verdict.SILENT, Verdict.NO_SIGNAL)
+_GOOD, _DEGRADED, _UNINTELLIGIBLE, _SILENT, _NO_SIGNAL = range(len(_RAW))
+_SPEECH_VERDICTS = (Verdict.GOOD, Verdict.DEGRADED, Verdict.UNINTELLIGIBLE)  # judged on the score
 
 FRAME_S = 0.02
 HOP_FRAMES = 10  # one report every 0.2 s of audio
@@ -72,6 +76,12 @@ LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: can
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
 _LEVEL_CAP = (0.0, UNINTELLIGIBLE_BELOW, DEGRADED_BELOW + 0.01, 1.0)
+# the score range of each speech verdict, for hysteresis at its borders
+_SCORE_LIMITS = {
+    Verdict.GOOD: (DEGRADED_BELOW, 2.0),
+    Verdict.DEGRADED: (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
+    Verdict.UNINTELLIGIBLE: (-1.0, UNINTELLIGIBLE_BELOW),
+}
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,11 @@ class LineReport:
     """What the analyzer says about the line at the end of one decision window."""
 
     t: float  # seconds of audio since start/reset, at the end of the window
-    verdict: str  # after hysteresis
+    verdict: Verdict  # after hysteresis
     score: float  # 0..1 ESTOI-like intelligibility of the caller's signal (0 when nobody speaks);
     # the verdict also weighs the speech level (a clean but -55 dBFS caller cannot be heard)
     speech: bool  # speech present in the window
-    raw: str  # instantaneous verdict before hysteresis
+    raw: Verdict  # instantaneous verdict before hysteresis
     speech_dbfs: float  # active speech level (full band), -120 without speech
     noise_dbfs: float  # in-band noise floor
     snr_db: float  # speech-to-noise ratio in the speech bands
@@ -98,12 +108,18 @@ class LineReport:
 
 @dataclass(frozen=True)
 class FileVerdict:
-    """The verdict for a whole signal, aggregated from the streaming reports."""
+    """The verdict for a whole signal, aggregated from the streaming reports (`aggregate` keeps them;
+    `analyze` judges a file without making them)."""
 
-    verdict: str
+    verdict: Verdict
     score: float
     reports: list[LineReport] = field(default_factory=list, repr=False, compare=False)
 
+
+# What `analyze` keeps of a run of blocks: speech (bool), score, speech level (dBFS, -120 without
+# speech) and the raw verdict as an index into _RAW
+_Blocks = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_NO_BLOCKS: _Blocks = (np.zeros(0, bool), np.zeros(0), np.zeros(0), np.zeros(0, int))
 
 # Minimum-statistics bias per band, as `LineAnalyzer._calibrate_bias` measures it (a test checks that
 # they agree); kept here so that a process does not pay for numpy.random and a calibration run.
@@ -162,14 +178,14 @@ class LineAnalyzer:
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
-        self._verdict = "silent"
-        self._pending_verdict: str | None = None
+        self._verdict = Verdict.SILENT
+        self._pending_verdict: Verdict | None = None
         self._pending_count = 0
         self._dead_run = 0
         self._prev_bsp = False
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         """The current verdict after hysteresis."""
         return self._verdict
 
@@ -177,6 +193,11 @@ class LineAnalyzer:
 
     def feed(self, samples: np.ndarray) -> list[LineReport]:
         """Add audio (mono floats in [-1, 1]); return a report for every window completed by it."""
+        return self._feed(samples, True)
+
+    def _feed(self, samples: np.ndarray, reports: bool) -> list[LineReport] | _Blocks:
+        """`feed`, returning with `reports` False only what `analyze` aggregates (no report objects
+        and no hysteresis, which a file's verdict does not use: a third less work on a 5-s clip)."""
         x = np.asarray(samples, dtype=np.float64).ravel()
         if self._pending.size:
             x = np.concatenate([self._pending, x])
@@ -184,8 +205,8 @@ class LineAnalyzer:
         nblk = x.size // blk
         self._pending = x[nblk * blk :].copy()
         if nblk == 0:
-            return []
-        return self._process(x[: nblk * blk], nblk)
+            return [] if reports else _NO_BLOCKS
+        return self._process(x[: nblk * blk], nblk, reports)
 
     def _scratch(self, name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
         """A work array kept from call to call under `name` (contents undefined).
@@ -227,13 +248,15 @@ class LineAnalyzer:
         return {
             "band": e[:, : self.nb], "bandh": e[:, : self.nb + 1], "hum": e[:, self.nb],
             "inband": e[:, self.nb + 1], "etot": ecur / n,
-            "zeros": np.count_nonzero(cur == 0.0, axis=1),
+            # counts as int16 sums (a frame has at most 320 samples): count_nonzero along an axis
+            # converts to bool and sums as intp, twice the time
+            "zeros": (cur == 0.0).sum(axis=1, dtype=np.int16),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
-            "near": np.count_nonzero(absx >= (peak * 0.999)[:, None], axis=1),
+            "near": (absx >= (peak * 0.999)[:, None]).sum(axis=1, dtype=np.int16),
         }
 
-    def _process(self, x: np.ndarray, nblk: int) -> list[LineReport]:
+    def _process(self, x: np.ndarray, nblk: int, reports: bool = True) -> list[LineReport] | _Blocks:
         n, nb, hop = self.n, self.nb, HOP_FRAMES
         nfr = nblk * hop
         f = self._frame_features(x, nfr)
@@ -338,7 +361,7 @@ class LineAnalyzer:
         spread[~np.isfinite(spread)] = 0.0
         taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
-        return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor)
+        return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
 
     def _dead_runs(self, dead_fr: np.ndarray) -> np.ndarray:
         """How many digital-silence frames in a row end at each frame (0 on a live one), counting the ones
@@ -353,8 +376,8 @@ class LineAnalyzer:
 
     def _reports(
         self, span: np.ndarray, recent: np.ndarray, blocks: np.ndarray, floor: np.ndarray,
-        valley: np.ndarray, fill: np.ndarray, hum_floor: np.ndarray,
-    ) -> list[LineReport]:
+        valley: np.ndarray, fill: np.ndarray, hum_floor: np.ndarray, reports: bool = True,
+    ) -> list[LineReport] | _Blocks:
         nb, k = self.nb, _NAGG
         nact = span[:, _A_NACT]
         nfr = np.maximum(span[:, _A_NFR], 1.0)
@@ -393,33 +416,27 @@ class LineAnalyzer:
         noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
         fast = self._recent_score(recent, noise_v, speech, hum)
         judged = np.maximum(heard, fast)
-        blk_speech = (blocks[:, _A_NACT] >= 2).tolist()
-        blk_dead = (blocks[:, _A_NDEAD] >= HOP_FRAMES - 1).tolist()
+        blk_speech = blocks[:, _A_NACT] >= 2
+        raw_code = self._raw_verdicts(speech, judged, noise_dbfs, blk_speech, blocks[:, _A_NDEAD] >= HOP_FRAMES - 1)
+        k = self._blocks_done
+        self._blocks_done = k + len(raw_code)
+        if not reports:
+            if blk_speech.any():
+                self._last_speech_t = (k + 1 + int(np.flatnonzero(blk_speech)[-1])) / _BLOCKS_PER_S
+            return speech, score, np.where(speech, level, -120.0), raw_code
 
         out: list[LineReport] = []
         cols = zip(
             speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
             intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
-            bw.tolist(), blk_speech, blk_dead, judged.tolist(), strict=True,
+            bw.tolist(), blk_speech.tolist(), [_RAW[c] for c in raw_code.tolist()], judged.tolist(), strict=True,
         )
         new_report = object.__new__
-        k, prev_bsp, dead_run = self._blocks_done, self._prev_bsp, self._dead_run
-        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, bdead, hd in cols:
+        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, raw, hd in cols:
             k += 1
             t = k / _BLOCKS_PER_S  # the nearest float to k * HOP_S seconds, as round(k * HOP_S, 6) gives
-            recent = bsp or prev_bsp  # speech frames within the last 0.4 s
-            prev_bsp = bsp
             if bsp:
                 self._last_speech_t = t
-            dead_run = dead_run + 1 if bdead else 0
-            if dead_run >= DEAD_BLOCKS:
-                raw = "no_signal"
-            elif sp and recent:
-                raw = _band(hd)
-            elif nz > LOUD_NOISE_DBFS:
-                raw = "unintelligible"
-            else:
-                raw = "silent"
             if raw == self._verdict:
                 self._pending_verdict = None  # all that _update_verdict does when the verdict stands
             else:
@@ -435,8 +452,29 @@ class LineAnalyzer:
                 bandwidth_hz=bwi, heard=hd if sp else 0.0,
             )
             out.append(rep)
-        self._blocks_done, self._prev_bsp, self._dead_run = k, prev_bsp, dead_run
         return out
+
+    def _raw_verdicts(
+        self, speech: np.ndarray, judged: np.ndarray, noise_dbfs: np.ndarray, blk_speech: np.ndarray,
+        blk_dead: np.ndarray,
+    ) -> np.ndarray:
+        """Every block's verdict before hysteresis, as an index into `_RAW`: a dead line after
+        DEAD_BLOCKS dead blocks in a row, the heard score's band while the talker was heard within
+        the last 0.4 s, cannot hear on a loud line, else silent.  Carries the run of dead blocks and
+        the last block's speech over to the next chunk."""
+        idx = np.arange(len(blk_dead))
+        last_live = np.maximum.accumulate(np.where(blk_dead, -1, idx))
+        dead_run = idx - last_live
+        dead_run[last_live < 0] += self._dead_run
+        recent = blk_speech.copy()  # speech frames within the last 0.4 s: this block or the one before
+        if self._prev_bsp:
+            recent[0] = True
+        recent[1:] |= blk_speech[:-1]
+        self._dead_run, self._prev_bsp = int(dead_run[-1]), bool(blk_speech[-1])
+        band = np.where(judged < DEGRADED_BELOW, _DEGRADED, _GOOD)
+        band[judged < UNINTELLIGIBLE_BELOW] = _UNINTELLIGIBLE
+        live = np.where(speech & recent, band, np.where(noise_dbfs > LOUD_NOISE_DBFS, _UNINTELLIGIBLE, _SILENT))
+        return np.where(dead_run >= DEAD_BLOCKS, _NO_SIGNAL, live)
 
     def _recent_score(
         self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray, hum: np.ndarray,
@@ -464,27 +502,27 @@ class LineAnalyzer:
         heard = _audible(score, level)
         return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
 
-    def _update_verdict(self, raw: str, score: float, t: float) -> None:
+    def _update_verdict(self, raw: Verdict, score: float, t: float) -> None:
         cur = self._verdict
-        if raw == "no_signal":
+        if raw == Verdict.NO_SIGNAL:
             self._verdict = raw  # the evidence (0.6 s of nothing) is already conclusive
             self._pending_verdict = None
             return
-        if raw in ("good", "degraded", "unintelligible") and (raw != "unintelligible" or self._speech_recent(t)):
+        if raw in _SPEECH_VERDICTS and (raw != Verdict.UNINTELLIGIBLE or self._speech_recent(t)):
             target = raw
             # hysteresis: keep the current speech verdict while the score is near its border
-            if cur in ("good", "degraded", "unintelligible") and raw != cur:
+            if cur in _SPEECH_VERDICTS and raw != cur:
                 lo, hi = _limits(cur)
                 if lo - HYST <= score < hi + HYST:
                     target = cur
-        elif cur == "no_signal" or self._silent_long(t):
+        elif cur == Verdict.NO_SIGNAL or self._silent_long(t):
             target = raw  # nobody has spoken for a while (or the line just came alive)
         else:
             target = cur  # a pause in speech (R19: long pauses are normal): keep the last verdict
         if target == cur:
             self._pending_verdict = None
             return
-        if cur in ("no_signal", "silent") and target in ("good", "degraded"):
+        if cur in (Verdict.NO_SIGNAL, Verdict.SILENT) and target in (Verdict.GOOD, Verdict.DEGRADED):
             self._verdict = target  # the caller is back: say so at once
             self._pending_verdict = None
             return
@@ -545,20 +583,16 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(v, 0.0), 1.0)
 
 
-def _limits(verdict: str) -> tuple[float, float]:
-    return {
-        "good": (DEGRADED_BELOW, 2.0),
-        "degraded": (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
-        "unintelligible": (-1.0, UNINTELLIGIBLE_BELOW),
-    }[verdict]
+def _limits(verdict: Verdict) -> tuple[float, float]:
+    return _SCORE_LIMITS[verdict]
 
 
-def _band(score: float) -> str:
+def _band(score: float) -> Verdict:
     if score < UNINTELLIGIBLE_BELOW:
-        return "unintelligible"
+        return Verdict.UNINTELLIGIBLE
     if score < DEGRADED_BELOW:
-        return "degraded"
-    return "good"
+        return Verdict.DEGRADED
+    return Verdict.GOOD
 
 
 def _score(
@@ -589,30 +623,38 @@ def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.nd
     return np.minimum(score, np.interp(level_dbfs, _LEVEL_DB, _LEVEL_CAP))
 
 
-def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 16) -> FileVerdict:
-    """Judge a whole signal by streaming it through `LineAnalyzer` and aggregating the reports."""
+def analyze(samples: np.ndarray, sample_rate: int = 8000, chunk: int = 1 << 20) -> FileVerdict:
+    """Judge a whole signal by streaming it through `LineAnalyzer` and aggregating the reports.
+
+    The chunk (131 s at 8 kHz) takes a recording of a few seconds in one pass: each call of the
+    pipeline has a fixed cost of about a third of a 5-s clip's work."""
     an = LineAnalyzer(sample_rate)
     x = np.asarray(samples, dtype=np.float64).ravel()
-    reports: list[LineReport] = []
-    for i in range(0, max(len(x), 1), chunk):
-        reports.extend(an.feed(x[i : i + chunk]))
-    return aggregate(reports)
+    parts = [an._feed(x[i : i + chunk], False) for i in range(0, max(len(x), 1), chunk)]
+    cols = parts[0] if len(parts) == 1 else tuple(np.concatenate(c) for c in zip(*parts, strict=True))
+    return _aggregate(*cols)
 
 
 def aggregate(reports: list[LineReport]) -> FileVerdict:
     """One verdict for a stretch of reports: speech windows decide; otherwise dead vs live."""
-    if not reports:
-        return FileVerdict("no_signal", 0.0, reports)
-    sp = [r for r in reports if r.speech]
-    if len(sp) >= 2:
-        score = float(np.mean([r.score for r in sp]))
-        heard = float(np.mean(_audible(np.array([r.score for r in sp]), np.array([r.speech_dbfs for r in sp]))))
-        return FileVerdict(_band(heard), score, reports)
-    raws = [r.raw for r in reports]
-    dead = raws.count("no_signal")
-    loud = raws.count("unintelligible")
-    if dead >= len(raws) / 2:
-        return FileVerdict("no_signal", 0.0, reports)
-    if loud >= len(raws) / 2:
-        return FileVerdict("unintelligible", 0.0, reports)
-    return FileVerdict("silent", 0.0, reports)
+    res = _aggregate(
+        np.array([r.speech for r in reports], dtype=bool), np.array([r.score for r in reports], dtype=float),
+        np.array([r.speech_dbfs for r in reports], dtype=float),
+        np.array([_RAW.index(r.raw) for r in reports], dtype=int),
+    )
+    return FileVerdict(res.verdict, res.score, reports)
+
+
+def _aggregate(speech: np.ndarray, score: np.ndarray, level: np.ndarray, raw: np.ndarray) -> FileVerdict:
+    """`aggregate` over per-report columns: speech (bool), score, speech level (dBFS), raw verdict index."""
+    if len(raw) == 0:
+        return FileVerdict(Verdict.NO_SIGNAL, 0.0)
+    if np.count_nonzero(speech) >= 2:
+        sc = score[speech]
+        heard = float(np.mean(_audible(sc, level[speech])))
+        return FileVerdict(_band(heard), float(np.mean(sc)))
+    if np.count_nonzero(raw == _NO_SIGNAL) >= len(raw) / 2:
+        return FileVerdict(Verdict.NO_SIGNAL, 0.0)
+    if np.count_nonzero(raw == _UNINTELLIGIBLE) >= len(raw) / 2:
+        return FileVerdict(Verdict.UNINTELLIGIBLE, 0.0)
+    return FileVerdict(Verdict.SILENT, 0.0)

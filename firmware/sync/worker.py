@@ -136,6 +136,7 @@ class SyncWorker:
 
     def __init__(self, journal: Journal, client: SyncClient, loop: Any, clock: Clock,
                  settings: SyncSettings | None = None, *, on_led: Callable[[Colour], None] | None = None,
+                 on_change: Callable[[SyncState], None] | None = None,
                  on_config: Callable[[dict[str, Any]], None] | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
         self.journal = journal
@@ -144,6 +145,7 @@ class SyncWorker:
         self.clock = clock
         self.settings = settings = settings or SyncSettings()
         self.on_led = on_led
+        self.on_change = on_change  # the LED, the pending count or the deadline risk changed
         self.on_config = on_config
         self.backoff = backoff or Backoff(settings.backoff_base_s, settings.backoff_cap_s, rng or random.Random())
         self._thread = JobThread(self._run_job)
@@ -330,17 +332,24 @@ class SyncWorker:
         led = sync_led(pending=pending, push_failures=status.push_failures,
                        red_after_failures=self.settings.red_after_failures, auth_error=status.auth_error,
                        parked=status.parked, deadline_at_risk=at_risk)
-        self._state = SyncState(led, pending, status.last_ok, status.last_error, at_risk, status.parked)
+        previous = self._state
+        self._state = state = SyncState(led, pending, status.last_ok, status.last_error, at_risk, status.parked)
         if led != status.led:
             status.led = led
             if self.on_led:
                 self.on_led(led)
+        shown = (state.led, state.pending, state.deadline_at_risk)
+        if self.on_change and (shown != (previous.led, previous.pending, previous.deadline_at_risk)
+                               or not status.shown_once):
+            status.shown_once = True
+            self.on_change(state)
 
 
 class _LoopStatus:
     """What the loop's side of the worker knows (loop thread only)."""
 
     def __init__(self, parked: int) -> None:
+        self.shown_once = False  # on_change has been told the state at least once
         self.push_failures = 0
         self.pull_failures = 0
         self.auth_error = False

@@ -169,7 +169,7 @@ def silent_line(s: np.ndarray) -> int:
     t_sil = first(reps, 10, {"silent"})
     held = all(v == "silent" for v in after[int((t_sil or 0) / 0.2) + 1 :]) if t_sil is not None else False
     print(f"caller silent on a live line: 'silent' after {fmt(t_sil)}, held for the remaining "
-          f"{40 - (t_sil or 0):.1f} s: {held}; verdicts seen {sorted(set(after))}")
+          f"{40 - (t_sil or 0):.1f} s: {held}; verdicts seen {sorted(map(str, set(after)))}")
     return 0
 
 

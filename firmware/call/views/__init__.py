@@ -7,10 +7,11 @@ the loop: everything goes through the small :class:`firmware.call.views.host.Vie
 
 from firmware.call.views.appeal import AppealView
 from firmware.call.views.base import PagedView, View
-from firmware.call.views.dialogs import HoldConfirmView, MessageView
+from firmware.call.views.dialogs import ConfirmView, HoldConfirmView, MessageView, QuestionView
 from firmware.call.views.phrases import OUTCOME_ENTRIES, PhraseListView, PhraseView
 from firmware.call.views.script import SCRIPT_STEPS, STEP_SHOWN, HomeView, ScriptView
 from firmware.call.views.sign_in import SignInView, SignOutView
 
-__all__ = ["OUTCOME_ENTRIES", "SCRIPT_STEPS", "STEP_SHOWN", "AppealView", "HoldConfirmView", "HomeView", "MessageView",
-           "PagedView", "PhraseListView", "PhraseView", "ScriptView", "SignInView", "SignOutView", "View"]
+__all__ = ["OUTCOME_ENTRIES", "SCRIPT_STEPS", "STEP_SHOWN", "AppealView", "ConfirmView", "HoldConfirmView",
+           "HomeView", "MessageView", "PagedView", "PhraseListView", "PhraseView", "QuestionView", "ScriptView",
+           "SignInView", "SignOutView", "View"]

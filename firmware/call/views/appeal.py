@@ -24,8 +24,10 @@ class AppealView(View):
 
     def lines(self, host: ViewHost) -> list[str]:
         screen = host.screen
-        rows = screen.rows if self.fullscreen or screen.rows <= 2 else screen.rows - 1
-        return [screen.line(row) for row in self.form.lines(screen.cols, rows)]
+        if self.form.message:  # the whole message, however long: the screen pages it
+            return screen.wrap(self.form.message)
+        rows = screen.rows if screen.rows <= 2 else screen.rows - 1
+        return self.form.lines(screen.cols, rows, show=screen.line)
 
     def on_key(self, host: ViewHost, key: str) -> bool:
         return host.press_appeal(self.form, key)

@@ -15,13 +15,20 @@ class View:
     def lines(self, host: ViewHost) -> list[str]:
         raise NotImplementedError
 
+    def footer(self, host: ViewHost) -> tuple[str, ...] | None:
+        """A row kept at the bottom of every page instead of the status row (a question's answer keys),
+        as wordings longest first (the screen shows the first that fits); the lines above it page by
+        themselves."""
+        return None
+
     def on_key(self, host: ViewHost, key: str) -> bool:
         """Handle ``key``; False lets the desk apply its defaults (HOLD, APPEAL, language)."""
         return False
 
 
 class PagedView(View):
-    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one."""
+    """A long text shown a page at a time; DOWN/UP turn pages when there is more than one, and the
+    last row of each page says where the operator is («1/3»)."""
 
     fullscreen = True
 
@@ -32,13 +39,12 @@ class PagedView(View):
         raise NotImplementedError
 
     def pages(self, host: ViewHost) -> list[list[str]]:
-        lines = host.screen.wrap(self.text(host))
-        per = host.screen.rows
-        if len(lines) <= per:
+        screen = host.screen
+        lines = screen.wrap(self.text(host))
+        if len(lines) <= screen.rows:
             return [lines]
-        # keep the last row for "1/3" so the operator knows there is more
-        chunks = paginate(lines, per - 1)
-        return [chunk + [f"{n + 1}/{len(chunks)}"] for n, chunk in enumerate(chunks)]
+        chunks = paginate(lines, max(1, screen.rows - 1))
+        return [chunk + [f"{n + 1}/{len(chunks)}".rjust(screen.cols)] for n, chunk in enumerate(chunks)]
 
     def lines(self, host: ViewHost) -> list[str]:
         pages = self.pages(host)

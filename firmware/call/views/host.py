@@ -10,7 +10,7 @@ from typing import Protocol
 
 from firmware.appeal import AppealForm
 from firmware.phrases import Phrase, PhraseBank
-from firmware.vocabulary import Greeting, Language, OperatorCheck, Outcome, Verdict
+from firmware.vocabulary import Deliberate, Greeting, Language, OperatorCheck, Outcome, Verdict
 
 
 class Canvas(Protocol):
@@ -82,11 +82,10 @@ class ViewHost(Protocol):
 
     def switch_language(self) -> None: ...
 
-    def set_outcome(self, outcome: Outcome) -> None: ...
+    def carry_out(self, action: Deliberate, outcome: Outcome | None = None) -> None:
+        """A deliberate action the operator confirmed (see :class:`~firmware.call.views.ConfirmView`)."""
 
     def show_phrase(self, phrase: Phrase) -> None: ...
-
-    def end_for_abuse(self) -> None: ...
 
     def start_hold(self) -> None: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from firmware.call.views.base import View
 from firmware.call.views.host import ViewHost
 from firmware.call.views.phrases import PhraseListView
-from firmware.vocabulary import CallEvent, Key, Verdict
+from firmware.vocabulary import CallEvent, Greeting, Key, Verdict
 
 SCRIPT_STEPS = ("greeting", "address", "help")
 #: The record's event for each step of the script, when it is shown.
@@ -26,7 +26,10 @@ class ScriptView(View):
         assert call is not None
         if self.step == 0:
             intro = bank.text("script.intro", number=op.number if op else "-", name=op.name if op else "")
-            return f"{bank.greeting(call.greeting)}!\n{intro}"
+            text = f"{bank.greeting(call.greeting)}!\n{intro}"
+            if call.greeting == Greeting.NEUTRAL:  # R2: never greet wrongly in silence, say why
+                text += f"\n{bank.text('ui.clock_untrusted_why')}"
+            return text
         return bank.text(f"script.{SCRIPT_STEPS[self.step]}")
 
     def lines(self, host: ViewHost) -> list[str]:
