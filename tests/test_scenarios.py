@@ -9,53 +9,37 @@ import subprocess
 import sys
 
 import pytest
-from conftest import OUR_SCENARIOS, SHARED_SCENARIOS, shared_missing
+from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
 
 from hwsim.matching import fold
-from hwsim.scenario import STEP_KEYS, run_scenario
+from hwsim.scenario import run_scenario
 
-OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
 #: as on a Pi 5: gpiozero's lgpio pin factory (edges queued, one callback thread) and bouncing contacts
 ON_A_PI = {"gpio": "lgpio", "bounce_ms": 8}
-#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
-POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 
 
-def shared_scenarios() -> list:
-    if not SHARED_SCENARIOS.is_dir():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=shared_missing(SHARED_SCENARIOS)),
-                             id="shared-missing")]
-    return [pytest.param(p, id=f"shared/{p.relative_to(SHARED_SCENARIOS)}")
-            for p in sorted(SHARED_SCENARIOS.glob("*.toml")) + sorted(SHARED_SCENARIOS.glob("faults/*.toml"))]
+def scenarios() -> list:
+    """Ours (with the power cuts mid-appeal and mid-hold in power/), plus the shared ones when present."""
+    found = [pytest.param(p, id=str(p.relative_to(OUR_SCENARIOS)))
+             for p in sorted(OUR_SCENARIOS.glob("*.toml")) + sorted(OUR_SCENARIOS.glob("power/*.toml"))]
+    if SHARED_SCENARIOS.is_dir():
+        found += [pytest.param(p, id=f"shared/{p.relative_to(SHARED_SCENARIOS)}")
+                  for p in sorted(SHARED_SCENARIOS.glob("*.toml")) + sorted(SHARED_SCENARIOS.glob("faults/*.toml"))]
+    return found
 
 
-@pytest.mark.parametrize("path", OURS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", scenarios())
 def test_scenario_passes(path):
     result = run_scenario(path)
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
-@pytest.mark.parametrize("path", shared_scenarios())
-def test_shared_scenario_passes(path):
-    result = run_scenario(path)
-    assert result.passed, [f.__dict__ for f in result.failures]
-
-
-@pytest.mark.skipif("power" not in STEP_KEYS, reason="the scenario runner has no `power` steps yet")
-@pytest.mark.parametrize("path", POWER, ids=lambda p: p.name)
-def test_power_cut_scenario_passes(path):
-    result = run_scenario(path)
-    assert result.passed, [f.__dict__ for f in result.failures]
-
-
-@pytest.mark.parametrize("path", shared_scenarios() + [pytest.param(p, id=p.name) for p in OURS])
+@pytest.mark.parametrize("path", scenarios())
 def test_scenario_passes_with_lgpio_delivery_and_bouncing_keys(path):
     result = run_scenario(path, hardware=ON_A_PI)
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
-#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
-POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 def test_cli_writes_a_report_and_exits_0(tmp_path):
     report = tmp_path / "r.json"
     p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script",
