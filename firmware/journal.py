@@ -74,6 +74,12 @@ class JournalFault(Enum):
 class Journal:
     """Records and drafts in one SQLite file; safe to use from the loop, the sync and the upkeep threads.
 
+    Larger than 25 methods on purpose: every method reads or writes through the one connection,
+    the one lock and the one in-memory hold of records and drafts not yet durable (writes that
+    failed are held and retried in order, drafts included, in the same transaction as the records),
+    so records, drafts, retention and the defensive open share all of that state; the fault mapping
+    (:func:`fault_of`, :func:`describe`) is already apart.
+
     ``clock`` (optional) names the files moved aside; ``connection_class`` (a
     :class:`sqlite3.Connection` subclass) lets tests fail writes the way a full disk does.
     """
