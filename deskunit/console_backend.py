@@ -287,6 +287,10 @@ class ConsoleBackend:
         op = unit.operator
         out["operator"] = f"№ {op.number} {op.name}" if op else "none signed in"
         out["line"] = unit.line_verdict or "not judged (no call)"
+        if unit.audio_lost:
+            out["line"] = "no audio input (nothing is judged)"
+        if self.app.parts:  # a part missing or failing is named here, whatever else still works
+            out["hardware"] = ", ".join(f"{name} {describe()}" for name, describe in self.app.parts.items())
         out["last sync"], out["sync"] = self._sync_summary()
         return out
 

@@ -26,22 +26,68 @@ from hal.assembly import App
 log = logging.getLogger("deskunit")
 
 
+GPIO_RETRY_S = 30.0
+
+
+def _part(state: str, reason: str) -> str:
+    return state if not reason else f"{state} ({reason})"
+
+
+class GpioChip:
+    """gpiozero's pin factory for this board, or, when there is no GPIO chip (or no pin library),
+    gpiozero's MockFactory as a stand-in so the rest of the unit runs; ``error`` says why."""
+
+    def __init__(self) -> None:
+        from gpiozero import Device
+
+        self.error: str | None = None
+        try:
+            if Device.pin_factory is None:
+                Device.pin_factory = Device._default_pin_factory()
+            self.factory = Device.pin_factory
+        except Exception as e:  # BadPinFactory, lgpio.error "can not open gpiochip", PermissionError...
+            from gpiozero.pins.mock import MockFactory
+
+            self.error = f"{type(e).__name__}: {e}"
+            log.error("gpio: no GPIO (keys, keypad, hook, LEDs): %s; retrying every %.0f s", self.error,
+                      GPIO_RETRY_S)
+            self.factory = MockFactory()
+
+    def available(self) -> bool:
+        """Whether a real pin factory can be made now."""
+        from gpiozero import Device
+
+        try:
+            Device._default_pin_factory().close()
+        except Exception:
+            return False
+        log.info("gpio: GPIO is available now; restarting to use it")
+        return True
+
+
 def run_hardware(cfg: dict[str, Any]) -> int:
     """``deskunit run``: RPLCD, gpiozero and sounddevice/PyAudio on a Raspberry Pi."""
     from zoneinfo import ZoneInfo
 
     from hal.audio import AudioCapture
-    from hal.lcd import RplcdDisplay
+    from hal.lcd import RplcdDisplay, i2c_bus_factory
+    from hal.lcd_keeper import LcdKeeper
 
     cols, rows = parse_size(cfg["lcd"]["size"])
-    display = RplcdDisplay(cols=cols, rows=rows, address=cfg["lcd"]["i2c_address"], port=cfg["lcd"]["i2c_port"])
+    # A part missing at start-up is logged by name and retried; the unit serves on without it.
+    display = LcdKeeper(lambda: RplcdDisplay(cols=cols, rows=rows, address=cfg["lcd"]["i2c_address"],
+                                             port=cfg["lcd"]["i2c_port"], bus_factory=i2c_bus_factory()))
+    gpio = GpioChip()
     app = App.build(cfg, RealClock(ZoneInfo(cfg["unit"]["timezone"])), frame_display=display,
-                    state_dir=Path(cfg["unit"]["state_dir"]))
+                    state_dir=Path(cfg["unit"]["state_dir"]), pin_factory=gpio.factory)
     app.closers.insert(0, display.close)
-    capture = AudioCapture(app.monitor.feed, cfg["audio"]["sample_rate"], cfg["audio"]["backend"],
-                           cfg["audio"]["device"] or None)
+    capture = AudioCapture(app.audio.feed, cfg["audio"]["sample_rate"], cfg["audio"]["backend"],
+                           cfg["audio"]["device"])
     capture.start()
     app.closers.append(capture.stop)
+    app.parts.update(lcd=lambda: _part(display.state.value, display.reason),
+                     audio=lambda: _part(capture.state.value, capture.reason or f"{capture.blocks} blocks read"),
+                     gpio=lambda: _part("ok" if gpio.error is None else "missing", gpio.error or ""))
     if ServerSettings.from_config(cfg).url:
         app.attach_sync(SyncClient.from_config(cfg), SyncSettings())
 
@@ -56,6 +102,8 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     except Exception as e:  # no UART must not mean no unit: the operators come first
         log.error("technician console unavailable on %s: %s", ConsoleSettings.from_config(cfg).port, e)
     supervision = supervise(app.loop, app.unit)  # watchdog pings from the loop's own thread
+    if gpio.error is not None:  # keys and LEDs come back by starting afresh once the chip is there
+        app.loop.call_every(GPIO_RETRY_S, lambda: gpio.available() and restart())
 
     def on_signal(*_: Any) -> None:
         supervision.stopping()

@@ -30,6 +30,7 @@ from firmware.pin_hash import hash_pin
 from firmware.vocabulary import Key
 from hwsim import PANEL_PORT
 from hwsim.clock import SimClock
+from hwsim.faults import command as fault_command
 from hwsim.probe import SimProbe
 from hwsim.pty import NullModemCable
 from hwsim.sync_sim import attach_sync
@@ -37,7 +38,8 @@ from hwsim.unit import SIM_TECHNICIAN_PIN, SimUnit
 
 SHORTCUTS = {"o": Key.OK, "u": Key.UP, "d": Key.DOWN, "b": Key.BACK, "H": Key.HOLD, "a": Key.APPEAL}
 HELP = ("keys: h hook | o OK | u UP | d DOWN | b BACK | H HOLD | a APPEAL | 0-9 * # keypad | "
-        "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | q quit")
+        "audio clean|silence|dead|noise:DB|loss:F|FILE.wav | "
+        "fault lcd_bus:N|lcd_power|audio_unplug|audio_replug | power cut|on | q quit")
 
 
 def print_screen(rows: list[str], leds: dict[str, str], out: Any = sys.stdout) -> None:
@@ -157,6 +159,12 @@ def read_keys(sim: SimUnit, stdin: Any) -> bool:
             return True
         if line == "h":
             sim.hook(off=not sim.panel.off_hook())  # the pin's state: the browser may have moved it
+        elif line.startswith(("fault ", "power ")):
+            try:  # fault lcd_bus:3 | lcd_power | audio_unplug | audio_replug; power cut | on
+                print("deskunit:", fault_command(sim, line.replace("power ", "power:", 1).split(None, 1)[1]),
+                      flush=True)
+            except ValueError as e:
+                print(f"fault: {e}", flush=True)
         elif line.startswith("audio "):
             try:
                 sim.line.set_mode(line.split(None, 1)[1])
@@ -164,12 +172,10 @@ def read_keys(sim: SimUnit, stdin: Any) -> bool:
                 print(f"audio: {e}", flush=True)
         elif line in SHORTCUTS or line.upper() in SHORTCUTS.values():
             key = SHORTCUTS.get(line, line.upper())
-            sim.press(key)
-            sim.release(key)
+            sim.tap(key)
         elif all(ch in "0123456789*#" for ch in line):
             for ch in line:
-                sim.press(ch)
-                sim.release(ch)
+                sim.tap(ch)
         else:
             print(f"?? {line!r}. {HELP}", flush=True)
     return False

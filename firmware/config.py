@@ -291,6 +291,7 @@ SCHEMA: dict[str, Check] = {
     "server.token": of_type(str),
     "server.ca_file": existing_file,
     "server.timeout_s": in_range(0.5, 120),
+    "server.allow_http": of_type(bool),
     "console.port": of_type(str),
     "console.baudrate": whole_of(9600, 19200, 38400, 57600, 115200, 230400),
     "console.pin_hash": pin_hash_value,
@@ -331,6 +332,7 @@ def validate(cfg: Mapping[str, Any], require_pin: bool = False) -> None:
                 raise ConfigError(f"{table}.{key}", "unknown key")
     validate_cross_fields(cfg)
     validate_pin_map(cfg["pins"])
+    validate_combinations(cfg)
     validate_operators(cfg.get("operators", []), require_pin=require_pin)
     validate_directories(cfg.get("directories", {}))
     if "phrases" in cfg:
@@ -373,6 +375,26 @@ def validate_pin_map(pins: Mapping[str, Any]) -> None:
             if number in seen:
                 raise ConfigError(where, f"BCM {number} is already used by pins.{seen[number]}")
             seen[number] = key
+
+
+def validate_combinations(cfg: Mapping[str, Any]) -> None:
+    """Values that are each fine but cannot run together, or cannot run at all on a desk."""
+    server, audio = cfg["server"], cfg["audio"]
+    if server["url"].startswith("http://") and not server["allow_http"]:
+        raise ConfigError("server.url", "http:// sends the unit's token and the callers' personal data in clear; "
+                          "use https:// (a lab without TLS may set server.allow_http = true)")
+    if server["url"] and not server["token"]:
+        raise ConfigError("server.token", "required when server.url is set (the server refuses a unit without it)")
+    device = audio["device"]
+    if audio["backend"] == "pyaudio" and isinstance(device, str) and device and not device.isdigit():
+        raise ConfigError("audio.device", f"the pyaudio backend opens devices by index (e.g. 2), not by name "
+                          f"(got {device!r}); use the sounddevice backend for names")
+    if isinstance(device, str) and device.startswith("hw:"):
+        raise ConfigError("audio.device", f"{device!r} opens the interface without resampling, and "
+                          f"{audio['sample_rate']} Hz fails on interfaces that only do 44.1/48 kHz; name a plug "
+                          "PCM instead (\"default\", or one defined in /etc/asound.conf, see docs/raspberry-pi.md)")
+    if isinstance(device, int) and device < 0:
+        raise ConfigError("audio.device", f"a device index is 0 or more (got {device}); \"\" is the default input")
 
 
 #: An operator's full name, at most (the LCD shows it on two rows of 20).

@@ -49,6 +49,13 @@ class LineVerdict(Event):
 
 
 @dataclass(frozen=True)
+class AudioInput(Event):
+    """The unit's own audio input stopped delivering (``present=False``: unplugged, stalled) or is back."""
+
+    present: bool
+
+
+@dataclass(frozen=True)
 class Callback(Event):
     """Run ``fn(*args)`` on the loop's thread (console input, sync results, test probes); not a phone call."""
 

@@ -34,6 +34,11 @@ class LineMonitor:
         """Judge the line from now on (a call began) or stop; safe from any thread."""
         self._wanted = on
 
+    def restart(self) -> None:
+        """Judge the line afresh from the next block (audio is back after a gap: nothing from before
+        it may count); call it from the thread that feeds."""
+        self.active = False
+
     @property
     def wanted(self) -> bool:
         return self._wanted

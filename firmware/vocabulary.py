@@ -141,6 +141,8 @@ class CallEvent(StrEnum):
     APPEAL_PENDING = "appeal_pending"  # the handset went down with an appeal typed: the form stays open
     APPEAL_DISCARDED = "appeal_discarded"  # the operator threw the typed appeal away (confirmed)
     UNIT_RESTARTED = "unit_restarted"  # the unit restarted during the call (crash recovery)
+    AUDIO_INPUT_LOST = "audio_input_lost"  # the unit's own audio input delivers nothing: no verdict
+    AUDIO_INPUT_BACK = "audio_input_back"
     CALL_END = "call_end"
 
 

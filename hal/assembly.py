@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from firmware.audio_watch import AudioWatch
 from firmware.call.unit import Unit
 from firmware.clock import Clock
 from firmware.display import FrameDisplay, LcdScreen, parse_size
@@ -59,6 +60,9 @@ class App:
     records: Subscribers[dict[str, Any]]
     closers: list[Callable[[], None]] = field(default_factory=list)
     sync: Any = None
+    audio: AudioWatch | None = None  # audio blocks go through it to the line monitor
+    #: the hardware parts and how each is doing ("ok", "missing (reason)"...), for the console's status
+    parts: dict[str, Callable[[], str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, cfg: dict[str, Any], clock: Clock, *, frame_display: FrameDisplay, state_dir: Path,
@@ -67,7 +71,7 @@ class App:
         screen = LcdScreen(frame_display, cols, rows, cfg["lcd"]["rom"])
         holder: dict[str, Unit] = {}
         loop = EventLoop(clock, handler=lambda e: holder["unit"].handle(e))
-        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory)
+        panel = PanelInputs(cfg["pins"], loop.post, clock, pin_factory=pin_factory, call_later=loop.call_later)
         hw_leds = panel_leds(cfg["pins"], pin_factory=pin_factory)
         leds = Leds({name: led.set_rgb for name, led in hw_leds.items()}, loop.call_later)
         if journal is None:
@@ -77,7 +81,17 @@ class App:
         unit = Unit(cfg, clock, loop, display=screen, leds=leds, journal=journal, on_call=monitor.set_active,
                     on_record=records.publish)
         holder["unit"] = unit
+        start_display = getattr(frame_display, "start", None)
+        if start_display is not None:  # an hal.lcd_keeper.LcdKeeper: opens, probes and heals the LCD
+            start_display(loop.call_later)
         app = cls(cfg, clock, loop, unit, panel, hw_leds, screen, journal, monitor, Path(state_dir), records)
+        watch = app.audio = AudioWatch(clock, monitor, loop.post)
+
+        def on_call(active: bool) -> None:
+            monitor.set_active(active)
+            watch.call_active(active, loop.call_later)
+
+        unit.on_call = on_call
         app.closers += [journal.close, *(led.close for led in hw_leds.values()), panel.close, loop.stop]
         return app
 

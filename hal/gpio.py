@@ -10,45 +10,60 @@ on machines without GPIO. Pass ``pin_factory`` to run on gpiozero's MockFactory 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from firmware.clock import Clock
-from firmware.events import Event, HookChanged, KeyDown, KeyUp
+from firmware.events import Callback, Event, HookChanged, KeyDown, KeyUp
 from firmware.vocabulary import KEYPAD_KEYS, PANEL_KEYS
 
 #: Keypad legend, row by row, as printed on a 4x3 telephone keypad.
 KEYPAD_LAYOUT = tuple(KEYPAD_KEYS[i:i + 3] for i in range(0, len(KEYPAD_KEYS), 3))
 #: Each panel key's pin in the config's ``pins`` table (``key_hold`` ...).
 PANEL_KEY_PINS = {key: f"key_{key.lower()}" for key in PANEL_KEYS}
+HOOK, KEYPAD = "hook", "keypad"  # inputs besides the panel keys, each debounced on its own
 
 
 class PanelInputs:
-    """Buttons, hook and keypad; every change becomes an event posted to the loop."""
+    """Buttons, hook and keypad; every accepted change becomes an event posted to the loop.
+
+    Pin edges only say "look now": whichever thread and order the pin factory delivers them in
+    (gpiozero's MockFactory at once on the changing thread; lgpio queued, one callback thread, each
+    after the previous returned), the callback merely posts a request to the loop. On the loop's
+    thread each input (a key, the hook, the keypad) is read as it is *now* and compared with what was
+    last accepted (leading edge: a change is reported at once); for ``bounce_s`` after it changed,
+    that input's edges are ignored and it is read once more at the end, so contact bounce shorter
+    than ``bounce_s`` is never seen and a state that changed meanwhile is still caught. A key pressed
+    and released before the loop looked still counts (its callback latched it).
+    """
 
     def __init__(self, pins: Mapping[str, Any], post: Callable[[Event], None], clock: Clock,
-                 pin_factory: Any = None) -> None:
+                 pin_factory: Any = None, call_later: Callable[[float, Callable[[], None]], Any] | None = None
+                 ) -> None:
         from gpiozero import DigitalInputDevice
 
         self._post = post
         self._clock = clock
+        self._call_later = call_later
+        self.bounce_s = float(pins.get("bounce_s") or 0.0)
         self._down_at: dict[str, float] = {}
-        bounce = pins.get("bounce_s") or None
+        self._settle: dict[str, Any] = {}  # input -> the timer ending its bounce window
+        self._taps: set[str] = set()
+        self._changed_at: dict[str, float] = {}  # input -> when its last change was accepted
         self.buttons: dict[str, Any] = {}
         # DigitalInputDevice, not Button: holds are timed on the unit's clock, and each Button would
-        # start a polling hold thread of its own
+        # start a polling hold thread of its own. No gpiozero bounce_time: ours runs on the unit's clock.
         for key, cfg_key in PANEL_KEY_PINS.items():
-            button = DigitalInputDevice(pins[cfg_key], pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
-            button.when_activated = lambda _d, k=key: self._down(k)
-            button.when_deactivated = lambda _d, k=key: self._up(k)
+            button = DigitalInputDevice(pins[cfg_key], pull_up=True, pin_factory=pin_factory)
+            button.when_activated = lambda _d, k=key: self._edge(k, True)
+            button.when_deactivated = lambda _d, k=key: self._edge(k)
             self.buttons[key] = button
-        self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], bounce_time=bounce,
-                                       pin_factory=pin_factory)
-        self.hook.when_activated = lambda _d: post(HookChanged(off_hook=True))
-        self.hook.when_deactivated = lambda _d: post(HookChanged(off_hook=False))
+        self.hook = DigitalInputDevice(pins["hook"], pull_up=pins["hook_active_low"], pin_factory=pin_factory)
+        self.hook.when_activated = self.hook.when_deactivated = lambda _d: self._edge(HOOK)
         self.keypad = MatrixKeypad(pins["keypad_rows"], pins["keypad_cols"], self._down, self._up,
-                                   pin_factory=pin_factory)
+                                   pin_factory=pin_factory, on_edge=lambda *_: self._edge(KEYPAD))
+        self._pressed = {key: False for key in self.buttons}  # as last accepted (a key held at boot waits)
+        self._off_hook = bool(self.hook.is_active)
 
     @property
     def key_pins(self) -> dict[str, Any]:
@@ -56,6 +71,60 @@ class PanelInputs:
 
     def off_hook(self) -> bool:
         return bool(self.hook.is_active)
+
+    def is_down(self, key: str) -> bool:
+        """Whether ``key`` is down as last accepted (reported to the loop)."""
+        return key in self.keypad.held or self._pressed.get(key, False)
+
+    # ---------------------------------------------------------------- any thread
+    def _edge(self, name: str, activated: bool = False) -> None:
+        """Input ``name`` changed (any thread): have the loop look at it, in the order edges came."""
+        if activated:  # a key went down: remembered, in case it is up again before the loop looks
+            self._taps.add(name)
+        self._post(Callback(self._look, (name,)))
+
+    # ---------------------------------------------------------------- the loop's thread
+    def _look(self, name: str) -> None:
+        if name in self._settle:  # inside its bounce window: the read at the window's end decides
+            return
+        tapped = name in self._taps
+        self._taps.discard(name)
+        self._check(name, tapped)
+
+    def _settled(self, name: str) -> None:
+        del self._settle[name]
+        self._taps.discard(name)  # a tap latched inside the window was the contact's chatter
+        self._check(name, False)
+
+    def _check(self, name: str, tapped: bool) -> None:
+        """Compare input ``name`` as it is now with what was last accepted; report and hold off
+        ``bounce_s`` when it changed."""
+        if name == KEYPAD:
+            changed = self.keypad.sample()
+        elif name == HOOK:
+            off_hook = bool(self.hook.is_active)
+            changed = off_hook != self._off_hook
+            if changed:
+                self._off_hook = off_hook
+                self._post(HookChanged(off_hook=off_hook))
+        else:
+            down = bool(self.buttons[name].is_active)
+            changed = down != self._pressed[name]
+            if changed:
+                self._pressed[name] = down
+                (self._down if down else self._up)(name)
+            elif tapped and not down and self._since_change(name) >= 2 * self.bounce_s:
+                # pressed and let go before the loop looked (and not the late echo of a bounce)
+                self._down(name)
+                self._up(name)
+                changed = True
+        if changed:
+            self._changed_at[name] = self._clock.monotonic()
+            if self._call_later is not None:
+                self._settle[name] = self._call_later(self.bounce_s, lambda: self._settled(name))
+
+    def _since_change(self, name: str) -> float:
+        return self._clock.monotonic() - self._changed_at.get(name, float("-inf"))
 
     def _down(self, key: str) -> None:
         self._down_at[key] = self._clock.monotonic()
@@ -67,6 +136,8 @@ class PanelInputs:
         self._post(KeyUp(key, held))
 
     def close(self) -> None:
+        for timer in self._settle.values():
+            timer.cancel()
         for b in self.buttons.values():
             b.close()
         self.hook.close()
@@ -74,63 +145,62 @@ class PanelInputs:
 
 
 class MatrixKeypad:
-    """A 4x3 matrix keypad scanned on demand: rows driven low at rest, columns pulled up.
+    """A 4x3 matrix keypad: at rest every row is driven low and the columns are pulled up, so a key
+    pulls its column low and its edge wakes us (no scanning while nobody types).
 
-    A key press pulls its column low and wakes us (an edge, not polling); we then drive one row at
-    a time to find the row, and put every row back low to wait for the release. No scan thread
-    runs while nobody types.
+    :meth:`sample` (the loop's thread) reads the columns; when the set of low columns changed it scans:
+    every row is released to an input (pulled up), then one row at a time is driven low and the
+    columns read. A row is only ever driven low or left floating as an input, so two keys held in one
+    column never join a high output to a low one. The scan's own column edges come back as more
+    "look now" requests, which find the columns as before and scan nothing.
     """
 
     def __init__(self, row_pins: Sequence[int], col_pins: Sequence[int], on_down: Callable[[str], None],
                  on_up: Callable[[str], None], pin_factory: Any = None,
-                 layout: Sequence[Sequence[str]] = KEYPAD_LAYOUT) -> None:
-        from gpiozero import DigitalInputDevice, DigitalOutputDevice
+                 layout: Sequence[Sequence[str]] = KEYPAD_LAYOUT, on_edge: Callable[..., None] | None = None) -> None:
+        from gpiozero import DigitalInputDevice, InputDevice
 
         self.layout = layout
         self._on_down, self._on_up = on_down, on_up
-        self._lock = threading.RLock()
-        self._scanning = False
-        self._held: dict[int, str] = {}  # column -> key down on it
-        self.rows = [DigitalOutputDevice(p, active_high=False, initial_value=True, pin_factory=pin_factory)
-                     for p in row_pins]
+        self.held: set[str] = set()
+        self._low_cols: frozenset[int] = frozenset()
+        # rows are claimed as inputs and switched to driven-low outputs through their pins
+        self.rows = [InputDevice(p, pull_up=True, pin_factory=pin_factory) for p in row_pins]
+        for row in self.rows:
+            row.pin.output_with_state(False)
         self.cols = [DigitalInputDevice(p, pull_up=True, pin_factory=pin_factory) for p in col_pins]
-        for c, col in enumerate(self.cols):
-            col.when_activated = lambda _d, c=c: self._col_fell(c)
-            col.when_deactivated = lambda _d, c=c: self._col_rose(c)
+        for col in self.cols:
+            if on_edge is not None:
+                col.when_activated = col.when_deactivated = on_edge
 
-    def _col_fell(self, c: int) -> None:
-        with self._lock:
-            if self._scanning or c in self._held:
-                return
-            key = self._scan(c)
-            if key is not None:
-                self._held[c] = key
-        if key is not None:
-            self._on_down(key)
-
-    def _col_rose(self, c: int) -> None:
-        with self._lock:
-            if self._scanning:
-                return
-            key = self._held.pop(c, None)
-        if key is not None:
+    def sample(self) -> bool:
+        """Read the keypad as it is now; report keys that went down or up. Returns whether any did."""
+        low = frozenset(c for c, col in enumerate(self.cols) if col.is_active)
+        if low == self._low_cols:
+            return False
+        self._low_cols = low
+        pressed = self._scan() if low else set()
+        released, new = sorted(self.held - pressed), sorted(pressed - self.held)
+        self.held = pressed
+        for key in released:
             self._on_up(key)
+        for key in new:
+            self._on_down(key)
+        return bool(released or new)
 
-    def _scan(self, c: int) -> str | None:
-        self._scanning = True
+    def _scan(self) -> set[str]:
+        found: set[str] = set()
+        for row in self.rows:
+            row.pin.function = "input"  # released: pulled up, drives nothing
         try:
-            found = None
-            for r in range(len(self.rows)):
-                for i, row in enumerate(self.rows):
-                    row.value = i == r
-                if self.cols[c].is_active:
-                    found = self.layout[r][c]
-                    break
-            return found
+            for r, row in enumerate(self.rows):
+                row.pin.output_with_state(False)
+                found |= {self.layout[r][c] for c, col in enumerate(self.cols) if col.is_active}
+                row.pin.function = "input"
         finally:
             for row in self.rows:
-                row.on()
-            self._scanning = False
+                row.pin.output_with_state(False)  # at rest: all rows low, waiting for a key
+        return found
 
     def close(self) -> None:
         for d in self.rows + self.cols:

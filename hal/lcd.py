@@ -27,6 +27,27 @@ BusFactory = Callable[[int], Any]
 """Makes an ``smbus2.SMBus``-like object for an I2C port number."""
 
 _FORGOTTEN = -1  # a cell value no display holds: forces a rewrite after an I/O error
+# HD44780 instructions and PCF8574 port bits for re-initialising and probing (RPLCD keeps its own private)
+_FUNCTION_SET_4BIT = 0x20
+_TWO_LINES = 0x08
+_DISPLAY_ON = 0x0C  # display on, cursor and blink off
+_ENTRY_LEFT = 0x06  # increment, no display shift
+_RW, _EN, _BL = 0x02, 0x04, 0x08
+
+
+def i2c_bus_factory() -> BusFactory | None:
+    """The bus to drive the LCD through: ``smbus2.SMBus(port)`` (``None``), unless
+    ``$DESKUNIT_I2C_BUS`` names another factory as ``module:callable`` (a bench I2C adapter, or the
+    HD44780 emulator in the end-to-end test of ``deskunit run``). Named, never imported by default."""
+    import os
+
+    spec = os.environ.get("DESKUNIT_I2C_BUS", "")
+    if not spec:
+        return None
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _no_wait(_: float) -> None:
@@ -192,6 +213,43 @@ class RplcdDisplay:
         except OSError:
             self._forget()
             raise
+
+    def reinit(self) -> None:
+        """Run the HD44780's "initialising by instruction" sequence again (RPLCD's own, through its
+        ``command``) and blank the glass: after a bus error the controller may be half a byte out of
+        step, and after a supply dip it is in 8-bit mode, display off, until it gets this sequence.
+        Everything is redrawn by the next ``show``."""
+        from RPLCD import common
+
+        lcd = self._lcd
+        for command, wait_ms in ((0x03, 4.5), (0x03, 4.5), (0x03, 0.1), (0x02, 0.1)):
+            lcd.command(command)
+            common.msleep(wait_ms)
+        lcd.command(_FUNCTION_SET_4BIT | (_TWO_LINES if self.rows > 1 else 0))
+        lcd.command(_DISPLAY_ON)
+        lcd.clear()  # also puts RPLCD's cursor and content cache back to a blank screen
+        lcd.command(_ENTRY_LEFT)
+        self._forget()
+
+    def responds(self) -> bool:
+        """Whether the controller still answers as initialised: the cursor is put on row 0, column 1
+        and the address counter read back. A controller that was reset by a supply dip ignores the
+        command (or is in 8-bit mode) and answers otherwise. Raises OSError on a bus error."""
+        lcd = self._lcd
+        lcd.cursor_pos = (0, 1)
+        return self._read_address() == 0x01
+
+    def _read_address(self) -> int:
+        """Busy flag and address counter through the PCF8574 (RW high, D7-D4 released high)."""
+        bus, address = self._lcd.bus, self._lcd._address
+        port = 0xF0 | _RW | (_BL if self.backlight else 0)
+        value = 0
+        for _ in range(2):
+            bus.write_byte(address, port | _EN)
+            value = (value << 4) | (bus.read_byte(address) >> 4)
+            bus.write_byte(address, port)
+        bus.write_byte(address, port & ~_RW & 0x0F | (_BL if self.backlight else 0))
+        return value & 0x7F
 
     def _write_row(self, row: int, codes: tuple[int, ...]) -> None:
         shown = self._shown[row]

@@ -10,8 +10,15 @@ unmodified against it.
 Modelled: DDRAM (80 bytes; 1-line addressing 0x00-0x4F, 2-line 0x00-0x27 / 0x40-0x67, rows 3/4 of a
 20x4 continuing rows 1/2 at +20), CGRAM (64 bytes, codes 0-7 and 8-15), the address counter in DDRAM
 or CGRAM mode, entry mode (increment/decrement, display shift on write), clear, return home, display
-on/off, cursor and blink flags, cursor/display shift, function set and the backlight bit.  Not
-modelled: reads (busy flag, RAM read-back), instruction timing, the 5x10 font.
+on/off, cursor and blink flags, cursor/display shift, function set, the backlight bit, and reading
+the busy flag and address counter (RW high; the busy flag always reads 0).  Not modelled: reading
+RAM back, instruction timing, the 5x10 font.
+
+Failing like the hardware: :meth:`FakeSMBus.fail_next` makes the next N writes fail with a Remote
+I/O error (the byte never reaches the backpack, as with a loose wire), and :meth:`HD44780.power_cycle`
+is a supply dip: the backpack's port goes high, DDRAM holds garbage, and the controller, in 8-bit mode
+with the display off, ignores everything but the datasheet's "initialising by instruction" sequence
+(three function sets with DL=1) until it arrives; only then does it take instructions and show text.
 
 >>> bus = FakeSMBus()
 >>> lcd = bus.attach(0x27, HD44780(cols=16, rows=2))
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -71,8 +79,34 @@ class FakeSMBus:
         self.port = bus
         self.devices: dict[int, I2CDevice] = dict(devices or {})
         self.writes = 0
+        self.failed_writes = 0
         self.closed = False
         self._on_close: list = []
+        self._fail_next = 0
+        self._at: dict[int, list] = {}
+
+    def fail_next(self, n: int = 1) -> None:
+        """The next ``n`` writes fail with a Remote I/O error and reach no device (a loose wire)."""
+        self._fail_next += n
+
+    def at_write(self, index: int, action) -> None:
+        """Call ``action()`` just before the write that makes ``writes`` reach ``index + 1`` (a fault
+        at a chosen moment of the traffic); an ``OSError`` it raises fails that write."""
+        self._at.setdefault(index, []).append(action)
+
+    def fail_at(self, indexes) -> None:
+        """Writes with these ``writes`` indexes fail as with :meth:`fail_next`."""
+        for index in indexes:
+            self.at_write(index, self.fail_next)
+
+    def _before_write(self) -> None:
+        for action in self._at.pop(self.writes, ()):
+            action()
+        if self._fail_next > 0:
+            self._fail_next -= 1
+            self.writes += 1
+            self.failed_writes += 1
+            raise OSError(errno.EREMOTEIO, os.strerror(errno.EREMOTEIO))
 
     def attach(self, address: int, device: I2CDevice) -> I2CDevice:
         """Put ``device`` on the bus at ``address`` (7-bit); returns the device."""
@@ -99,12 +133,14 @@ class FakeSMBus:
 
     def write_byte(self, i2c_addr: int, value: int, force: bool | None = None) -> None:
         device = self._device(i2c_addr)
+        self._before_write()
         self.writes += 1
         device.i2c_write(bytes([value & 0xFF]))
 
     def write_byte_data(self, i2c_addr: int, register: int, value: int, force: bool | None = None) -> None:
         # A PCF8574 has no registers: both bytes of the message are latched on the port in turn.
         device = self._device(i2c_addr)
+        self._before_write()
         self.writes += 1
         device.i2c_write(bytes([register & 0xFF, value & 0xFF]))
 
@@ -149,11 +185,26 @@ class HD44780:
         self.port = 0xFF  # PCF8574 outputs are high after power-on
         self.ddram = bytearray(b" " * 80)
         self.cgram = bytearray(64)
+        self.power_cycles = 0
         self.power_on_reset()
 
+    def power_cycle(self, seed: int | None = None) -> None:
+        """The module's supply dips and comes back: the PCF8574's port is high again, DDRAM and CGRAM
+        hold garbage, and the controller waits for the init sequence (see the module docstring)."""
+        rng = random.Random(seed if seed is not None else self.power_cycles)
+        self.power_cycles += 1
+        self.port = 0xFF
+        self.power_on_reset()
+        self.ddram[:] = bytes(rng.randrange(0x20, 0x100) for _ in range(80))
+        self.cgram[:] = bytes(rng.randrange(0, 0x20) for _ in range(64))
+
     def power_on_reset(self) -> None:
-        """The internal reset: clear, 8-bit, 1 line, display off, increment without shift."""
+        """The internal reset: clear, 8-bit, 1 line, display off, increment without shift; the
+        controller takes no instruction but function set until it has been initialised by instruction."""
         self.ddram[:] = b" " * 80
+        self.initialised = False
+        self._init_sets = 0  # function sets with DL=1 in a row since the reset
+        self._read_phase = 0  # 4-bit reads come as two nibbles, high first
         self.eight_bit = True
         self.two_line = False
         self.font_5x10 = False
@@ -176,10 +227,24 @@ class HD44780:
             previous, self.port = self.port, value
             if previous & EN and not value & EN:
                 # Data and RS are sampled with EN high; the byte that drops EN may already differ.
-                self._strobe(previous)
+                if previous & RW:
+                    self._read_done()
+                else:
+                    self._strobe(previous)
 
     def i2c_read(self) -> int:
-        return self.port
+        """The port's pins: with RW and EN high and RS low, the controller drives D7-D4 with the busy
+        flag (always 0 here) and address counter, high nibble first in 4-bit mode."""
+        port = self.port
+        if port & RW and port & EN and not port & RS:
+            value = self.address & 0x7F
+            nibble = value >> 4 if self.eight_bit or self._read_phase == 0 else value & 0x0F
+            return (port & 0x0F) | (nibble << 4)
+        return port
+
+    def _read_done(self) -> None:
+        if not self.eight_bit:
+            self._read_phase ^= 1
 
     @property
     def backlight(self) -> bool:
@@ -201,6 +266,16 @@ class HD44780:
             self._execute(bool(port & RS), value)
 
     def _execute(self, rs: bool, value: int) -> None:
+        if not self.initialised:
+            # Until initialised by instruction, only the three function sets with DL=1 count;
+            # an all-zero byte (the high half of RPLCD's 0x03 commands in 8-bit mode) does nothing.
+            if rs or value & 0xF0 not in (0x30, 0x00):
+                self._init_sets = 0
+                return
+            if value & 0xF0 == 0x30:
+                self._init_sets += 1
+                self.initialised = self._init_sets >= 3
+            return
         if rs:
             self._write_data(value)
             return
@@ -216,6 +291,7 @@ class HD44780:
             self.two_line = bool(value & 0x08)
             self.font_5x10 = bool(value & 0x04)
             self._pending_nibble = None
+            self._read_phase = 0
         elif value & 0x10:
             right = bool(value & 0x04)
             if value & 0x08:

@@ -24,6 +24,8 @@ cross-origin JSON POST needs a CORS preflight this server never grants):
     POST /api/hook              {"off": true}
     POST /api/audio             {"mode": "clean" | "silence" | "dead" | "noise:10" | "loss:0.2" | "uk_1.wav"}
     POST /api/server            {"up": false}
+    POST /api/fault             {"fault": "lcd_bus:3" | "lcd_power" | "audio_unplug" | "audio_replug" |
+                                 "power:cut" | "power:on"}  (see hwsim.faults)
     POST /api/clock             {"time": "2026-11-23T18:05"} (the unit's local time) and/or {"rate": 5}
     GET  /api/history           the newest records of the unit's journal, with appeal and outcome
     GET  /api/central           what the central server holds: the unit's newest records, the forwards
@@ -55,11 +57,13 @@ from firmware.vocabulary import ClockSource
 from hwsim import PANEL_PORT
 from hwsim.audio import parse_mode
 from hwsim.clock import RATES
+from hwsim.faults import command
 from hwsim.font5x8 import rom_font
 
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/index.html": ("index.html", "text/html; charset=utf-8"),
           "/panel.js": ("panel.js", "text/javascript; charset=utf-8"),
+          "/faults.js": ("faults.js", "text/javascript; charset=utf-8"),
           "/panel.css": ("panel.css", "text/css; charset=utf-8")}
 REFRESH_S = 0.2
 METER_WINDOW_S = 60.0  # the plot's span, in unit time
@@ -328,6 +332,8 @@ class PanelServer:
                 return
             parse_mode(mode)  # the reason in words before anything changes
             sim.line.set_mode(mode)
+        elif path == "/api/fault":
+            command(sim, body.get("fault"))
         elif path == "/api/clock":
             self._set_clock(body)
         elif path == "/api/server":

@@ -27,16 +27,18 @@ from firmware.events import ALL_KEYS
 from firmware.exc import ConfigError, ScenarioError
 from firmware.leds import COLOURS
 from hwsim.audio import parse_mode
+from hwsim.faults import POWER_STEPS, parse_fault
+from hwsim.gpio import DELIVERIES
 from hwsim.matching import shows
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
 KEYS_GAP_S = 0.15
 PRESS_S = 0.1
-ACTIONS = ("audio", "hook", "press", "keys", "server")
+ACTIONS = ("audio", "hook", "press", "keys", "server", "fault", "power")
 EXPECTS = ("expect_lcd", "expect_not_lcd", "expect_led", "expect_record", "expect_synced")
 STEP_KEYS = {"at", "hold_s", *ACTIONS, *EXPECTS}
-UNIT_KEYS = {"lcd", "rom", "language", "clock", "operator", "server", "config"}
+UNIT_KEYS = {"lcd", "rom", "language", "clock", "operator", "server", "config", "gpio", "bounce_ms"}
 
 @dataclass
 class Failure:
@@ -114,6 +116,13 @@ def check_step(i: int, step: dict[str, Any]) -> None:
         raise ScenarioError(f"{where}: hold_s must be a positive number of seconds")
     if "keys" in step and (not isinstance(step["keys"], str) or any(k not in ALL_KEYS[6:] for k in step["keys"])):
         raise ScenarioError(f"{where}: keys must be keypad keys 0-9 * # (got {step['keys']!r})")
+    if "fault" in step:
+        try:
+            parse_fault(step["fault"])
+        except ValueError as e:
+            raise ScenarioError(f"{where}: fault: {e}") from None
+    if "power" in step and step["power"] not in POWER_STEPS:
+        raise ScenarioError(f"{where}: power must be 'cut' or 'on' (got {step['power']!r})")
     if "server" in step and step["server"] not in ("up", "down"):
         raise ScenarioError(f"{where}: server must be 'up' or 'down' (got {step['server']!r})")
     for key in ("expect_lcd", "expect_not_lcd"):
@@ -152,6 +161,17 @@ def unit_config(unit: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         raise ScenarioError(f"[unit]: {e}") from None
 
 
+def parse_hardware(unit: dict[str, Any]) -> tuple[str, float]:
+    """``[unit] gpio`` (edge delivery) and ``bounce_ms`` (contact chatter) as (delivery, seconds)."""
+    gpio = unit.get("gpio", "mock")
+    if gpio not in DELIVERIES:
+        raise ScenarioError(f"[unit]: gpio must be one of {', '.join(DELIVERIES)} (got {gpio!r})")
+    bounce = unit.get("bounce_ms", 0)
+    if isinstance(bounce, bool) or not isinstance(bounce, int | float) or not 0 <= bounce <= 100:
+        raise ScenarioError(f"[unit]: bounce_ms must be a number of milliseconds 0-100 (got {bounce!r})")
+    return gpio, bounce / 1000.0
+
+
 def parse_clock(unit: dict[str, Any], tz: Any = None) -> VirtualClock:
     """The scenario's virtual clock; wall time shown in ``tz`` (the unit's configured zone)."""
     tz = tz or KYIV
@@ -180,13 +200,15 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
 class Runner:
     """Applies the steps to a :class:`SimUnit` on a virtual clock and checks the expectations."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hardware: dict[str, Any] | None = None) -> None:
+        """``hardware`` overrides the file's ``gpio`` / ``bounce_ms`` (to run one scenario both ways)."""
         self.path = path
         self.unit_spec, self.steps = load_scenario(path)
         self.cfg = unit_config(self.unit_spec, path.parent)
         self.clock = parse_clock(self.unit_spec, ZoneInfo(self.cfg["unit"]["timezone"]))
+        gpio, bounce_s = parse_hardware({**self.unit_spec, **(hardware or {})})
         self.result = Result()
-        self.sim = SimUnit.create(self.cfg, self.clock, base_dir=path.parent)
+        self.sim = SimUnit.create(self.cfg, self.clock, base_dir=path.parent, gpio=gpio, bounce_s=bounce_s)
         attach_sync(self.sim)  # a central server on loopback; `server` steps take it down/up
         self.sim.on_screen.append(self._screen_changed)
         self._screen_changed(self.sim.lcd_rows())
@@ -234,6 +256,10 @@ class Runner:
             sim.line.set_mode(str(step["audio"]))
         if "server" in step:
             sim.set_server(step["server"] == "up")
+        if "fault" in step:
+            sim.inject_fault(step["fault"])
+        if "power" in step:
+            sim.power_cut() if step["power"] == "cut" else sim.power_on()
         if "hook" in step:
             sim.hook(off=step["hook"] == "off")
         if "press" in step:
@@ -245,7 +271,7 @@ class Runner:
                 t = at + n * KEYS_GAP_S
                 self.later(t, lambda k=key: sim.press(k))
                 self.later(t + PRESS_S, lambda k=key: sim.release(k))
-        sim.loop.run_pending()
+        sim.settle()
         self.check(i, at, step)
 
     def fail(self, i: int, at: float, expected: Any, got: Any) -> None:
@@ -275,8 +301,8 @@ class Runner:
                 self.fail(i, at, {"synced": step["expect_synced"]}, {"synced": got})
 
 
-def run_scenario(path: Path, report: Path | None = None) -> Result:
-    result = Runner(path).run()
+def run_scenario(path: Path, report: Path | None = None, hardware: dict[str, Any] | None = None) -> Result:
+    result = Runner(path, hardware).run()
     if report is not None:
         report.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return result

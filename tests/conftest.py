@@ -34,10 +34,11 @@ def make_sim(tmp_path):
     """Build a SimUnit: ``make_sim(clock="2026-11-23T09:15:00+02:00", lcd={"size": "16x2"})``."""
     made: list[SimUnit] = []
 
-    def build(clock: str | None = "2026-11-23T09:15:00+02:00", operator=(7, "Олена Петренко"), **overrides):
+    def build(clock: str | None = "2026-11-23T09:15:00+02:00", operator=(7, "Олена Петренко"), gpio="mock",
+              bounce_s=0.0, **overrides):
         cfg = load_config(overrides=overrides)
         vclock = VirtualClock(datetime.fromisoformat(clock)) if clock else VirtualClock()
-        sim = SimUnit.create(cfg, vclock, state_dir=tmp_path / f"state{len(made)}")
+        sim = SimUnit.create(cfg, vclock, state_dir=tmp_path / f"state{len(made)}", gpio=gpio, bounce_s=bounce_s)
         if operator:
             sim.unit.sign_in(*operator)
         made.append(sim)

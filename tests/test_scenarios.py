@@ -9,22 +9,34 @@ import subprocess
 import sys
 
 import pytest
-from conftest import OUR_SCENARIOS, SHARED_SCENARIOS
+from conftest import OUR_SCENARIOS, SHARED_SCENARIOS, shared_missing
 
 from hwsim.matching import fold
 from hwsim.scenario import STEP_KEYS, run_scenario
 
 OURS = sorted(OUR_SCENARIOS.glob("*.toml"))
-# The shared scenarios' fault injections (faults/) need simulator keys this tree may not have yet, so only
-# the top-level ones are added.
-SHARED = sorted(SHARED_SCENARIOS.glob("*.toml")) if SHARED_SCENARIOS.is_dir() else []
+#: as on a Pi 5: gpiozero's lgpio pin factory (edges queued, one callback thread) and bouncing contacts
+ON_A_PI = {"gpio": "lgpio", "bounce_ms": 8}
 #: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
 POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in OURS]
-                         + [pytest.param(p, id=f"shared/{p.name}") for p in SHARED])
+def shared_scenarios() -> list:
+    if not SHARED_SCENARIOS.is_dir():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=shared_missing(SHARED_SCENARIOS)),
+                             id="shared-missing")]
+    return [pytest.param(p, id=f"shared/{p.relative_to(SHARED_SCENARIOS)}")
+            for p in sorted(SHARED_SCENARIOS.glob("*.toml")) + sorted(SHARED_SCENARIOS.glob("faults/*.toml"))]
+
+
+@pytest.mark.parametrize("path", OURS, ids=lambda p: p.name)
 def test_scenario_passes(path):
+    result = run_scenario(path)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+@pytest.mark.parametrize("path", shared_scenarios())
+def test_shared_scenario_passes(path):
     result = run_scenario(path)
     assert result.passed, [f.__dict__ for f in result.failures]
 
@@ -36,6 +48,14 @@ def test_power_cut_scenario_passes(path):
     assert result.passed, [f.__dict__ for f in result.failures]
 
 
+@pytest.mark.parametrize("path", shared_scenarios() + [pytest.param(p, id=p.name) for p in OURS])
+def test_scenario_passes_with_lgpio_delivery_and_bouncing_keys(path):
+    result = run_scenario(path, hardware=ON_A_PI)
+    assert result.passed, [f.__dict__ for f in result.failures]
+
+
+#: Power cuts mid-appeal and mid-hold (issue 13), for the runner's `power` steps.
+POWER = sorted((OUR_SCENARIOS / "power").glob("*.toml"))
 def test_cli_writes_a_report_and_exits_0(tmp_path):
     report = tmp_path / "r.json"
     p = subprocess.run([sys.executable, "-m", "deskunit.cli", "sim", "--script",
@@ -68,6 +88,11 @@ def test_a_failed_expectation_exits_1_and_is_reported(tmp_path):
     ('[[step]]\nat = 0.0\nhook = "off"\nbogus = 1\n', ["step 1", "bogus"]),
     ('[unit]\nlcd = "40x2"\n[[step]]\nat = 0.0\nhook = "off"\n', ["lcd.size"]),
     ('[[step]\nat = 0', ["TOML"]),
+    ('[[step]]\nat = 0.0\nfault = "lcd_fire"\n', ["step 1", "fault", "lcd_fire"]),
+    ('[[step]]\nat = 0.0\nfault = "audio_unplug:2"\n', ["step 1", "fault"]),
+    ('[[step]]\nat = 0.0\npower = "off"\n', ["step 1", "power"]),
+    ('[unit]\ngpio = "pigpio"\n[[step]]\nat = 0.0\nhook = "off"\n', ["gpio", "pigpio"]),
+    ('[unit]\nbounce_ms = -1\n[[step]]\nat = 0.0\nhook = "off"\n', ["bounce_ms"]),
 ])
 def test_an_invalid_scenario_exits_2_naming_the_step_and_key(tmp_path, body, words):
     script = tmp_path / "bad.toml"

@@ -54,6 +54,7 @@ class Desk:
         self.call: CallState | None = None
         self.idle_views: list[View] = []
         self.line_verdict: Verdict | None = None
+        self.audio_lost = False  # the unit's own audio input delivers nothing (firmware.audio_watch)
         self.screen = Screen(cols, rows, lambda: self.settings.rom, lambda: self.language, clock)
         self.pin_lockout = PinLockout(clock.monotonic)
         self.hold = HoldTimer(self, clock, loop, leds)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from firmware.call.phase import Phase
 from firmware.call.settings import LineSettings
 from firmware.call.state import CallState, Room
-from firmware.vocabulary import CallEvent, Led, Outcome, Verdict
+from firmware.vocabulary import CallEvent, Colour, Led, Outcome, Verdict
 
 #: A caller who has not said a word yet: the operator is still greeting them; remind only after this.
 SILENT_REMINDER_S = 8.0
@@ -52,6 +52,20 @@ class LineRules(Room):
             call.silent_since = None
             if previous == Verdict.SILENT:
                 self.host.note(CallEvent.CALLER_RESUMED)
+
+    def input_lost(self, call: CallState) -> None:
+        """The unit's own audio input is gone: nothing is known about the caller. LINE blinks amber, and
+        a countdown or a silence timer in progress stops (it would run on audio that no longer comes)."""
+        self.host.note(CallEvent.AUDIO_INPUT_LOST)
+        self.leds.set(Led.LINE, Colour.AMBER, blink=True)
+        if call.phase is Phase.ON_HOLD:
+            return
+        left = call.enter(Phase.TALKING)
+        if left is Phase.COUNTDOWN:
+            call.countdown_end = None
+            self.host.note(CallEvent.COUNTDOWN_CANCELLED, verdict="no_input")
+        elif left is Phase.CALLER_SILENT:
+            call.silent_since = None
 
     @staticmethod
     def _phase_for(call: CallState, verdict: Verdict) -> Phase:

@@ -69,7 +69,7 @@ def status_line(desk: Desk) -> str:
         return row(f"{t} {bank.text('ui.contact')} {left} с", f"{t} {bank.text('ui.contact')} {left}с", f"{t} {left}с")
     if fault:  # the line has its LED; a journal that cannot save has only this row
         return row(f"{t} {fault}", fault)
-    state = bank.text(f"ui.line_{call.line}")
+    state = bank.text(f"ui.line_{'no_input' if desk.audio_lost else call.line}")
     return row(f"{t} {bank.text('ui.line')}: {state}", f"{t} {state}")
 
 

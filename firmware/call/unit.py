@@ -28,7 +28,7 @@ from firmware.call.views import HoldConfirmView, ScriptView, SignInView, SignOut
 from firmware.clock import Clock
 from firmware.config import merge
 from firmware.display import TextDisplay
-from firmware.events import Event, HookChanged, KeyDown, KeyUp, LineVerdict
+from firmware.events import AudioInput, Event, HookChanged, KeyDown, KeyUp, LineVerdict
 from firmware.greeting import greeting_for
 from firmware.journal import Journal, JournalFault
 from firmware.leds import Leds
@@ -126,6 +126,8 @@ class Unit:
             self.on_hook(event.off_hook)
         elif isinstance(event, LineVerdict):
             self.on_line(Verdict(event.verdict))
+        elif isinstance(event, AudioInput):
+            self.on_audio_input(event.present)
         else:
             log.warning("unhandled event %s", type(event).__name__)
         self.show_journal_fault()
@@ -318,6 +320,23 @@ class Unit:
             views[-1].on_key(desk, key)
         elif key == Key.BACK:
             views.append(SignOutView())
+
+    @property
+    def audio_lost(self) -> bool:
+        return self.desk.audio_lost
+
+    def on_audio_input(self, present: bool) -> None:
+        """The unit's audio input is gone (see :meth:`LineRules.input_lost`) or back: then the next
+        verdict, from fresh audio, decides."""
+        desk = self.desk
+        desk.audio_lost = not present
+        if desk.call is None:
+            return
+        if present:
+            desk.note(CallEvent.AUDIO_INPUT_BACK)
+            return
+        desk.line_verdict = None
+        desk.line.input_lost(desk.call)
 
     def on_line(self, verdict: Verdict) -> None:
         call = self.desk.call

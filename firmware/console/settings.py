@@ -28,7 +28,7 @@ FAIL_DELAY_S = 2.0
 AUDIT_LINES_PER_MIN = 30
 LED_TEST_COLOURS = (Colour.RED, Colour.GREEN, Colour.BLUE, Colour.AMBER)
 #: What ``status`` shows before login: nothing about operators, callers or the line.
-PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "console")
+PUBLIC_STATUS = ("version", "uptime", "clock", "call", "leds", "records waiting", "hardware", "console")
 #: Keys whose values never leave the unit.
 SECRET_KEYS = ("server.token", "console.pin_hash")
 NO_PIN_HELP = ("no technician PIN is set, so the console stays locked.\n"
