@@ -67,7 +67,7 @@ def test_good_values_still_pass(tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     cfg = load_config(overrides={
-        "server": {"url": "https://central.example.org:8443/api/v1", "ca_file": str(ca)},
+        "server": {"url": "https://central.example.org:8443/api/v1", "token": "unit-token", "ca_file": str(ca)},
         "console": {"pin_hash": hash_pin("4821", iterations=120_000)},
         "phrases": {"uk": {"script": {"intro": "Оператор {number}: {name}"}, "ui": {"idle": "Чекаю {{дзвінка}}"}}},
     })

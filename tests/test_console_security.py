@@ -115,9 +115,11 @@ def test_the_lock_outlives_a_restart(make_sim):
 
 
 def keys(sim, text: str) -> None:
-    for key in text.split():
+    for key in text.split():  # a finger's press: keypad keys are debounced as on the desk
         sim.press(key)
+        sim.advance(0.05)
         sim.release(key)
+        sim.advance(0.15)
     sim.advance(0.2)
 
 

@@ -114,7 +114,9 @@ def whole_idle_screen(text: str) -> bool:
     """The idle screen, every row of it: clock warning, sign-in prompt, time and queue."""
     rows = [fold(r) for r in text.splitlines()[:4]]
     want = ["Час не перевірено", "Увійдіть: №", "оператора, OK", "Черга: 0"]
-    return len(rows) == 4 and all(fold(w) in r for w, r in zip(want, rows, strict=True))
+    # each on a row of its own, whatever order the idle layout puts them in
+    where = sorted(next((i for i, r in enumerate(rows) if fold(w) in r), -1) for w in want)
+    return len(rows) == 4 and where == [0, 1, 2, 3]
 
 
 def wait_for(cond, timeout: float) -> bool:
