@@ -175,8 +175,8 @@ class ConsoleBackend:
     """The console's view of the unit; see the module docstring. Loop thread only (except
     :meth:`run_blocking` and the functions it runs).
 
-    It implements the whole :class:`firmware.console.Backend` protocol (25 methods, each a few lines
-    over the app), so it is wider than a class should be; the work behind ``config``, ``selftest``
+    Larger than 25 methods on purpose: it implements the whole :class:`firmware.console.Backend`
+    protocol (each method a few lines over the app); the work behind ``config``, ``selftest``
     and the hardware read-back lives in :mod:`deskunit.console_config` and
     :mod:`deskunit.console_hardware`.
     """

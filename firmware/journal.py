@@ -32,47 +32,40 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from firmware.journal_schema import VERSION, migrate, user_version
+from firmware.journal_file import (
+    CHECKPOINT_BYTES,
+    DAMAGE_CODES,
+    FULL,
+    JournalFault,
+    code_of,
+    connect,
+    describe,
+    disk_full,
+    fault_of,
+    move_aside,
+    probe,
+    salvage,
+)
+from firmware.journal_schema import user_version
 from firmware.journal_upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
 PERSONAL_FIELDS = ("full_name", "residence", "essence", "phone", "email")
-#: sqlite3 primary result codes that mean the file itself cannot be trusted or opened.
-DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN}
-
-
-#: A WAL longer than this is checkpointed into the file by the upkeep thread.
-CHECKPOINT_BYTES = 4 * 1024 * 1024
-#: Below this much free space the state directory's file system counts as full.
-LOW_SPACE_BYTES = 256 * 1024
-#: A full disk found by looking at the file system rather than reported by SQLite.
-FULL = OSError(28, "No space left on device")
-
-
-class JournalFault(Enum):
-    """What is wrong with the journal, as the LCD, the LEDs and the console report it."""
-
-    NONE = "ok"
-    #: the file was damaged or unusable: kept aside for the technician, a fresh one is in use
-    REPLACED = "replaced"
-    #: no room for the next write: records held in memory and retried
-    DISK_FULL = "disk full"
-    #: the file cannot be written (read-only, permissions, damage while running): held in memory
-    UNWRITABLE = "unwritable"
-
-    @property
-    def durable(self) -> bool:
-        """True when what the unit saves now reaches the disk."""
-        return self in (JournalFault.NONE, JournalFault.REPLACED)
 
 
 class Journal:
     """Records and drafts in one SQLite file; safe to use from the loop, the sync and the upkeep threads.
+
+    Larger than 25 methods on purpose: every method reads or writes through the one connection,
+    the one lock and the one in-memory hold of records and drafts not yet durable (writes that
+    failed are held and retried in order, drafts included, in the same transaction as the records),
+    so records, drafts, retention and the defensive open share all of that state. What needs none of
+    it (opening and checking the file, moving it aside, salvaging it, what an error means) is in
+    :mod:`firmware.journal_file`.
 
     ``clock`` (optional) names the files moved aside; ``connection_class`` (a
     :class:`sqlite3.Connection` subclass) lets tests fail writes the way a full disk does.
@@ -431,12 +424,12 @@ class Journal:
 
     def _note_error(self, e: BaseException, quiet: bool = False) -> None:
         fault = fault_of(e)
-        if fault is JournalFault.UNWRITABLE and self._disk_full():  # SQLite says "I/O error" for some
+        if fault is JournalFault.UNWRITABLE and disk_full(self.path):  # SQLite says "I/O error" for some
             fault = JournalFault.DISK_FULL
         if fault is not self._error or not (quiet or self._retrying):
             log.error("journal write failed (%s): %s; held in memory and retried", fault.value, describe(e))
         self._error, self.detail = fault, describe(e)
-        if fault is not JournalFault.DISK_FULL and _code(e) in DAMAGE_CODES | {sqlite3.SQLITE_IOERR}:
+        if fault is not JournalFault.DISK_FULL and code_of(e) in DAMAGE_CODES | {sqlite3.SQLITE_IOERR}:
             self._reopen_needed = True  # the file may be damaged: checked again, replaced if it is
 
     def _side_db(self) -> sqlite3.Connection | None:
@@ -506,16 +499,16 @@ class Journal:
         started; a sound file that cannot be written now (a full disk, a read-only directory) is kept
         and read, with writes held in memory. None when nothing can be opened at all."""
         try:
-            db = self._connect()
+            db = connect(self.path, self.connection_class)
         except (sqlite3.Error, OSError) as e:
-            if fault_of(e) is JournalFault.DISK_FULL or self._disk_full():  # a sound file on a full disk
+            if fault_of(e) is JournalFault.DISK_FULL or disk_full(self.path):  # a sound file on a full disk
                 return self._cannot_write(None, FULL if fault_of(e) is not JournalFault.DISK_FULL else e)
             self._say("journal file unusable (%s): moving it aside for the technician", describe(e))
             return self._fresh(e, None)
-        refused = self._probe(db)
+        refused = probe(db)
         if refused is None:
             return db
-        if fault_of(refused) is JournalFault.DISK_FULL or self._disk_full():
+        if fault_of(refused) is JournalFault.DISK_FULL or disk_full(self.path):
             return self._cannot_write(db, refused if fault_of(refused) is JournalFault.DISK_FULL else FULL)
         self._say("journal file cannot be written (%s): moving it aside for the technician", describe(refused))
         return self._fresh(refused, db)
@@ -528,23 +521,14 @@ class Journal:
         if old is not None:
             old.close()
         try:
-            db = self._connect()
-            refused = self._probe(db)
+            db = connect(self.path, self.connection_class)
+            refused = probe(db)
         except (sqlite3.Error, OSError) as e:
             return self._cannot_write(None, e)
         if refused is not None:
             return self._cannot_write(db, refused)
-        self._salvage(db, moved)
+        salvage(db, moved)
         return db
-
-    def _disk_full(self) -> bool:
-        """No room left where the journal lives: whatever SQLite said (it reports a -shm it cannot
-        grow as an I/O error), the file is not to blame and must not be moved aside."""
-        try:
-            st = os.statvfs(Path(self.path).parent)
-        except OSError:
-            return False
-        return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
 
     def _cannot_write(self, db: sqlite3.Connection | None, error: BaseException) -> sqlite3.Connection | None:
         """Keep reading ``db`` (if any); writes are held in memory until a retry succeeds."""
@@ -552,109 +536,16 @@ class Journal:
         self._reopen_needed = db is None
         return db
 
-    def _connect(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0,
-                             factory=self.connection_class)
-        try:
-            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect only on a new file: before its first page
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA wal_autocheckpoint=0")  # see _after_commit
-            # a WAL emptied by a checkpoint is cut back to this, so its size says how much it holds
-            db.execute(f"PRAGMA journal_size_limit={CHECKPOINT_BYTES // 2}")
-            db.execute("PRAGMA cache_size=-16384")  # 16 MB: retention's index pages stay in memory
-            problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
-            if problems != ["ok"]:
-                raise sqlite3.DatabaseError(f"quick_check found {len(problems)} problem(s)")
-            if user_version(db) < VERSION or db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
-                migrate(db, self.path)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    @staticmethod
-    def _probe(db: sqlite3.Connection) -> sqlite3.Error | None:
-        """Prove the file takes writes, so a read-only one shows now and not mid-call; the refusal."""
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(f"PRAGMA user_version = {user_version(db)}")
-            db.execute("COMMIT")
-            return None
-        except sqlite3.Error as e:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            return e
-
     def _move_aside(self) -> str | None:
-        """Rename the file (and its -wal/-shm) to ``<name>.damaged-<UTC time>``; the new name, or None."""
+        """Move the file aside for the technician (see :func:`move_aside`); the new name, or None."""
         if self.path == ":memory:":
             return None
         now = self.clock.now() if self.clock is not None else datetime.now(UTC)
-        target = f"{self.path}.damaged-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-        n = 1
-        while os.path.lexists(target):
-            n += 1
-            target = f"{self.path}.damaged-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{n}"
         try:
-            if os.path.lexists(self.path):
-                os.replace(self.path, target)
-            for suffix in ("-wal", "-shm"):
-                if os.path.lexists(self.path + suffix):
-                    os.replace(self.path + suffix, target + suffix)
+            target = move_aside(self.path, now)
         except OSError as e:
             self._say("journal file could not be moved aside: %s", describe(e))
             return None
         log.error("journal file kept for the technician as %s; a fresh journal started", Path(target).name)
         self.moved_aside.append(target)
         return target
-
-    def _salvage(self, db: sqlite3.Connection, moved: str) -> None:
-        """Copy what the moved file still holds (a sound file that could not be written, e.g. the wrong
-        owner) into the fresh one, so its unsynced records still reach the server. A damaged file is
-        left to the technician."""
-        if not os.path.isfile(moved):
-            return
-        try:
-            db.execute("ATTACH DATABASE ? AS old", (f"file:{moved}?mode=ro",))
-        except sqlite3.Error:
-            return
-        try:
-            if [r[0] for r in db.execute("PRAGMA old.quick_check").fetchall()] != ["ok"]:
-                return
-            db.execute("BEGIN IMMEDIATE")
-            n = db.execute("INSERT OR IGNORE INTO records (id, body, saved_at, synced_at, attempts, purged) "
-                           "SELECT id, body, saved_at, synced_at, attempts, purged FROM old.records "
-                           "ORDER BY seq").rowcount
-            db.execute("INSERT OR IGNORE INTO drafts (name, body) SELECT name, body FROM old.drafts")
-            db.execute("COMMIT")
-            log.warning("journal: %d record(s) copied from the file kept aside", n)
-        except sqlite3.Error as e:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            log.info("journal: nothing copied from the file kept aside (%s)", describe(e))
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("DETACH DATABASE old")
-
-
-def _code(e: BaseException) -> int | None:
-    code = getattr(e, "sqlite_errorcode", None)
-    return None if code is None else code & 0xFF
-
-
-def fault_of(e: BaseException) -> JournalFault:
-    """The fault an error from SQLite or the OS means for the operator."""
-    if _code(e) == sqlite3.SQLITE_FULL or getattr(e, "errno", None) == 28:  # ENOSPC
-        return JournalFault.DISK_FULL
-    return JournalFault.UNWRITABLE
-
-
-def describe(e: BaseException) -> str:
-    """The error for a log line: SQLite's or the OS's own words, never a record's content."""
-    if isinstance(e, OSError):
-        return f"{type(e).__name__}: {e.strerror or e.errno}"
-    name = getattr(e, "sqlite_errorname", None) or type(e).__name__
-    return f"{name}: {e}"

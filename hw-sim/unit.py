@@ -64,7 +64,12 @@ SIM_OPERATOR = {"number": 7, "name": "Олена Петренко"}
 
 
 class SimUnit:
-    """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon."""
+    """A whole unit on simulated hardware: the shared :class:`hal.assembly.App` plus the fake silicon.
+
+    Larger than 25 methods on purpose: it is the one handle the scenarios, the panel and the tests
+    drive the simulated unit through, one short method per thing they do or read (the hook, a key,
+    audio, time, a fault, a power cut, the server, the LCD and LEDs); the work is in the fake parts.
+    """
 
     def __init__(self, app: App, board: SimBoard, lcd: Any, bus: Any, display: Any, line: SimLine,
                  tmp: Any = None) -> None:

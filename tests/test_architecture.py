@@ -171,3 +171,40 @@ def test_each_layer_imports_only_the_layers_below_it():
     offenders = sorted(f"{a} -> {b}" for a, targets in import_graph().items() for b in targets
                        if b.split(".")[0] != a.split(".")[0] and b.split(".")[0] not in ALLOWED[a.split(".")[0]])
     assert offenders == []
+
+
+MAX_METHODS = 25
+MAX_LINES = 300
+SOURCE_ROOTS = ("firmware", "hal", "hw-sim", "deskunit", "central")
+
+
+def oversized_classes() -> dict[str, tuple[int, int, str]]:
+    """Every class in the shipped code above MAX_METHODS methods or MAX_LINES lines: its
+    methods, its lines and its docstring, by ``path:Class``."""
+    found: dict[str, tuple[int, int, str]] = {}
+    for root in SOURCE_ROOTS:
+        for path in sorted((ROOT / root).rglob("*.py")):
+            if ".venv" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                methods = sum(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in node.body)
+                lines = node.end_lineno - node.lineno + 1
+                if methods > MAX_METHODS or lines > MAX_LINES:
+                    found[f"{path.relative_to(ROOT)}:{node.name}"] = (methods, lines,
+                                                                   ast.get_docstring(node) or "")
+    return found
+
+
+def test_a_large_class_says_in_its_docstring_why_it_is_large():
+    """A class above the limits is a place where too much gathers unless its docstring says why it
+    is one class ("... on purpose: <reason>")."""
+    unexplained = {name: (methods, lines) for name, (methods, lines, doc) in oversized_classes().items()
+                   if "on purpose" not in doc}
+    assert unexplained == {}
+
+
+def test_the_size_check_finds_large_classes():
+    """The check above would fail for a large class: it sees at least the journal's."""
+    assert any(name.startswith("firmware/journal") for name in oversized_classes())

@@ -12,15 +12,14 @@ driver is not installed.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import chromium, require_chromium, wait_for
 
 from central.testing import make_appeal, make_record
 from firmware.config import load_config
@@ -31,16 +30,10 @@ from hwsim.panel_server import PanelServer
 from hwsim.sync_sim import attach_sync
 from hwsim.unit import SimUnit
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "artifacts" / "panel.png"
 
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install -y chromium chromium-driver)",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_chromium()
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -75,17 +68,6 @@ return out;
 """
 
 
-def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 6.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def unit(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
     cfg = load_config()
@@ -103,19 +85,8 @@ def unit(tmp_path) -> Iterator[tuple[SimUnit, PanelServer]]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    profile = tempfile.mkdtemp(prefix="deskunit-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", f"--user-data-dir={profile}", "--window-size=1000,860",
-                 "--force-device-scale-factor=1"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(20)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium("1000,860", flags=("--force-device-scale-factor=1",)) as driver:
+        yield driver
 
 
 def test_a_call_clicked_through_in_the_browser(unit, browser):

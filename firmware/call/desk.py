@@ -33,7 +33,12 @@ log = logging.getLogger(__name__)
 
 
 class Desk:
-    """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD."""
+    """State and actions of the desk; see the module docstring. ``refresh`` redraws the LCD.
+
+    Larger than 25 methods on purpose: it is the one host both the views (``ViewHost``) and the rooms
+    (``CallHost``) talk to, and each method is the few lines of one thing they ask of it (push a
+    view, sign in, set the outcome, start the hold, open the appeal); the work itself is in the rooms
+    (hold, line rules, appeals, operators), so splitting the host would only split its protocol."""
 
     def __init__(self, settings: CallSettings, clock: Clock, loop: Scheduler, *, cols: int, rows: int,
                  leds: Leds, journal: Journal, banks: Mapping[str, PhraseBank], refresh: Callable[[], None],

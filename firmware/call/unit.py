@@ -43,7 +43,11 @@ JOURNAL_CHECK_S = 5.0
 
 
 class Unit:
-    """Event dispatch and the call's lifecycle; see the module docstring."""
+    """Event dispatch and the call's lifecycle; see the module docstring.
+
+    Larger than 25 methods on purpose: it is the unit's public face (the app, the console backend,
+    the simulator and the tests call it) and the one dispatcher of every event kind, each a short
+    method that hands over to the desk or a room; the state lives in :class:`Desk`."""
 
     def __init__(
         self,

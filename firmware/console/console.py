@@ -42,7 +42,8 @@ def _run_now(fn: Callable[[], Any], done: Done) -> None:
 class Console:
     """One console session on one serial line; see :mod:`firmware.console`.
 
-    Most of its methods are the :class:`~firmware.console.protocol.Host` its commands run in (output,
+    Larger than 25 methods on purpose: most of its methods are the
+    :class:`~firmware.console.protocol.Host` its commands run in (output,
     views, busy work, errors); the line editor, the login and the commands themselves live apart.
     """
 

@@ -69,6 +69,9 @@ class View:
 class Backend(Protocol):
     """What the console needs of the unit (see ``deskunit.console_backend``); loop thread only.
 
+    Larger than 25 methods on purpose: one method per thing a console command reads or does on the
+    unit, so a command never reaches past this protocol into the app.
+
     Blocking calls (``verify_pin``, checks marked blocking, ``sync_now``) are run via
     ``run_blocking``; everything else must return at once. ``audit`` with ``security`` writes the
     security trail (logins, lockouts, restarts), kept apart from the command lines so that junk

@@ -25,8 +25,6 @@ import multiprocessing as mp
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,11 +33,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from central.store import open_store
-from central.testing import call, make_appeal, make_record
+from central_process import central_process
 
-REPO = Path(__file__).resolve().parents[2]
-ADMIN = "bench-admin"
+from central.store import open_store
+from central.testing import make_appeal, make_record
 
 
 def _token(n: int) -> str:
@@ -156,30 +153,6 @@ def _q(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100)[pct - 1] * 1000 if len(values) > 1 else values[0] * 1000
 
 
-@contextlib.contextmanager
-def _server(db: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DESKUNIT_CENTRAL_ADMIN_TOKEN": ADMIN, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "central", "serve", "--db", db, "--port", str(port), "--log-level", "WARNING"]
-    proc = subprocess.Popen(cmd, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                call(f"http://127.0.0.1:{port}", "GET", "/api/v1/health")
-                break
-            except ConnectionRefusedError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server process did not come up") from None
-                time.sleep(0.1)
-        yield port, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds the process has used."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
@@ -201,7 +174,7 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
         store.add_unit(f"unit-{n:04d}", _token(n))
     store.close()
     ctx = mp.get_context("fork")
-    with _server(db) as (port, proc):
+    with central_process(db) as (port, proc):
         barrier = ctx.Barrier(args.clients)
         results = ctx.Queue()
         slices = [list(range(args.units))[i :: args.clients] for i in range(args.clients)]

@@ -18,25 +18,21 @@ import contextlib
 import http.client
 import importlib.util
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 if importlib.util.find_spec("central") is None:  # until pyproject lists the `central` package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from central_process import central_process  # noqa: E402
+
 from central import CentralServer  # noqa: E402
 from central.store import open_store  # noqa: E402
-from central.testing import call, make_appeal, make_record  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
+from central.testing import make_appeal, make_record  # noqa: E402
 
 
 def _post(conn: http.client.HTTPConnection, path: str, token: str, body: object) -> int:
@@ -113,30 +109,6 @@ def _units(db: str, threads: int) -> None:
     store.close()
 
 
-@contextlib.contextmanager
-def _server_process(db: str) -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DESKUNIT_CENTRAL_ADMIN_TOKEN": "bench-admin", "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "central", "serve", "--db", db, "--port", str(port), "--log-level", "WARNING"]
-    proc = subprocess.Popen(cmd, env=env)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                call(f"http://127.0.0.1:{port}", "GET", "/api/v1/health")
-                break
-            except ConnectionRefusedError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server process did not come up") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="database URL (default: SQLite in a temporary directory)")
@@ -151,12 +123,12 @@ def main() -> None:
         _units(db, args.threads)
         if args.in_process:
             server = CentralServer(db).start()
-            runner: contextlib.AbstractContextManager[int] = contextlib.nullcontext(server.port)
+            runner: contextlib.AbstractContextManager[tuple[int, object]] = contextlib.nullcontext((server.port, None))
         else:
             server = None
-            runner = _server_process(db)
+            runner = central_process(db)
         try:
-            with runner as port:
+            with runner as (port, _proc):
                 where = "in this process" if server else "in its own process"
                 print(f"central server on port {port} {where}, storage {db.split(':')[0] if args.db else 'sqlite'}")
                 bulk_flush(port, args.records, args.batch)
