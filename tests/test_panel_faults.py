@@ -17,8 +17,8 @@ def test_an_lcd_power_blip_from_the_panel_is_healed(served):  # noqa: F811
 def test_audio_unplug_and_a_bad_fault_name(served):  # noqa: F811
     sim, panel = served
     assert request(panel, "POST", "/api/fault", {"fault": "audio_unplug"})[0] == 200
-    assert not sim.audio_plugged
+    state_when(panel, lambda s: not sim.audio_plugged)  # injected on the loop's thread, between transfers
     status, reply = request(panel, "POST", "/api/fault", {"fault": "lcd_fire"})
     assert status == 400 and "lcd_fire" in reply["error"]
     assert request(panel, "POST", "/api/fault", {"fault": "audio_replug"})[0] == 200
-    assert sim.audio_plugged
+    state_when(panel, lambda s: sim.audio_plugged)
