@@ -60,3 +60,12 @@ class PagedView(View):
             self.page -= 1
             return True
         return False
+
+    def turn_or_close(self, host: ViewHost, key: str) -> bool:
+        """DOWN/UP turn the pages; OK or BACK closes the view."""
+        if self.turn(host, key):
+            return True
+        if key in (Key.OK, Key.BACK):
+            host.pop_view()
+            return True
+        return False

@@ -20,12 +20,7 @@ class MessageView(PagedView):
         return self.message
 
     def on_key(self, host: ViewHost, key: str) -> bool:
-        if self.turn(host, key):
-            return True
-        if key in (Key.OK, Key.BACK):
-            host.pop_view()
-            return True
-        return False
+        return self.turn_or_close(host, key)
 
 
 class QuestionView(View):

@@ -93,9 +93,4 @@ class PhraseView(PagedView):
         return f"{self.phrase.text}\n{self.extra}" if self.extra else self.phrase.text
 
     def on_key(self, host: ViewHost, key: str) -> bool:
-        if self.turn(host, key):
-            return True
-        if key in (Key.OK, Key.BACK):
-            host.pop_view()
-            return True
-        return key in (Key.UP, Key.DOWN)
+        return self.turn_or_close(host, key) or key in (Key.UP, Key.DOWN)
