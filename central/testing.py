@@ -10,9 +10,11 @@ import http.client
 import json
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 def make_record(unit: str, appeal: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
@@ -96,3 +98,32 @@ def call(
     finally:
         conn.close()
     return Reply(resp.status, reply_headers, json.loads(raw) if raw else None)
+
+
+@contextmanager
+def temporary_schema(url: str, prefix: str = "deskunit_test") -> Iterator[str]:
+    """``url`` with its search_path set to a fresh PostgreSQL schema, dropped on exit (tests and benchmarks)."""
+    import psycopg
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def record_ids(url: str, admin_token: str, unit: str) -> list[str]:
+    """Every record id the server at ``url`` holds for ``unit``, paged through GET /records."""
+    ids: list[str] = []
+    after = 0
+    while True:
+        reply = call(url, "GET", f"/api/v1/records?unit={unit}&after={after}&limit=1000", token=admin_token)
+        assert reply.status == 200, reply.status
+        if not reply.body["records"]:
+            return ids
+        ids += [r["id"] for r in reply.body["records"]]
+        after = reply.body["last_seq"]

@@ -7,12 +7,12 @@ without it. Each test works in a schema of its own (dropped afterwards), so any 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
 
 import pytest
+
+from central.testing import temporary_schema
 
 PG_URL = os.environ.get("DESKUNIT_TEST_PG_URL")
 
@@ -22,13 +22,6 @@ def pg_schema() -> Iterator[str]:
     """A database URL whose search_path is a fresh schema, dropped on exit."""
     if not PG_URL:
         pytest.skip("set DESKUNIT_TEST_PG_URL=postgresql://... to test the PostgreSQL backend")
-    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]' for the PostgreSQL backend")
-    schema = f"deskunit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]' for the PostgreSQL backend")
+    with temporary_schema(PG_URL) as url:
+        yield url

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from central.server import CentralServer
-from central.testing import call
+from central.testing import record_ids
 from firmware.call.phase import Phase
 from firmware.call.views import AppealView
 from firmware.journal import Journal
@@ -116,16 +116,7 @@ def sync_all(state_dir: Path, central: CentralServer, unit_id: str, token: str) 
 
 
 def server_ids(central: CentralServer, unit: str) -> list[str]:
-    ids: list[str] = []
-    after = 0
-    while True:
-        reply = call(central.url, "GET", f"/api/v1/records?unit={unit}&after={after}&limit=1000",
-                     token=central.admin_token)
-        assert reply.status == 200
-        if not reply.body["records"]:
-            return ids
-        ids += [r["id"] for r in reply.body["records"]]
-        after = reply.body["last_seq"]
+    return record_ids(central.url, central.admin_token, unit)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -6,22 +6,16 @@ e.g. ``DESKUNIT_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/postgres``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import threading
-import uuid
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from central_fixtures import pg_schema
 
-if importlib.util.find_spec("central") is None:  # until pyproject lists the `central` package
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from central import CentralServer  # noqa: E402
-from central.testing import call, make_appeal, make_record  # noqa: E402
+from central import CentralServer
+from central.testing import call, make_appeal, make_record
 
 PG_URL = os.environ.get("DESKUNIT_TEST_PG_URL")
 ADMIN = "admin-secret-token"
@@ -34,14 +28,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def pg_url() -> str:
-    psycopg = pytest.importorskip("psycopg", reason="pip install 'psycopg[binary]' for the PostgreSQL backend")
-    schema = f"deskunit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from central.faults import Faults
 from central.server import CentralServer
-from central.testing import call, make_appeal, make_record
+from central.testing import call, make_appeal, make_record, record_ids
 from firmware.clock import KYIV, VirtualClock
 from firmware.events import Event
 from firmware.journal import Journal
@@ -28,16 +28,7 @@ RECORDS = "/api/v1/records"
 
 def server_ids(server: CentralServer, unit: str = UNIT) -> list[str]:
     """Every record id the server holds for ``unit``, via GET /records with the admin token."""
-    ids: list[str] = []
-    after = 0
-    while True:
-        reply = call(server.url, "GET", f"/api/v1/records?unit={unit}&after={after}&limit=1000",
-                     token=server.admin_token)
-        assert reply.status == 200
-        ids += [r["id"] for r in reply.body["records"]]
-        if not reply.body["records"]:
-            return ids
-        after = reply.body["last_seq"]
+    return record_ids(server.url, server.admin_token, unit)
 
 
 class Rig:

@@ -19,7 +19,6 @@ Prints the figures; asserts nothing (the tests do that).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -28,15 +27,12 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 from central_process import central_process
 
 from central.store import open_store
-from central.testing import make_appeal, make_record
+from central.testing import make_appeal, make_record, temporary_schema
 
 
 def _token(n: int) -> str:
@@ -222,21 +218,6 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
         print(f"[{label}]   error: {e}")
 
 
-@contextlib.contextmanager
-def _pg_schema(url: str) -> Iterator[str]:
-    import psycopg
-
-    schema = f"deskunit_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="both", help="sqlite, postgresql://..., or both (default)")
@@ -254,7 +235,7 @@ def main() -> None:
         if not pg:
             print("[postgresql] skipped: pass --db postgresql://... or set DESKUNIT_TEST_PG_URL")
             return
-        with _pg_schema(pg) as url:
+        with temporary_schema(pg, "deskunit_bench") as url:
             run(url, "postgresql", args)
 
 
