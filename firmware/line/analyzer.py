@@ -6,10 +6,13 @@ seconds.  What it measures is the physics of a telephone line:
 
 * band energies in 1/3-octave bands (250 Hz - 4 kHz) from a 40 ms Hann FFT with 50 % overlap;
 * the noise floor of every band by minimum statistics over the last `FLOOR_S` seconds;
-* speech activity: frames whose bands rise clearly above their floors;
-* an intelligibility index from the per-band speech-to-noise ratios (articulation-index style),
-  lowered by dropouts (zeroed packets), packet-loss concealment (repeated attenuated packets) and
-  clipping, and capped by the active speech level (a caller at -55 dBFS cannot be heard);
+* speech activity: frames whose bands rise clearly above their floors, in windows where some of them
+  are voiced (periodic at a pitch: a talker, not the clatter of a street or a kitchen);
+* per band, the talker's level over the line's floor, over the valleys between words and over an
+  interferer (babble) filling them; how deeply each band is modulated; how periodic the speech frames
+  are; dropouts (zeroed packets), packet-loss concealment (repeated attenuated packets) and clipping;
+* from those, an ESTOI-scale intelligibility estimate (`firmware.line.intelligibility`, fitted to
+  real voices in real noise), capped by the active speech level (a caller at -55 dBFS cannot be heard);
 * dead-line evidence: digital silence, or a bare mains hum with no broadband line noise under it.
 
 Verdicts change with hysteresis so the LINE LED does not flap.  `analyze()` runs the very same
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from firmware.line.intelligibility import ESTIMATOR, inputs
 from firmware.vocabulary import Verdict
 
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
@@ -49,6 +53,7 @@ PAUSE_AFTER_FRAMES = 3
 # shorter ones may be lost packets on a noisy line, whose noise must still set the floor.
 PAUSE_FLOOR_FRAMES = 8
 LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
+LOSS_CUTS = 2  # long holes starting right after a speech frame in a span, from which those are lost packets
 
 # 1/3-octave bands from 250 Hz up, as speech intelligibility measures weight them (log frequency).
 _CENTRES = 250.0 * 2.0 ** (np.arange(13) / 3.0)
@@ -57,12 +62,24 @@ _EDGES_HI = np.minimum(_CENTRES * 2 ** (1 / 6), 4000.0)
 HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speech bands
 
 ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
-SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these
-SCORE_EXP = 1.5  # the band index is linear in dB; intelligibility falls faster at low SNR
-UNINTELLIGIBLE_BELOW = 0.55  # score thresholds; the score is on an ESTOI-like 0..1 scale
-DEGRADED_BELOW = 0.72
+SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (the reported index)
+# score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
+# "with effort" under 0.75: the lower border sits a little above 0.50 because a caller who cannot be
+# understood must not be missed (the estimate's spread on real voices in real noise is about 0.05)
+UNINTELLIGIBLE_BELOW = 0.53
+DEGRADED_BELOW = 0.75
 HYST = 0.03
-CLEAR_ABOVE = 0.78  # the last second alone clears an alarm only when clearly good: border 0.72 + HYST + 0.03
+CLEAR_ABOVE = 0.81  # the last second alone clears an alarm only when clearly good: the border + HYST + 0.03
+VOICING_LAGS_S = (0.0025, 0.016)  # pitch periods of voices (400 Hz down to 62 Hz)
+VOICED = (0.5, 0.75)  # periodicity above which a speech frame counts as voiced, and as clearly voiced
+# a window is a talker's only when at least this share of its active frames is voiced (street and
+# kitchen transients rise above the floor too, but seldom at a pitch).  Noise breaks the periodicity
+# up as well: the share stays above 0.45 down to 3 dB SNR; a talker drowned deeper than that loses it,
+# and the line is then judged by its noise level (LOUD_NOISE_DBFS: cannot hear)
+MIN_VOICED = 0.1
+# a recording is judged on its talker when one is heard in at least this share of its windows;
+# otherwise it is a live or dead line with a few noises on it
+MIN_TALK = 0.35
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
 VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 VALLEY2_RANK = 30  # and the 30th: how far apart they are tells a fluctuating interferer (babble)
@@ -136,8 +153,9 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
     ]),
 }
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
-_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE = range(10)
-_NAGG = 10
+(_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE,
+ _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS) = range(18)
+_NAGG = 18
 _PAUSE_DB = 10.0 * math.log10(1e-9)  # the level a pause of digital silence puts in the valleys (inaudible)
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
@@ -150,13 +168,16 @@ class LineAnalyzer:
     counters of the last 2 s; split apart they would pass all of that state between them.
     """
 
-    def __init__(self, sample_rate: int = 8000) -> None:
+    def __init__(self, sample_rate: int = 8000, keep_inputs: bool = False) -> None:
         if sample_rate not in (8000, 16000):
             raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
         self.sample_rate = sample_rate
         self.n = int(round(sample_rate * FRAME_S))
-        self._win, self._proj = _spectral_tables(sample_rate, self.n)
+        self._win, self._proj, self._win_ac = _spectral_tables(sample_rate, self.n)
+        self._lags = slice(*(int(round(t * sample_rate)) for t in VOICING_LAGS_S))
         self.nb = len(_CENTRES)
+        # with keep_inputs, every window's intelligibility inputs and speech flag (for fitting the estimator)
+        self.kept: list[tuple[np.ndarray, np.ndarray]] | None = [] if keep_inputs else None
         self._bias = _BIAS_CACHE.get(sample_rate)
         if self._bias is None:
             self._bias = np.ones(self.nb)
@@ -172,6 +193,8 @@ class LineAnalyzer:
         self._tail_energy = 0.0
         self._smooth_tail = np.full((2, self.nb + 1), np.nan)  # last two frames' band energies
         self._zero_tail = False
+        self._act_tail = False  # the last frame was a speech frame
+        self._cut_tail = False  # the last frame lies in a hole that cut into the talker
         self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped at PAUSE_FLOOR_FRAMES)
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
@@ -238,6 +261,13 @@ class LineAnalyzer:
         pw = np.square(spec.real, out=self._scratch("pw", (nfr, n + 1)))
         pw += np.square(spec.imag, out=self._scratch("pwi", (nfr, n + 1)))
         e = pw @ self._proj
+        # periodicity: the frame's circular autocorrelation (the inverse transform of its power
+        # spectrum) at pitch lags, relative to lag 0 and to the window's own
+        ac = np.fft.irfft(pw, 2 * n, axis=1)
+        lags = self._lags
+        with np.errstate(invalid="ignore", divide="ignore"):
+            voicing = (ac[:, lags] / self._win_ac[lags]).max(axis=1) / ac[:, 0]
+        voicing = np.where(ac[:, 0] > 1e-12, np.minimum(voicing, 1.0), 0.0)
         ecur = np.einsum("ij,ij->i", cur, cur)
         eprev = np.empty_like(ecur)
         eprev[0] = self._tail_energy
@@ -254,6 +284,7 @@ class LineAnalyzer:
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
             "near": (absx >= (peak * 0.999)[:, None]).sum(axis=1, dtype=np.int16),
+            "voicing": voicing,
         }
 
     def _process(self, x: np.ndarray, nblk: int, reports: bool = True) -> list[LineReport] | _Blocks:
@@ -303,6 +334,7 @@ class LineAnalyzer:
         zprev[0] = self._zero_tail
         zprev[1:] = zero_fr[:-1]
         self._zero_tail = bool(zero_fr[-1])
+        cut = self._cut_holes(zero_fr, zprev, act)
         lsm = 10.0 * np.log10(sm + 1e-13)
 
         # per-frame columns, summed per block: the aggregates, band energies of speech frames, and the
@@ -318,7 +350,20 @@ class LineAnalyzer:
         per_frame[:, _A_NFR] = 1.0
         per_frame[:, _A_ZRUNS] = zero_fr & ~zprev
         per_frame[:, _A_NPAUSE] = zero_fr & pause_fr
+        per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
+        per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
         per_frame[:, _A_NLIVE] = live
+        voicing = np.where(act, f["voicing"], 0.0)
+        per_frame[:, _A_VOICING] = voicing
+        per_frame[:, _A_VOICED] = voicing > VOICED[0]
+        per_frame[:, _A_CLEARLY_VOICED] = voicing > VOICED[1]
+        # the line between the talker's sounds: how much its level swings (a steady hiss hardly; a
+        # street, a kitchen or other talkers by many dB) says how the noise masks the talker
+        gap = live & ~act
+        gap_db = np.where(gap, lsm.mean(axis=1), 0.0)
+        per_frame[:, _A_NGAP] = gap
+        per_frame[:, _A_GAP_DB] = gap_db
+        per_frame[:, _A_GAP_DB2] = gap_db * gap_db
         np.multiply(band, act[:, None], out=per_frame[:, k : k + nb])
         lg = per_frame[:, k + nb : k + 2 * nb]
         lg[...] = lsm
@@ -328,7 +373,7 @@ class LineAnalyzer:
         # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
         deadblk = blocks[:, _A_NDEAD] >= hop - 1
         if deadblk.any():
-            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS, _A_NPAUSE])] = 0.0
+            blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS, _A_NPAUSE, _A_NCUT, _A_CUTS])] = 0.0
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.empty((allb.shape[0] + 1, allb.shape[1]))
@@ -363,6 +408,22 @@ class LineAnalyzer:
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
 
+    def _cut_holes(self, zero_fr: np.ndarray, zprev: np.ndarray, act: np.ndarray) -> np.ndarray:
+        """The frames of holes that cut into the talker: a run of zeroed packets right after a speech
+        frame.  A talker's pause fades out first (and a VAD sends its hangover of quiet frames before
+        it goes silent), so a long hole that starts in the middle of speech is packets lost in a
+        burst, however long.  Carries the last frame's speech and the open hole's cut over."""
+        act_prev = np.empty_like(act)
+        act_prev[0] = self._act_tail
+        act_prev[1:] = act[:-1]
+        starts = zero_fr & ~zprev
+        idx = np.arange(len(zero_fr))
+        start = np.maximum.accumulate(np.where(starts, idx, -1))
+        cut = np.where(start >= 0, (starts & act_prev)[np.maximum(start, 0)], self._cut_tail) & zero_fr
+        self._act_tail = bool(act[-1])
+        self._cut_tail = bool(cut[-1])
+        return cut
+
     def _dead_runs(self, dead_fr: np.ndarray) -> np.ndarray:
         """How many digital-silence frames in a row end at each frame (0 on a live one), counting the ones
         that ended the previous chunk (up to PAUSE_FLOOR_FRAMES: all that any test here looks back)."""
@@ -383,15 +444,18 @@ class LineAnalyzer:
         nfr = np.maximum(span[:, _A_NFR], 1.0)
         l1, l2 = span[:, k + nb : k + 2 * nb], span[:, k + 2 * nb :]
         nlive = np.maximum(span[:, _A_NLIVE], 1.0)[:, None]
-        modulation = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0)).sum(axis=1) / nb
+        band_mod = np.sqrt(np.maximum(l2 / nlive - (l1 / nlive) ** 2, 0.0))
+        modulation = band_mod.sum(axis=1) / nb
         # speech needs enough active frames and a modulated envelope (a steady noise that has just
         # risen above the old floor is not a talker)
-        speech = (nact >= 8) & (modulation >= MIN_MOD_DB)
         na = np.maximum(nact, 1.0)
+        voicing = span[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None]
+        speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & (voicing[:, 1] >= MIN_VOICED)
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
-        snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
+        noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
+        snr_b = _snr_db(eact, noise_b)
         intel = _unit((snr_b - SNR_LO) / (SNR_HI - SNR_LO)).sum(axis=1) / nb
         carrying = snr_b > 3.0
         top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
@@ -403,18 +467,27 @@ class LineAnalyzer:
         level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
         # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
         # times a second at most; packet loss of 10 % or more makes several holes a second)
-        nzero = span[:, _A_NZERO] + np.where(span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], 0.0)
+        # and long holes that cut into the talker's sounds when several do (a talker, or a VAD without
+        # hangover, may stop dead at the end of a phrase now and then; lost packets do it again and again)
+        nzero = span[:, _A_NZERO] + np.where(
+            span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], np.where(span[:, _A_CUTS] >= LOSS_CUTS, span[:, _A_NCUT], 0.0))
         dropout = nzero / nfr
         concealed = span[:, _A_NCONC] / nfr
         burst = nzero / np.maximum(span[:, _A_ZRUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
         hum = _hum_factor(hum_floor, eact.sum(axis=1))
-        score = np.where(speech, _score(intel, dropout, burst, concealed, clipping) * hum, 0.0)
+        x = inputs(
+            snr_b, _snr_db(eact, noise_v), _snr_db(eact, np.maximum(floor, BAND_AUDIBLE)), band_mod,
+            dropout, burst, concealed, clipping, hum, nact / nfr, level, voicing, _tilt_db(eact),
+            _gap_swing_db(span),
+        )
+        if self.kept is not None:
+            self.kept.append((x, speech))
+        score = np.where(speech, np.minimum(ESTIMATOR.estimate(x), _reaches_listener(dropout, burst, concealed)), 0.0)
         heard = _audible(score, level)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
-        noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
-        fast = self._recent_score(recent, noise_v, speech, hum)
+        fast = self._recent_score(recent, noise_v, floor, band_mod, speech, hum)
         judged = np.maximum(heard, fast)
         blk_speech = blocks[:, _A_NACT] >= 2
         raw_code = self._raw_verdicts(speech, judged, noise_dbfs, blk_speech, blocks[:, _A_NDEAD] >= HOP_FRAMES - 1)
@@ -477,7 +550,8 @@ class LineAnalyzer:
         return np.where(dead_run >= DEAD_BLOCKS, _NO_SIGNAL, live)
 
     def _recent_score(
-        self, recent: np.ndarray, noise_b: np.ndarray, speech: np.ndarray, hum: np.ndarray,
+        self, recent: np.ndarray, noise_v: np.ndarray, floor: np.ndarray, band_mod: np.ndarray,
+        speech: np.ndarray, hum: np.ndarray,
     ) -> np.ndarray:
         """The heard score of the last second alone where it is clearly clean, else 0.
 
@@ -494,12 +568,16 @@ class LineAnalyzer:
             return np.zeros(len(nact))
         na = np.maximum(nact, 1.0)
         eact = recent[:, k : k + nb] / na[:, None]
-        snr_b = 10.0 * np.log10(np.maximum(eact - noise_b, 1e-14) / noise_b)
-        intel = _unit((snr_b - SNR_LO) / (SNR_HI - SNR_LO)).sum(axis=1) / nb
+        snr_v = _snr_db(eact, noise_v)
         zero = np.zeros(len(nact))
-        score = _score(intel, zero, zero, zero, recent[:, _A_CLIP] / (na * self.n)) * hum
         level = 10.0 * np.log10(np.maximum(recent[:, _A_LVL] / na, 1e-12))
-        heard = _audible(score, level)
+        x = inputs(
+            snr_v, snr_v, _snr_db(eact, np.maximum(floor, BAND_AUDIBLE)), band_mod, zero, zero, zero,
+            recent[:, _A_CLIP] / (na * self.n), hum, nact / np.maximum(recent[:, _A_NFR], 1.0), level,
+            recent[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None], _tilt_db(eact),
+            _gap_swing_db(recent),
+        )
+        heard = _audible(ESTIMATOR.estimate(x), level)
         return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
 
     def _update_verdict(self, raw: Verdict, score: float, t: float) -> None:
@@ -507,6 +585,9 @@ class LineAnalyzer:
         if raw == Verdict.NO_SIGNAL:
             self._verdict = raw  # the evidence (0.6 s of nothing) is already conclusive
             self._pending_verdict = None
+            return
+        if raw in (Verdict.DEGRADED, Verdict.UNINTELLIGIBLE) and t < SPAN_BLOCKS * HOP_S - 1e-9:
+            # the window is not full yet: the floor under the first words is the words themselves
             return
         if raw in _SPEECH_VERDICTS and (raw != Verdict.UNINTELLIGIBLE or self._speech_recent(t)):
             target = raw
@@ -555,9 +636,11 @@ class LineAnalyzer:
 
 
 @functools.cache
-def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The 40 ms Hann window and the matrix that turns its power spectrum into [bands..., hum, in-band]
-    energies (mean-square units); built once per rate, as `linecheck` makes an analyzer per file."""
+def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 40 ms Hann window, the matrix that turns its power spectrum into [bands..., hum, in-band]
+    energies (mean-square units), and the window's own (circular) autocorrelation relative to lag 0,
+    which divides a frame's to leave the signal's periodicity; built once per rate, as `linecheck`
+    makes an analyzer per file."""
     nfft = 2 * n
     win = np.hanning(nfft + 2)[1:-1]
     freqs = np.fft.rfftfreq(nfft, 1.0 / sample_rate)
@@ -569,13 +652,42 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     hum = ((freqs >= HUM_HZ[0]) & (freqs < HUM_HZ[1])).astype(float)
     inband = ((freqs >= 300.0) & (freqs < 4000.0)).astype(float)
     proj = np.column_stack([bands, hum, inband]) * scale[:, None]
-    win.flags.writeable = False
-    proj.flags.writeable = False
-    return win, proj
+    win_ac = np.fft.irfft(np.abs(np.fft.rfft(win)) ** 2, nfft)
+    win_ac = win_ac / win_ac[0]
+    for a in (win, proj, win_ac):
+        a.flags.writeable = False
+    return win, proj, win_ac
 
 
 def _db(p: float) -> float:
     return 10.0 * float(np.log10(max(p, 1e-12)))
+
+
+def _snr_db(speech: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Per band, the talker's level over the noise under it (dB): speech frames carry both."""
+    return 10.0 * np.log10(np.maximum(speech - noise, 1e-14) / noise)
+
+
+def _reaches_listener(dropout: np.ndarray, burst: np.ndarray, concealed: np.ndarray) -> np.ndarray:
+    """The most of the talker a listener can follow through lost packets: long bursts take whole
+    phonemes away, isolated holes are bridged by the ear, concealed packets carry a little.
+
+    The estimator learned packet loss up to about half the packets; past that it has nothing to go
+    on, and this bound (measured against ESTOI on synthetic speech) keeps the physics."""
+    return np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
+
+
+def _tilt_db(eact: np.ndarray) -> np.ndarray:
+    """The shape of the heard spectrum: every band's level (dB) relative to the mean over bands."""
+    db = 10.0 * np.log10(eact + 1e-14)
+    return db - db.mean(axis=1, keepdims=True)
+
+
+def _gap_swing_db(sums: np.ndarray) -> np.ndarray:
+    """How far the line's level swings (std, dB) in the frames between the talker's sounds."""
+    n = np.maximum(sums[:, _A_NGAP], 1.0)
+    mean = sums[:, _A_GAP_DB] / n
+    return np.sqrt(np.maximum(sums[:, _A_GAP_DB2] / n - mean * mean, 0.0))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -593,19 +705,6 @@ def _band(score: float) -> Verdict:
     if score < DEGRADED_BELOW:
         return Verdict.DEGRADED
     return Verdict.GOOD
-
-
-def _score(
-    intel: np.ndarray, dropout: np.ndarray, burst: np.ndarray, concealed: np.ndarray,
-    clipping: np.ndarray,
-) -> np.ndarray:
-    """Combine the measurements into one ESTOI-like intelligibility estimate in 0..1."""
-    s: np.ndarray = intel**SCORE_EXP
-    # long bursts of lost packets take whole phonemes away; isolated ones are bridged by the ear
-    s = s * np.maximum(0.0, 1.0 - dropout * (0.7 + 0.1 * np.minimum(burst, 4.0)) - 0.4 * concealed)
-    # even infinitely clipped speech stays fairly intelligible (zero crossings survive)
-    s = s * (1.0 - 0.4 * np.minimum(1.0, clipping / 0.35) ** 0.7)
-    return s
 
 
 def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
@@ -649,7 +748,7 @@ def _aggregate(speech: np.ndarray, score: np.ndarray, level: np.ndarray, raw: np
     """`aggregate` over per-report columns: speech (bool), score, speech level (dBFS), raw verdict index."""
     if len(raw) == 0:
         return FileVerdict(Verdict.NO_SIGNAL, 0.0)
-    if np.count_nonzero(speech) >= 2:
+    if np.count_nonzero(speech) >= max(2.0, MIN_TALK * len(speech)):
         sc = score[speech]
         heard = float(np.mean(_audible(sc, level[speech])))
         return FileVerdict(_band(heard), float(np.mean(sc)))

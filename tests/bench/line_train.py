@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Fit the line analyzer's intelligibility estimator and write firmware/line/intelligibility_weights.py.
+
+The analyzer measures every 2-s window of a clip (`LineAnalyzer(keep_inputs=True)` keeps the inputs
+`firmware.line.intelligibility.inputs` makes of them); every window that carries speech is one training
+row, its target the ESTOI of its clip (an impairment holds for the whole clip).  Every clip weighs the
+same however long it is.  Clips labelled by level alone (`impairment = level`) are left out: the
+analyzer caps a faint caller's score by the speech level itself.  A few networks (one hidden layer of
+tanh units, a sigmoid output stretched by SCALE so that 0 and 1 are reachable, L2 on the weights) are
+fitted from different starts with L-BFGS and averaged.
+
+Train only on corpora built from sources that are not used to judge the result.  The weights on main
+were fitted on (all built with the scripts here; no audio is stored in this repository):
+
+  * `line_make_corpus.py --seed 201` and `--seed 202`; `line_make_general_corpus.py --langs uk,ru,en
+    --seed 301`, `--seed 302` and `--seed 303 --mix alt` (espeak-ng talkers);
+  * `line_make_real_corpus.py --seed 101..106 --voices V --noises HU`: real talkers (see that script)
+    in the 100 recordings of G. Hu's "100 Nonspeech Sounds" (crowds, machines, traffic, water, wind,
+    animals, alarms; as eric-wang135/EMGSE stores them in noise/noise_train/n1..n100.wav);
+  * `line_make_real_corpus.py --seed 111..113 --voices V --noises BABBLE`: the same talkers in babble:
+    EMGSE's docs/noise one- and two-talker English and Chinese recordings (one_female_english,
+    one_male_english, two_female_english, one_female_one_male_english, one_female_chinese,
+    one_male_chinese, one_female_one_male_chinese, two_male_chinese) and ten mixtures of 2-6 of the
+    real talkers, with three of the Hu recordings for the silent clips.
+
+They were judged on corpora whose noises none of these contain (`line_make_real_corpus.py` with EMGSE's
+car, street, engine and three-talker babble and pyroomacoustics' dishes; and with EMGSE's 60 mph car,
+street noise, two-male English and two-female Chinese talkers and noisereduce's cafe recording), on the
+shared public corpus and on espeak corpora of other seeds.
+
+    python3 tests/bench/line_train.py /tmp/train/lc201 /tmp/train/rt101 ...          # writes the weights
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+import firmware.line.analyzer as analyzer  # noqa: E402
+from firmware.line.analyzer import LineAnalyzer  # noqa: E402
+from firmware.line.wavfile import read_mono  # noqa: E402
+
+WEIGHTS = ROOT / "firmware" / "line" / "intelligibility_weights.py"
+SPEECH_LABELS = ("good", "degraded", "unintelligible")
+
+
+class _NoEstimate:
+    """Stands in for the estimator being fitted (its inputs may have changed shape since it was)."""
+
+    @staticmethod
+    def estimate(x: np.ndarray) -> np.ndarray:
+        return np.zeros(len(x))
+
+
+def corpus_rows(corpus: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs, target ESTOI, clip number) of every speech window of the corpus's speech clips."""
+    xs, ys, ids = [], [], []
+    with open(corpus / "manifest.csv", newline="") as fh:
+        clips = list(csv.DictReader(fh))
+    for i, clip in enumerate(clips):
+        if clip["label"] not in SPEECH_LABELS or clip["impairment"] == "level":
+            continue
+        samples, rate = read_mono(str(corpus / clip["file"]))
+        an = LineAnalyzer(rate, keep_inputs=True)
+        an.feed(samples)
+        assert an.kept is not None
+        for x, speech in an.kept:
+            xs.append(x[speech])
+            ys.append(np.full(int(speech.sum()), float(clip["estoi"])))
+            ids.append(np.full(int(speech.sum()), i))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ids)
+
+
+def fit_member(x: np.ndarray, y: np.ndarray, weight: np.ndarray, hidden: int, l2: float, scale: float,
+               seed: int) -> dict:
+    """One network fitted by L-BFGS on the weighted squared error."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / std
+    n, d = z.shape
+    w = weight / weight.sum()
+    rng = np.random.default_rng(seed)
+    p0 = np.concatenate([rng.normal(0, 1 / np.sqrt(d), d * hidden), np.zeros(hidden),
+                         rng.normal(0, 1 / np.sqrt(hidden), hidden), [0.0]])
+
+    def unpack(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        return (p[: d * hidden].reshape(d, hidden), p[d * hidden : d * hidden + hidden],
+                p[d * hidden + hidden : -1], float(p[-1]))
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        w1, b1, w2, b2 = unpack(p)
+        h = np.tanh(z @ w1 + b1)
+        sg = 1 / (1 + np.exp(-(h @ w2 + b2)))
+        r = scale * sg - (scale - 1) / 2 - y
+        value = float((w * r**2).sum() + l2 * ((w1**2).sum() + (w2**2).sum()))
+        g_out = 2 * w * r * scale * sg * (1 - sg)
+        g_h = np.outer(g_out, w2) * (1 - h**2)
+        grad = np.concatenate([(z.T @ g_h + 2 * l2 * w1).ravel(), g_h.sum(axis=0),
+                               h.T @ g_out + 2 * l2 * w2, [g_out.sum()]])
+        return value, grad
+
+    res = minimize(loss, p0, jac=True, method="L-BFGS-B", options={"maxiter": 800})
+    w1, b1, w2, b2 = unpack(res.x)
+    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
+
+
+def write_weights(members: list[dict], scale: float, sources: list[str]) -> None:
+    def arr(a: np.ndarray) -> str:
+        return repr(np.round(np.asarray(a, dtype=float), 7).tolist())
+
+    lines = [
+        '"""The intelligibility estimator\'s weights (generated by tests/bench/line_train.py: do not edit).',
+        "",
+        "Fitted on: " + ", ".join(sources),
+        '"""',
+        "# ruff: noqa: E501",
+        f"SCALE = {scale!r}",
+        "MEMBERS = (",
+    ]
+    for m in members:
+        lines.append("    {")
+        for key in ("mean", "std", "w1", "b1", "w2"):
+            lines.append(f'        "{key}": {arr(m[key])},')
+        lines.append(f'        "b2": {round(float(m["b2"]), 7)!r},')
+        lines.append("    },")
+    lines.append(")")
+    WEIGHTS.write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpora", nargs="+", type=Path, help="training corpora (folders with manifest.csv)")
+    ap.add_argument("--hidden", type=int, default=16)
+    ap.add_argument("--members", type=int, default=4)
+    ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--scale", type=float, default=1.2)
+    ap.add_argument("--border", type=float, default=0.0,
+                    help="extra weight on clips near the cannot-understand border (ESTOI 0.5)")
+    args = ap.parse_args()
+    xs, ys, ws = [], [], []
+    analyzer.ESTIMATOR = _NoEstimate()
+    for corpus in args.corpora:
+        x, y, ids = corpus_rows(corpus)
+        _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        xs.append(x)
+        ys.append(y)
+        ws.append(1.0 / counts[inv])
+        print(f"{corpus.name}: {len(counts)} clips, {len(y)} windows", file=sys.stderr)
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    w = w * (1.0 + args.border * np.exp(-(((y - 0.5) / 0.1) ** 2)))
+    members = [fit_member(x, y, w, args.hidden, args.l2, args.scale, seed) for seed in range(args.members)]
+    write_weights(members, args.scale, [c.name for c in args.corpora])
+    print(f"wrote {WEIGHTS.relative_to(ROOT)}: {args.members} networks of {args.hidden} on {x.shape[1]} inputs, "
+          f"{len(y)} windows", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
