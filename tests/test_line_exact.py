@@ -61,7 +61,8 @@ def digest(reports: list) -> tuple:
     return len(rows), verdicts, means
 
 
-# digests of the analyzer (re-pinned in #14: the learned intelligibility estimate, voicing, cut holes): fast paths keep them
+# digests of the analyzer (re-pinned in #14: the learned intelligibility estimate, voicing, cut holes);
+# the fast paths keep them
 PINNED: dict[str, tuple] = {'clean': (60,
            'ssgggggggggggggggggggsgsgsgsgsgsgsgggggggggggggggggggggggggggggggsgsgsgsgsgsgggggggggggggggggggggggggggggggsgsgsgsgsgsgs',
            [6.1,

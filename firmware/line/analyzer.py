@@ -469,8 +469,8 @@ class LineAnalyzer:
         # times a second at most; packet loss of 10 % or more makes several holes a second)
         # and long holes that cut into the talker's sounds when several do (a talker, or a VAD without
         # hangover, may stop dead at the end of a phrase now and then; lost packets do it again and again)
-        nzero = span[:, _A_NZERO] + np.where(
-            span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], np.where(span[:, _A_CUTS] >= LOSS_CUTS, span[:, _A_NCUT], 0.0))
+        cut_holes = np.where(span[:, _A_CUTS] >= LOSS_CUTS, span[:, _A_NCUT], 0.0)
+        nzero = span[:, _A_NZERO] + np.where(span[:, _A_ZRUNS] >= LOSS_RUNS, span[:, _A_NPAUSE], cut_holes)
         dropout = nzero / nfr
         concealed = span[:, _A_NCONC] / nfr
         burst = nzero / np.maximum(span[:, _A_ZRUNS], 1.0)

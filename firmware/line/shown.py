@@ -35,7 +35,7 @@ SETTLE_S = 2.4
 #: QUICK_MARGIN (from a good line; from a degraded one by more: a moment of red inside a degraded spell
 #: is not red).  A degraded line is never obvious that fast: it is judged over LONG_S.
 QUICK_S = 0.8
-QUICK_MARGIN = {Verdict.GOOD: 0.10, Verdict.DEGRADED: 0.20}
+QUICK_MARGIN = {Verdict.GOOD: 0.08, Verdict.DEGRADED: 0.20}
 #: While the noise floor is still rising (noise just set in: within ONSET_S it rose by ONSET_RISE_DB),
 #: the analyzer's 2 s window mixes the new noise into its idea of the talker and overshoots for a few
 #: seconds; only a line far inside the worse level (ONSET_MARGIN) is then shown at once.
@@ -49,15 +49,20 @@ ONSET_DAMAGE = 0.1
 #: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
 LONG_S = 6.0
 LONG_MIN_S = 4.0
+#: Between the two bad levels the LED steps only on a mean this far beyond the border: the operator
+#: already knows the line is bad, and a line sitting on the border (babble near 5 dB) would otherwise
+#: cross it now and then over a long call.
+STEP_HYST = 0.05
 #: the halves of a window whose means differ more than this are a line still changing
 STEADY = 0.10
 #: A better but still bad line is judged over this long before the LED steps down to it.
 RELAX_S = 12.0
 #: A line that is clearly good again (heard score at least CLEAR_HEARD) for RECOVER_AFTER_S is shown
-#: good at once.  Babble lets the analyzer hear the talker well (0.9) for a moment now and then: a
-#: degraded line must sound all but perfect to be clear, a red one as good as babble's best moments.
+#: good at once.  A clean line scores 0.85-0.95; noise 15 dB under the talker, which is still a degraded
+#: line, reaches 0.86 at its best moments and babble about as much: a degraded line must sound clean to be
+#: clear, a red one a little less.
 RECOVER_AFTER_S = 0.2
-CLEAR_HEARD = {Verdict.DEGRADED: 0.95, Verdict.UNINTELLIGIBLE: 0.9}
+CLEAR_HEARD = {Verdict.DEGRADED: 0.88, Verdict.UNINTELLIGIBLE: 0.86}
 #: the heard scores (lo, hi) of each level the analyzer gives while it hears a talker
 LIMITS = {
     Verdict.GOOD: (DEGRADED_BELOW, 2.0),
@@ -150,7 +155,7 @@ class ShownVerdict:
         whole = self._mean(t, span, since=since)
         if whole is None or whole[1] < needed - _EPS:
             return None
-        level = _level(whole[0], cur, HYST)
+        level = _level(whole[0], cur, HYST if cur is Verdict.GOOD else STEP_HYST)
         if level is cur:
             return None
         # every third of the window must say so: a line still sliding into a new condition is not it yet
