@@ -66,6 +66,23 @@ def test_bad_files_get_a_message_and_the_rest_are_still_judged(
     assert [json.loads(line)["file"] for line in cap.out.splitlines()] == [str(good)]
 
 
+def test_many_files_are_judged_by_workers_in_the_order_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [write_wav(tmp_path / f"{i:02d}.wav", np.zeros(16000) if i % 2 else noise(16000, -55.0))
+             for i in range(40)]
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    args = [str(f) for f in files[:20]] + [str(bad)] + [str(f) for f in files[20:]]
+    rc = main(["--json", *args])
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert cap.err.count("notes.wav: not a PCM WAV file") == 1 and "Traceback" not in cap.err
+    got = [json.loads(line) for line in cap.out.splitlines()]
+    assert [o["file"] for o in got] == [str(f) for f in files]
+    assert [o["verdict"] for o in got] == ["no_signal" if i % 2 else "silent" for i in range(40)]
+
+
 def test_other_rates_and_stereo_are_converted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     x = noise(2 * 44100 * 3, -55.0)
     f = write_wav(tmp_path / "cd.wav", x, rate=44100, channels=2)

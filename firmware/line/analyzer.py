@@ -261,13 +261,6 @@ class LineAnalyzer:
         pw = np.square(spec.real, out=self._scratch("pw", (nfr, n + 1)))
         pw += np.square(spec.imag, out=self._scratch("pwi", (nfr, n + 1)))
         e = pw @ self._proj
-        # periodicity: the frame's circular autocorrelation (the inverse transform of its power
-        # spectrum) at pitch lags, relative to lag 0 and to the window's own
-        ac = np.fft.irfft(pw, 2 * n, axis=1)
-        lags = self._lags
-        with np.errstate(invalid="ignore", divide="ignore"):
-            voicing = (ac[:, lags] / self._win_ac[lags]).max(axis=1) / ac[:, 0]
-        voicing = np.where(ac[:, 0] > 1e-12, np.minimum(voicing, 1.0), 0.0)
         ecur = np.einsum("ij,ij->i", cur, cur)
         eprev = np.empty_like(ecur)
         eprev[0] = self._tail_energy
@@ -284,7 +277,7 @@ class LineAnalyzer:
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
             "near": (absx >= (peak * 0.999)[:, None]).sum(axis=1, dtype=np.int16),
-            "voicing": voicing,
+            "power": pw,
         }
 
     def _process(self, x: np.ndarray, nblk: int, reports: bool = True) -> list[LineReport] | _Blocks:
@@ -353,7 +346,7 @@ class LineAnalyzer:
         per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
         per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
         per_frame[:, _A_NLIVE] = live
-        voicing = np.where(act, f["voicing"], 0.0)
+        voicing = self._voicing(f["power"], act)
         per_frame[:, _A_VOICING] = voicing
         per_frame[:, _A_VOICED] = voicing > VOICED[0]
         per_frame[:, _A_CLEARLY_VOICED] = voicing > VOICED[1]
@@ -407,6 +400,19 @@ class LineAnalyzer:
         taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
+
+    def _voicing(self, power: np.ndarray, act: np.ndarray) -> np.ndarray:
+        """How periodic each speech frame is (0 elsewhere): its circular autocorrelation (the inverse
+        transform of its power spectrum) at pitch lags, relative to lag 0 and to the window's own."""
+        out = np.zeros(len(act))
+        if not act.any():
+            return out
+        ac = np.fft.irfft(power[act], 2 * self.n, axis=1)
+        lags = self._lags
+        peak = (ac[:, lags] / self._win_ac[lags]).max(axis=1)
+        energy = ac[:, 0]
+        out[act] = np.where(energy > 1e-12, np.minimum(peak / np.maximum(energy, 1e-12), 1.0), 0.0)
+        return out
 
     def _cut_holes(self, zero_fr: np.ndarray, zprev: np.ndarray, act: np.ndarray) -> np.ndarray:
         """The frames of holes that cut into the talker: a run of zeroed packets right after a speech
@@ -564,21 +570,23 @@ class LineAnalyzer:
         nb, k = self.nb, _NAGG
         nact = recent[:, _A_NACT]
         clean = speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCONC] == 0)
+        out = np.zeros(len(nact))
         if not clean.any():
-            return np.zeros(len(nact))
+            return out
+        r, nact = recent[clean], nact[clean]  # only a clean last second can clear anything
         na = np.maximum(nact, 1.0)
-        eact = recent[:, k : k + nb] / na[:, None]
-        snr_v = _snr_db(eact, noise_v)
+        eact = r[:, k : k + nb] / na[:, None]
+        snr_v = _snr_db(eact, noise_v[clean])
         zero = np.zeros(len(nact))
-        level = 10.0 * np.log10(np.maximum(recent[:, _A_LVL] / na, 1e-12))
+        level = 10.0 * np.log10(np.maximum(r[:, _A_LVL] / na, 1e-12))
         x = inputs(
-            snr_v, snr_v, _snr_db(eact, np.maximum(floor, BAND_AUDIBLE)), band_mod, zero, zero, zero,
-            recent[:, _A_CLIP] / (na * self.n), hum, nact / np.maximum(recent[:, _A_NFR], 1.0), level,
-            recent[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None], _tilt_db(eact),
-            _gap_swing_db(recent),
+            snr_v, snr_v, _snr_db(eact, np.maximum(floor[clean], BAND_AUDIBLE)), band_mod[clean], zero, zero, zero,
+            r[:, _A_CLIP] / (na * self.n), hum[clean], nact / np.maximum(r[:, _A_NFR], 1.0), level,
+            r[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None], _tilt_db(eact), _gap_swing_db(r),
         )
         heard = _audible(ESTIMATOR.estimate(x), level)
-        return np.where(clean & (heard >= CLEAR_ABOVE), heard, 0.0)
+        out[clean] = np.where(heard >= CLEAR_ABOVE, heard, 0.0)
+        return out
 
     def _update_verdict(self, raw: Verdict, score: float, t: float) -> None:
         cur = self._verdict

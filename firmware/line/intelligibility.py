@@ -16,6 +16,8 @@ evaluates them (numpy, a few microseconds per window).
 """
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 
 from firmware.line import intelligibility_weights as _w
@@ -29,6 +31,12 @@ TILT_MAX_DB = 30.0
 SWING_MAX_DB = 20.0
 LEVEL_RANGE = (-60.0, -20.0)
 CLIPPING_FULL = 0.35  # share of speech samples on a plateau at which clipping has done all its damage
+
+
+def _array(stored: tuple[list[int], str]) -> np.ndarray:
+    """An array of `intelligibility_weights`: (shape, base64 of little-endian float64)."""
+    shape, data = stored
+    return np.frombuffer(base64.b64decode(data), dtype="<f8").reshape(shape).astype(np.float64)
 
 
 def _unit(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -61,27 +69,35 @@ class Estimator:
     """The averaged networks of `intelligibility_weights`: `estimate(inputs)` -> 0..1 per row."""
 
     def __init__(self, members: tuple = _w.MEMBERS, scale: float = _w.SCALE) -> None:
-        self._members = [
-            tuple(np.asarray(a, dtype=np.float64) for a in (m["mean"], m["std"], m["w1"], m["b1"], m["w2"]))
-            + (float(m["b2"]),)
-            for m in members
-        ]
+        # every member standardises its inputs its own way: folded into its first layer, all members'
+        # hidden units are one product of the inputs with one matrix
+        w1s, b1s, w2s, b2s = [], [], [], []
+        for m in members:
+            mean, std = _array(m["mean"]), _array(m["std"])
+            w1 = _array(m["w1"]) / std[:, None]
+            w1s.append(w1)
+            b1s.append(_array(m["b1"]) - mean @ w1)
+            w2s.append(_array(m["w2"]))
+            b2s.append(float(m["b2"]))
+        self._w1 = np.concatenate(w1s, axis=1)
+        self._b1 = np.concatenate(b1s)
+        self._w2 = np.zeros((self._w1.shape[1], len(members)))  # block diagonal: member k's units to output k
+        for k, w2 in enumerate(w2s):
+            self._w2[k * len(w2) : (k + 1) * len(w2), k] = w2
+        self._b2 = np.array(b2s)
         self._scale = scale
 
     @property
     def width(self) -> int:
         """How many inputs a row has."""
-        return len(self._members[0][0])
+        return self._w1.shape[0]
 
     def estimate(self, x: np.ndarray) -> np.ndarray:
         """The ESTOI-scale estimate (0..1) of every row of inputs."""
-        out = np.zeros(len(x))
-        for mean, std, w1, b1, w2, b2 in self._members:
-            h = np.tanh(((x - mean) / std) @ w1 + b1)
-            out += 1.0 / (1.0 + np.exp(-(h @ w2 + b2)))
+        out = 1.0 / (1.0 + np.exp(-(np.tanh(x @ self._w1 + self._b1) @ self._w2 + self._b2)))
         # the networks were fitted through a sigmoid stretched by `scale`, so that 0 and 1 are reachable
-        out = self._scale * out / len(self._members) - (self._scale - 1.0) / 2.0
-        return np.minimum(np.maximum(out, 0.0), 1.0)
+        est = self._scale * out.mean(axis=1) - (self._scale - 1.0) / 2.0
+        return np.minimum(np.maximum(est, 0.0), 1.0)
 
 
 ESTIMATOR = Estimator()
