@@ -26,6 +26,11 @@ read straight from the git blobs into /tmp and never redistributed:
             street noise(2).wav, engine noise.wav, English speech noise/two_male_one_female_english.wav and
             Chinese speech noise/two_male_one_female_chinese.wav (3-talker babble);
           LCAV/pyroomacoustics: examples/input_samples/doing_the_dishes.wav (Speech Commands, CC BY 4.0)
+  (real_c1..c4, seeds 1-4).  A second set of noises, none of them in the estimator's training
+  (tests/bench/line_train.py), for real_c5 and real_c6 (seeds 5, 6): EMGSE noise/noise_test/
+  Car_Noise_Idle_Noise_60_mph.wav and Street Noise.wav, docs/noise/English speech noise/two_male_english.wav
+  and Chinese speech noise/two_female_chinese.wav (2-talker babble); timsainb/noisereduce (MIT):
+  assets/cafe_short.wav (a cafe: dishes and voices).
 
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
     python3 tests/bench/line_score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
