@@ -154,8 +154,8 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
 }
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
 (_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE,
- _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS) = range(18)
-_NAGG = 18
+ _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NVOICING, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS) = range(19)
+_NAGG = 19
 _PAUSE_DB = 10.0 * math.log10(1e-9)  # the level a pause of digital silence puts in the valleys (inaudible)
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
@@ -346,7 +346,12 @@ class LineAnalyzer:
         per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
         per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
         per_frame[:, _A_NLIVE] = live
-        voicing = self._voicing(f["power"], act)
+        # every other frame: the 40-ms frames overlap by half, so these already cover all the audio
+        # (blocks are an even number of frames: the same frames whatever the chunks)
+        measured = act.copy()
+        measured[1::2] = False
+        voicing = self._voicing(f["power"], measured)
+        per_frame[:, _A_NVOICING] = measured
         per_frame[:, _A_VOICING] = voicing
         per_frame[:, _A_VOICED] = voicing > VOICED[0]
         per_frame[:, _A_CLEARLY_VOICED] = voicing > VOICED[1]
@@ -455,7 +460,7 @@ class LineAnalyzer:
         # speech needs enough active frames and a modulated envelope (a steady noise that has just
         # risen above the old floor is not a talker)
         na = np.maximum(nact, 1.0)
-        voicing = span[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None]
+        voicing = span[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / np.maximum(span[:, _A_NVOICING], 1.0)[:, None]
         speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & (voicing[:, 1] >= MIN_VOICED)
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
@@ -582,7 +587,8 @@ class LineAnalyzer:
         x = inputs(
             snr_v, snr_v, _snr_db(eact, np.maximum(floor[clean], BAND_AUDIBLE)), band_mod[clean], zero, zero, zero,
             r[:, _A_CLIP] / (na * self.n), hum[clean], nact / np.maximum(r[:, _A_NFR], 1.0), level,
-            r[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / na[:, None], _tilt_db(eact), _gap_swing_db(r),
+            r[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / np.maximum(r[:, _A_NVOICING], 1.0)[:, None],
+            _tilt_db(eact), _gap_swing_db(r),
         )
         heard = _audible(ESTIMATOR.estimate(x), level)
         out[clean] = np.where(heard >= CLEAR_ABOVE, heard, 0.0)
