@@ -346,10 +346,8 @@ class LineAnalyzer:
         per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
         per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
         per_frame[:, _A_NLIVE] = live
-        # every other frame: the 40-ms frames overlap by half, so these already cover all the audio
-        # (blocks are an even number of frames: the same frames whatever the chunks)
-        measured = act.copy()
-        measured[1::2] = False
+        # periodicity needs the whole 40-ms frame: not across a lost packet
+        measured = act & ~zprev
         voicing = self._voicing(f["power"], measured)
         per_frame[:, _A_NVOICING] = measured
         per_frame[:, _A_VOICING] = voicing
