@@ -9,7 +9,7 @@ countdown (R16) follow that impression:
 * a dead line is shown at once, and so is a caller who comes back from a dead or silent line;
 * a clearly bad line (the heard score of the last `QUICK_S` far below a border) is shown at once;
 * otherwise the level is the band of the mean heard score over the last `LONG_S` seconds of speech,
-  with hysteresis (`HYST` beyond the border of the level shown) and a steadiness check: the mean of
+  with hysteresis (`LONG_HYST` beyond the border of the level shown) and a steadiness check: the mean of
   the newer half of that window must say the same, so a line still sliding into a new condition is
   shown once it has settled and not at every level it passes on the way;
 * a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`) is shown good at once; a
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from firmware.line.analyzer import DEGRADED_BELOW, HYST, UNINTELLIGIBLE_BELOW, LineReport
+from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
 from firmware.vocabulary import Verdict
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
@@ -49,10 +49,10 @@ ONSET_DAMAGE = 0.1
 #: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
 LONG_S = 6.0
 LONG_MIN_S = 4.0
-#: Between the two bad levels the LED steps only on a mean this far beyond the border: the operator
-#: already knows the line is bad, and a line sitting on the border (babble near 5 dB) would otherwise
-#: cross it now and then over a long call.
-STEP_HYST = 0.05
+#: The LED steps to another level only on a mean this far beyond the border: a line that sits on a
+#: border (babble at 5 or 15 dB, where the estimate swings by 0.1 from one 3-s stretch to the next)
+#: would otherwise cross it now and then over a long call.
+LONG_HYST = 0.05
 #: the halves of a window whose means differ more than this are a line still changing
 STEADY = 0.10
 #: A better but still bad line is judged over this long before the LED steps down to it.
@@ -155,7 +155,7 @@ class ShownVerdict:
         whole = self._mean(t, span, since=since)
         if whole is None or whole[1] < needed - _EPS:
             return None
-        level = _level(whole[0], cur, HYST if cur is Verdict.GOOD else STEP_HYST)
+        level = _level(whole[0], cur, LONG_HYST)
         if level is cur:
             return None
         # every third of the window must say so: a line still sliding into a new condition is not it yet
