@@ -84,6 +84,20 @@ def test_line_noise_without_a_talker_is_silent_not_dead(floor: float) -> None:
     assert all(r.verdict == "silent" for r in reps), {r.verdict for r in reps}
 
 
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_clatter_on_a_live_line_is_not_a_talker(seed: int) -> None:
+    # a kitchen or a street behind a silent caller: bursts of noise that rise well above the line
+    # and fall away, several a second, but never at a pitch as a voice does
+    rng = np.random.default_rng(seed)
+    x = line_noise(8 * SR, -60.0, seed=seed)
+    for _ in range(30):
+        at, n = int(rng.integers(0, len(x) - 1200)), int(rng.integers(240, 960))
+        x[at : at + n] += rng.normal(0, 1, n) * 3 * 10 ** (rng.uniform(-45, -35) / 20) * np.exp(-np.arange(n) / (n / 4))
+    x = quantise(x)
+    assert analyze(x, SR).verdict == "silent"
+    assert not any(r.speech for r in stream(x))
+
 def test_line_going_dead_is_detected_within_a_second() -> None:
     x = line_noise(10 * SR, -55.0)
     x[5 * SR :] = 0.0

@@ -404,17 +404,18 @@ class LineAnalyzer:
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
 
-    def _voicing(self, power: np.ndarray, act: np.ndarray) -> np.ndarray:
-        """How periodic each speech frame is (0 elsewhere): its circular autocorrelation (the inverse
-        transform of its power spectrum) at pitch lags, relative to lag 0 and to the window's own."""
-        out = np.zeros(len(act))
-        if not act.any():
+    def _voicing(self, power: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """How periodic each of the chosen frames is (0 for the others): its circular autocorrelation
+        (the inverse transform of its power spectrum) at pitch lags, relative to lag 0 and to the
+        window's own.  White noise gives about 0.2, a steady vowel 0.99."""
+        out = np.zeros(len(frames))
+        if not frames.any():
             return out
-        ac = np.fft.irfft(power[act], 2 * self.n, axis=1)
+        ac = np.fft.irfft(power[frames], 2 * self.n, axis=1)
         lags = self._lags
         peak = (ac[:, lags] / self._win_ac[lags]).max(axis=1)
         energy = ac[:, 0]
-        out[act] = np.where(energy > 1e-12, np.minimum(peak / np.maximum(energy, 1e-12), 1.0), 0.0)
+        out[frames] = np.where(energy > 1e-12, np.minimum(peak / np.maximum(energy, 1e-12), 1.0), 0.0)
         return out
 
     def _cut_holes(self, zero_fr: np.ndarray, zprev: np.ndarray, act: np.ndarray) -> np.ndarray:
