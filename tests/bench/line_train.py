@@ -12,16 +12,21 @@ fitted from different starts with L-BFGS and averaged.
 Train only on corpora built from sources that are not used to judge the result.  The weights on main
 were fitted on (all built with the scripts here; no audio is stored in this repository):
 
-  * `line_make_corpus.py --seed 201` and `--seed 202`; `line_make_general_corpus.py --langs uk,ru,en
-    --seed 301`, `--seed 302` and `--seed 303 --mix alt` (espeak-ng talkers);
-  * `line_make_real_corpus.py --seed 101..106 --voices V --noises HU`: real talkers (see that script)
+  * `line_make_corpus.py --seed 201` .. `--seed 205`; `line_make_general_corpus.py --langs uk,ru,en`
+    (the languages in other orders for some) with `--seed 301`, `302`, `305` and with `--mix alt`
+    `--seed 303`, `304`, `306` (espeak-ng talkers);
+  * `line_make_real_corpus.py --seed 101..109 --voices V --noises HU`: real talkers (see that script)
     in the 100 recordings of G. Hu's "100 Nonspeech Sounds" (crowds, machines, traffic, water, wind,
     animals, alarms; as eric-wang135/EMGSE stores them in noise/noise_train/n1..n100.wav);
-  * `line_make_real_corpus.py --seed 111..113 --voices V --noises BABBLE`: the same talkers in babble:
+  * `line_make_real_corpus.py --seed 111..115 --voices V --noises BABBLE`: the same talkers in babble:
     EMGSE's docs/noise one- and two-talker English and Chinese recordings (one_female_english,
     one_male_english, two_female_english, one_female_one_male_english, one_female_chinese,
     one_male_chinese, one_female_one_male_chinese, two_male_chinese) and ten mixtures of 2-6 of the
-    real talkers, with three of the Hu recordings for the silent clips.
+    real talkers (random voices, offsets and levels), with three of the Hu recordings (n3, n7, n22) for
+    the silent clips;
+  * `line_make_real_corpus.py --seed 121..124 --voices V --noises STEADY`: the same talkers in steady
+    noise generated for it: white, pink, brown, blue and speech-shaped (the talkers' long-term
+    spectrum), 30 s each.
 
 They were judged on corpora whose noises none of these contain (`line_make_real_corpus.py` with EMGSE's
 car, street, engine and three-talker babble and pyroomacoustics' dishes; and with EMGSE's 60 mph car,
