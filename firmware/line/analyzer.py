@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware.line.intelligibility import ESTIMATOR, inputs
+from firmware.line.intelligibility import ESTIMATOR, Estimator, inputs
 from firmware.vocabulary import Verdict
 
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
@@ -88,7 +88,7 @@ FILL_SPREAD = (4.0, 7.0)  # spread where both ranks lie in the interferer .. whe
 BAND_AUDIBLE = 1e-9  # band energy (mean square, about -90 dBFS) under which a listener hears nothing: a band
 # emptied by a narrow filter carries no speech however far its remains sit above the quantisation noise
 HUM_HSR = (-10.0, 10.0)  # mains hum floor re the speech level (dB) over which the low bands go
-HUM_LOSS = 0.3  # the share of the score lost once hum buries the low (voicing) bands
+HUM_LOSS = 0.3  # how much of the low (voicing) bands hum takes once it buries them
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
@@ -168,7 +168,7 @@ class LineAnalyzer:
     counters of the last 2 s; split apart they would pass all of that state between them.
     """
 
-    def __init__(self, sample_rate: int = 8000, keep_inputs: bool = False) -> None:
+    def __init__(self, sample_rate: int = 8000, keep_inputs: bool = False, estimator: Estimator | None = None) -> None:
         if sample_rate not in (8000, 16000):
             raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
         self.sample_rate = sample_rate
@@ -178,6 +178,7 @@ class LineAnalyzer:
         self.nb = len(_CENTRES)
         # with keep_inputs, every window's intelligibility inputs and speech flag (for fitting the estimator)
         self.kept: list[tuple[np.ndarray, np.ndarray]] | None = [] if keep_inputs else None
+        self._estimator = ESTIMATOR if estimator is None else estimator
         self._bias = _BIAS_CACHE.get(sample_rate)
         if self._bias is None:
             self._bias = np.ones(self.nb)
@@ -459,7 +460,7 @@ class LineAnalyzer:
         # speech needs enough active frames and a modulated envelope (a steady noise that has just
         # risen above the old floor is not a talker)
         na = np.maximum(nact, 1.0)
-        voicing = span[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / np.maximum(span[:, _A_NVOICING], 1.0)[:, None]
+        voicing = _voicing_shares(span)
         speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & (voicing[:, 1] >= MIN_VOICED)
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
@@ -493,7 +494,9 @@ class LineAnalyzer:
         )
         if self.kept is not None:
             self.kept.append((x, speech))
-        score = np.where(speech, np.minimum(ESTIMATOR.estimate(x), _reaches_listener(dropout, burst, concealed)), 0.0)
+        score = np.zeros(len(speech))  # only windows with a talker are estimated
+        score[speech] = np.minimum(
+            self._estimator.estimate(x[speech]), _reaches_listener(dropout[speech], burst[speech], concealed[speech]))
         heard = _audible(score, level)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
@@ -586,10 +589,9 @@ class LineAnalyzer:
         x = inputs(
             snr_v, snr_v, _snr_db(eact, np.maximum(floor[clean], BAND_AUDIBLE)), band_mod[clean], zero, zero, zero,
             r[:, _A_CLIP] / (na * self.n), hum[clean], nact / np.maximum(r[:, _A_NFR], 1.0), level,
-            r[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / np.maximum(r[:, _A_NVOICING], 1.0)[:, None],
-            _tilt_db(eact), _gap_swing_db(r),
+            _voicing_shares(r), _tilt_db(eact), _gap_swing_db(r),
         )
-        heard = _audible(ESTIMATOR.estimate(x), level)
+        heard = _audible(self._estimator.estimate(x), level)
         out[clean] = np.where(heard >= CLEAR_ABOVE, heard, 0.0)
         return out
 
@@ -672,10 +674,6 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, 
     return win, proj, win_ac
 
 
-def _db(p: float) -> float:
-    return 10.0 * float(np.log10(max(p, 1e-12)))
-
-
 def _snr_db(speech: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Per band, the talker's level over the noise under it (dB): speech frames carry both."""
     return 10.0 * np.log10(np.maximum(speech - noise, 1e-14) / noise)
@@ -694,6 +692,11 @@ def _tilt_db(eact: np.ndarray) -> np.ndarray:
     """The shape of the heard spectrum: every band's level (dB) relative to the mean over bands."""
     db = 10.0 * np.log10(eact + 1e-14)
     return db - db.mean(axis=1, keepdims=True)
+
+
+def _voicing_shares(sums: np.ndarray) -> np.ndarray:
+    """(n, 3): the measured speech frames' mean periodicity and the shares of them voiced and clearly voiced."""
+    return sums[:, [_A_VOICING, _A_VOICED, _A_CLEARLY_VOICED]] / np.maximum(sums[:, _A_NVOICING], 1.0)[:, None]
 
 
 def _gap_swing_db(sums: np.ndarray) -> np.ndarray:
@@ -721,7 +724,8 @@ def _band(score: float) -> Verdict:
 
 
 def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
-    """The share of the score left when mains hum buries the low bands that carry voicing.
+    """How much of the low bands that carry voicing mains hum leaves: 1 without hum, 1 - HUM_LOSS once
+    it is as loud as the talker (one of the estimator's inputs).
 
     The hum and its harmonics (50-200 Hz) sit below the analyzer's bands, but a listener (and ESTOI's
     lowest bands) lose the voicing cues there once the hum is as loud as the talker.

@@ -40,7 +40,6 @@ A noise file whose name starts with "babble" is treated as talkers (never used a
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -49,6 +48,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from linecorpus.audio import PACKET, RATE, at_level, speech_level_dbfs  # noqa: E402
+from linecorpus.build import write_manifest  # noqa: E402
 from linecorpus.impair import coloured_noise, lose_packets, through_codec  # noqa: E402
 from linecorpus.labels import estoi, label_for, pesq_nb  # noqa: E402
 
@@ -251,11 +251,7 @@ def build(out: Path, src: Sources, seed: int) -> int:
         })
         print(f"\r{i + 1}/{len(items)} {path.name:28s} {label:15s}", end="", file=sys.stderr)
     print(file=sys.stderr)
-    with open(out / "manifest.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return len(rows)
+    return write_manifest(out, rows)
 
 
 def main() -> int:

@@ -48,19 +48,22 @@ from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-import firmware.line.analyzer as analyzer  # noqa: E402
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
+from firmware.line.intelligibility import Estimator  # noqa: E402
 from firmware.line.wavfile import read_mono  # noqa: E402
 
 WEIGHTS = ROOT / "firmware" / "line" / "intelligibility_weights.py"
 SPEECH_LABELS = ("good", "degraded", "unintelligible")
 
 
-class _NoEstimate:
-    """Stands in for the estimator being fitted (its inputs may have changed shape since it was)."""
+class _NoEstimate(Estimator):
+    """Stands in for the estimator being fitted (its inputs may have changed shape since it was): only
+    the inputs are wanted here."""
 
-    @staticmethod
-    def estimate(x: np.ndarray) -> np.ndarray:
+    def __init__(self) -> None:  # no weights to load
+        pass
+
+    def estimate(self, x: np.ndarray) -> np.ndarray:
         return np.zeros(len(x))
 
 
@@ -73,7 +76,7 @@ def corpus_rows(corpus: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if clip["label"] not in SPEECH_LABELS or clip["impairment"] == "level":
             continue
         samples, rate = read_mono(str(corpus / clip["file"]))
-        an = LineAnalyzer(rate, keep_inputs=True)
+        an = LineAnalyzer(rate, keep_inputs=True, estimator=_NoEstimate())
         an.feed(samples)
         assert an.kept is not None
         for x, speech in an.kept:
@@ -154,7 +157,6 @@ def main() -> int:
                     help="extra weight on clips near the cannot-understand border (ESTOI 0.5)")
     args = ap.parse_args()
     xs, ys, ws = [], [], []
-    analyzer.ESTIMATOR = _NoEstimate()
     for corpus in args.corpora:
         x, y, ids = corpus_rows(corpus)
         _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)

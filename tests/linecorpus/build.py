@@ -148,6 +148,11 @@ def build(out: Path, plan: Iterable[tuple[str, dict]], seed: int, langs: list[st
             print(f"\r{i + 1}/{len(plan)} {name:24s} {label.value:15s}", end="", file=sys.stderr)
     if progress:
         print(file=sys.stderr)
+    return write_manifest(out, rows)
+
+
+def write_manifest(out: Path, rows: list[dict]) -> int:
+    """Write OUT/manifest.csv (one row per clip, the columns of the first row); return the row count."""
     with open(out / "manifest.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
