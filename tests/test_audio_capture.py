@@ -14,6 +14,7 @@ import pytest
 
 import hal.audio as audio_mod
 from hal.audio import AudioCapture, AudioState
+from tests.waiting import until
 
 
 class FakeSoundDevice:
@@ -73,30 +74,21 @@ def fake_sd(monkeypatch):
     return sd
 
 
-def wait_for(cond, timeout=5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_an_unplugged_interface_is_reopened_when_it_comes_back(fake_sd):
     blocks = []
     capture = AudioCapture(blocks.append, 8000, device="USB Audio")
     capture.start()
     try:
-        assert wait_for(lambda: len(blocks) >= 2)
+        assert until(lambda: len(blocks) >= 2, 5.0)
         assert capture.state is AudioState.OK
         fake_sd.plugged = False
-        assert wait_for(lambda: capture.state is AudioState.LOST)
+        assert until(lambda: capture.state is AudioState.LOST, 5.0)
         time.sleep(0.2)
         inits = fake_sd.inits
         assert inits >= 3  # it kept looking (PortAudio re-initialised for each attempt)
         n = len(blocks)
         fake_sd.plugged = True
-        assert wait_for(lambda: capture.state is AudioState.OK and len(blocks) > n + 2)
+        assert until(lambda: capture.state is AudioState.OK and len(blocks) > n + 2, 5.0)
         assert capture.reopens >= 1
     finally:
         capture.stop()
@@ -107,12 +99,12 @@ def test_a_stalled_stream_is_closed_and_opened_again(fake_sd):
     capture = AudioCapture(blocks.append, 8000)
     capture.start()
     try:
-        assert wait_for(lambda: len(blocks) >= 1)
+        assert until(lambda: len(blocks) >= 1, 5.0)
         fake_sd.stalled = True
-        assert wait_for(lambda: capture.reopens >= 1 or capture.state is AudioState.LOST)
+        assert until(lambda: capture.reopens >= 1 or capture.state is AudioState.LOST, 5.0)
         fake_sd.stalled = False
         n = len(blocks)
-        assert wait_for(lambda: len(blocks) > n + 1)
+        assert until(lambda: len(blocks) > n + 1, 5.0)
     finally:
         capture.stop()
 
@@ -126,8 +118,8 @@ def test_missing_at_start_is_retried_and_the_unit_is_not_held_up(fake_sd):
     capture.start()
     try:
         assert time.monotonic() - started < 0.5  # start() does not wait for the device
-        assert wait_for(lambda: capture.state is AudioState.MISSING)
+        assert until(lambda: capture.state is AudioState.MISSING, 5.0)
         fake_sd.plugged = True
-        assert wait_for(lambda: len(blocks) >= 1)
+        assert until(lambda: len(blocks) >= 1, 5.0)
     finally:
         capture.stop()

@@ -25,6 +25,7 @@ import serial
 
 from hwsim.matching import fold
 from hwsim.pty import NullModemCable
+from tests.waiting import until
 
 pytestmark = pytest.mark.skipif(ctypes.util.find_library("portaudio") is None,
                                 reason="needs libportaudio2 (packages-debian.txt)")
@@ -37,6 +38,7 @@ pcm.deskunit_caller {{
     format "raw"
 }}
 """
+
 
 
 class CallerLine:
@@ -119,15 +121,6 @@ def whole_idle_screen(text: str) -> bool:
     return len(rows) == 4 and where == [0, 1, 2, 3]
 
 
-def wait_for(cond, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_deskunit_run_on_portaudio_alsa_rplcd_and_gpiozero_with_lcd_faults(tmp_path):
     fifo = tmp_path / "caller.raw"
     (tmp_path / ".asoundrc").write_text(ASOUNDRC.format(fifo=fifo), encoding="utf-8")
@@ -137,7 +130,7 @@ def test_deskunit_run_on_portaudio_alsa_rplcd_and_gpiozero_with_lcd_faults(tmp_p
     unit = start_unit(tmp_path, cable, device="deskunit_caller", lcd="present", faults="fail@300,power@1200")
     term = Terminal(cable.technician_path)
     try:
-        assert wait_for(lambda: whole_idle_screen(lcd_text(tmp_path)), 20), lcd_text(tmp_path)
+        assert until(lambda: whole_idle_screen(lcd_text(tmp_path)), 20, interval=0.1), lcd_text(tmp_path)
         out = term.ask("status", r"hardware.*audio ok \((\d+) blocks read\)")
         first = int(re.search(r"audio ok \((\d+) blocks", out).group(1))
         time.sleep(2.0)
@@ -146,9 +139,9 @@ def test_deskunit_run_on_portaudio_alsa_rplcd_and_gpiozero_with_lcd_faults(tmp_p
         assert second >= first + 10  # ~10 blocks a second: read at the line's pace through PortAudio
         assert "lcd ok" in out and "gpio ok" in out
         # both LCD faults happened, and the screen is whole: the idle screen with the operator
-        assert wait_for(lambda: "failed=1" in lcd_text(tmp_path) and int(
-            re.search(r"writes=(\d+)", lcd_text(tmp_path)).group(1)) > 1300, 15), lcd_text(tmp_path)
-        assert wait_for(lambda: whole_idle_screen(lcd_text(tmp_path)), 3), lcd_text(tmp_path)
+        assert until(lambda: "failed=1" in lcd_text(tmp_path) and int(
+            re.search(r"writes=(\d+)", lcd_text(tmp_path)).group(1)) > 1300, 15, interval=0.1), lcd_text(tmp_path)
+        assert until(lambda: whole_idle_screen(lcd_text(tmp_path)), 3, interval=0.1), lcd_text(tmp_path)
         assert unit.poll() is None
     finally:
         log = stop_unit(unit)
