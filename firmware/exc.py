@@ -91,3 +91,7 @@ class WavError(DeskunitError, ValueError):
 
 class ScenarioError(DeskunitError, ValueError):
     """A scenario file itself is wrong: names the step and the key."""
+
+
+class WorkerFailed(DeskunitError, RuntimeError):
+    """A forked worker of `linecheck` died or raised (its traceback went to stderr)."""

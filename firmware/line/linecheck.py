@@ -5,14 +5,14 @@ Each file's header is checked before it is read (:mod:`firmware.line.wavfile`: a
 resampled to 8 kHz, stereo is mixed down, and streamed through
 `firmware.line.analyzer`.  With --json one object a line: {"file": ..., "verdict": ..., "score": ...}.
 A file that cannot be read gets one clear line on stderr; the others are still judged and the exit
-status is 1.  Many files are judged by one worker process per CPU (forked once the analyzer is loaded,
-each pinned to one math thread as this process is), their answers printed in the order given.
+status is 1.  Many files are judged on every CPU (:mod:`firmware.line.fanout`: workers forked once the
+analyzer is loaded, each pinned to one math thread as this process is, and this process among them),
+their answers printed in the order given.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ import numpy as np
 
 from firmware.exc import WavError
 from firmware.line.analyzer import analyze
+from firmware.line.fanout import fanout
 from firmware.line.wavfile import MAX_SECONDS, read_mono
 
 PARALLEL_FROM = 16  # files from which starting worker processes pays for itself
@@ -84,8 +85,7 @@ def judged(files: list[str], max_seconds: float) -> Iterator[tuple[str, str, flo
     if len(files) < PARALLEL_FROM or workers < 2:
         yield from map(one, files)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(one, files, chunksize=CHUNK)
+    yield from fanout(one, files, workers, CHUNK)
 
 
 def judge(path: str, max_seconds: float) -> tuple[str, str, float, str | None]:

@@ -19,6 +19,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 import wave
 from pathlib import Path
@@ -53,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--peer", type=Path, default=DEFAULT_PEER, help="the naive peer script")
     a = ap.parse_args(argv)
-    deskunit = shutil.which("deskunit") or sys.exit("deskunit is not on PATH (activate the venv)")
+    # the console script beside this interpreter, as the peer runs on it: a launcher on PATH (a pyenv
+    # shim is a bash script that starts pyenv) would add its own start-up to one side only
+    deskunit = shutil.which("deskunit", path=sysconfig.get_path("scripts")) or sys.exit(
+        f"deskunit is not installed for {sys.executable} (pip install -e .)")
     if not a.peer.is_file():
         sys.exit(f"peer script {a.peer} not found (--peer)")
     detectors = {"linecheck": [deskunit, "linecheck", "--json"], "peer": [sys.executable, str(a.peer)]}
