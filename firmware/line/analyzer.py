@@ -175,6 +175,7 @@ class LineAnalyzer:
         self.n = int(round(sample_rate * FRAME_S))
         self._win, self._proj, self._win_ac = _spectral_tables(sample_rate, self.n)
         self._lags = slice(*(int(round(t * sample_rate)) for t in VOICING_LAGS_S))
+        self._voicing_from = math.ceil(HUM_HZ[1] * 2 * self.n / sample_rate)  # first FFT bin above the hum
         self.nb = len(_CENTRES)
         # with keep_inputs, every window's intelligibility inputs and speech flag (for fitting the estimator)
         self.kept: list[tuple[np.ndarray, np.ndarray]] | None = [] if keep_inputs else None
@@ -412,7 +413,9 @@ class LineAnalyzer:
         out = np.zeros(len(frames))
         if not frames.any():
             return out
-        ac = np.fft.irfft(power[frames], 2 * self.n, axis=1)
+        chosen = power[frames]
+        chosen[:, : self._voicing_from] = 0.0  # mains hum and rumble are periodic too, but not a talker
+        ac = np.fft.irfft(chosen, 2 * self.n, axis=1)
         lags = self._lags
         peak = (ac[:, lags] / self._win_ac[lags]).max(axis=1)
         energy = ac[:, 0]
