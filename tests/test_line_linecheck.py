@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import wave
@@ -98,6 +100,18 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "firmware.line.linecheck"], capture_output=True, text=True,
                        check=False)
     assert p.returncode == 2 and "usage" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_ctrl_c_stops_every_worker_with_one_line_not_tracebacks(tmp_path: Path) -> None:
+    f = write_wav(tmp_path / "long.wav", noise(8000 * 30, -55.0))
+    p = subprocess.Popen([sys.executable, "-m", "firmware.line.linecheck", "--json", *[str(f)] * 2000],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert p.stdout is not None and json.loads(p.stdout.readline())["verdict"] == "silent"
+    os.killpg(p.pid, signal.SIGINT)  # as a terminal does: to the process and its workers
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err.strip() == "linecheck: interrupted; the files above were judged"
+    assert len(out.splitlines()) < 1999
 
 
 def _corpus_tools_missing() -> str | None:

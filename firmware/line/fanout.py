@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import signal
 import struct
 import sys
 import traceback
@@ -41,6 +42,7 @@ def fanout(func: Callable[[T], R], items: Sequence[T], workers: int, chunk: int)
     sys.stdout.flush()  # a forked worker must not write out this process's buffered output
     sys.stderr.flush()
     children: dict[int, int] = {}  # result pipe -> pid
+    finished = False
     try:
         for _ in range(workers - 1):
             res_r, res_w = os.pipe()
@@ -51,10 +53,13 @@ def fanout(func: Callable[[T], R], items: Sequence[T], workers: int, chunk: int)
             os.close(res_w)
             children[res_r] = pid
         yield from _collect(func, items, chunks, task_r, children)
+        finished = True
     finally:
         os.close(task_r)
         for fd, pid in children.items():
             os.close(fd)
+            if not finished:  # the caller stopped early (interrupted, or it failed): so do the workers
+                os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
 
 
@@ -67,7 +72,7 @@ def _work(func: Callable, items: Sequence, chunks: list[range], task_r: int, res
                 frame = pickle.dumps((k, [func(items[i]) for i in chunks[k]]), pickle.HIGHEST_PROTOCOL)
                 out.write(_FRAME.pack(len(frame)) + frame)
                 out.flush()
-    except BrokenPipeError:  # the caller stopped listening (it failed or was interrupted): just stop
+    except (BrokenPipeError, KeyboardInterrupt):  # the caller stopped listening, or Ctrl-C: it says so
         status = 1
     except BaseException:  # noqa: BLE001 - whatever it was, the parent must hear that this worker failed
         traceback.print_exc()

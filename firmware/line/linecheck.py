@@ -66,14 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if not a.json:
         print(f"{'verdict':15s} {'score':>6s}  file")
-    for path, verdict, score, error in judged(a.files, a.max_seconds):
-        if error is not None:
-            print(f"linecheck: {path}: {error}", file=sys.stderr)
-            status = 1
-        elif a.json:
-            print(json.dumps({"file": path, "verdict": verdict, "score": round(score, 4)}))
-        else:
-            print(f"{verdict:15s} {score:6.3f}  {path}")
+    try:
+        for path, verdict, score, error in judged(a.files, a.max_seconds):
+            if error is not None:
+                print(f"linecheck: {path}: {error}", file=sys.stderr)
+                status = 1
+            elif a.json:
+                print(json.dumps({"file": path, "verdict": verdict, "score": round(score, 4)}))
+            else:
+                print(f"{verdict:15s} {score:6.3f}  {path}")
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("linecheck: interrupted; the files above were judged", file=sys.stderr)
+        return 130
     sys.stdout.flush()
     return status
 
