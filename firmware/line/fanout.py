@@ -29,12 +29,15 @@ R = TypeVar("R")
 
 _TASK = struct.Struct("<i")  # a chunk number on the task pipe
 _FRAME = struct.Struct("<I")  # the length of a pickled (chunk number, answers) frame from a worker
-_PIPE_BYTES = 65536  # a pipe's buffer on Linux: every chunk number is written before any worker starts
+# Every chunk number is written before any worker starts, so they must fit in the pipe's buffer: one
+# page is the least Linux gives a pipe (once a user holds too many pipe pages, a new pipe gets just that)
+_TASK_BYTES = 4096
+_READ_BYTES = 65536
 
 
 def fanout(func: Callable[[T], R], items: Sequence[T], workers: int, chunk: int) -> Iterator[R]:
     """`map(func, items)` on `workers` processes (this one and `workers - 1` forked ones), in order."""
-    chunk = max(chunk, -(-len(items) // (_PIPE_BYTES // _TASK.size)))
+    chunk = max(chunk, -(-len(items) // (_TASK_BYTES // _TASK.size)))
     chunks = [range(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
     task_r, task_w = os.pipe()
     os.write(task_w, b"".join(_TASK.pack(k) for k in range(len(chunks))))
@@ -116,7 +119,7 @@ def _drain(pending: dict[int, bytearray], done: dict[int, list], wait: bool) -> 
     at its end."""
     readable, _, _ = select.select(list(pending), [], [], None if wait else 0)
     for fd in readable:
-        data = os.read(fd, _PIPE_BYTES)
+        data = os.read(fd, _READ_BYTES)
         if not data:
             del pending[fd]
             continue
