@@ -1,4 +1,4 @@
-"""The runner that spreads `linecheck`'s files over the CPUs: order, uneven work, a worker that dies, a caller that stops."""
+"""The runner that spreads `linecheck`'s files over the CPUs: order, uneven work, dying workers, early stops."""
 from __future__ import annotations
 
 import os
