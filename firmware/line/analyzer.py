@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware.line.intelligibility import ESTIMATOR, Estimator, inputs
+from firmware.line.intelligibility import ESTIMATOR, Estimator, inputs, unit
 from firmware.vocabulary import Verdict
 
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
@@ -402,7 +402,7 @@ class LineAnalyzer:
         with np.errstate(invalid="ignore"):  # inf - inf where a span has no live frame
             spread = v2 - v1
         spread[~np.isfinite(spread)] = 0.0
-        taper = _unit((FILL_SPREAD[1] - spread) / (FILL_SPREAD[1] - FILL_SPREAD[0]))
+        taper = unit(spread, FILL_SPREAD[1], FILL_SPREAD[0])
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
 
@@ -470,7 +470,7 @@ class LineAnalyzer:
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
         noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
         snr_b = _snr_db(eact, noise_b)
-        intel = _unit((snr_b - SNR_LO) / (SNR_HI - SNR_LO)).sum(axis=1) / nb
+        intel = unit(snr_b, SNR_LO, SNR_HI).sum(axis=1) / nb
         carrying = snr_b > 3.0
         top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
         bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
@@ -709,11 +709,6 @@ def _gap_swing_db(sums: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sums[:, _A_GAP_DB2] / n - mean * mean, 0.0))
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    """`v` clipped to 0..1 (np.clip's own overhead is larger than the work on a few dozen values)."""
-    return np.minimum(np.maximum(v, 0.0), 1.0)
-
-
 def _limits(verdict: Verdict) -> tuple[float, float]:
     return _SCORE_LIMITS[verdict]
 
@@ -734,7 +729,7 @@ def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
     lowest bands) lose the voicing cues there once the hum is as loud as the talker.
     """
     hsr = 10.0 * np.log10(np.maximum(hum_floor, 1e-14) / np.maximum(speech_power, 1e-14))
-    return 1.0 - HUM_LOSS * _unit((hsr - HUM_HSR[0]) / (HUM_HSR[1] - HUM_HSR[0]))
+    return 1.0 - HUM_LOSS * unit(hsr, *HUM_HSR)
 
 
 def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.ndarray:

@@ -39,7 +39,9 @@ def _array(stored: tuple[list[int], str]) -> np.ndarray:
     return np.frombuffer(base64.b64decode(data), dtype="<f8").reshape(shape).astype(np.float64)
 
 
-def _unit(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def unit(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """`v` mapped linearly from lo..hi onto 0..1 and clipped there (hi < lo maps downwards); np.clip's
+    own overhead is larger than the work on a few dozen values."""
     return np.minimum(np.maximum((v - lo) / (hi - lo), 0.0), 1.0)
 
 
@@ -53,13 +55,13 @@ def inputs(
     `voicing` is (n, 3): mean periodicity of the speech frames and the shares above 0.5 and 0.75;
     `tilt_db` the heard spectrum's shape (each band re the mean, dB); `gap_swing_db` how far the
     line's level swings between the talker's sounds."""
-    fill = _unit(snr_fill, *SNR_RANGE)
+    fill = unit(snr_fill, *SNR_RANGE)
     return np.column_stack([
-        fill, _unit(snr_valley, *SNR_RANGE), _unit(snr_floor, *FLOOR_SNR_RANGE),
+        fill, unit(snr_valley, *SNR_RANGE), unit(snr_floor, *FLOOR_SNR_RANGE),
         np.minimum(np.maximum(modulation, 0.0), MODULATION_MAX_DB) / 10.0,
         fill.mean(axis=1) ** 2,
         dropout, dropout * np.minimum(burst, 4.0), concealed, np.minimum(1.0, clipping / CLIPPING_FULL) ** 0.7,
-        hum, activity, _unit(level_dbfs, *LEVEL_RANGE), voicing,
+        hum, activity, unit(level_dbfs, *LEVEL_RANGE), voicing,
         np.minimum(np.maximum(tilt_db, -TILT_MAX_DB), TILT_MAX_DB) / 10.0,
         np.minimum(gap_swing_db, SWING_MAX_DB) / 10.0,
     ])
@@ -86,11 +88,6 @@ class Estimator:
             self._w2[k * len(w2) : (k + 1) * len(w2), k] = w2
         self._b2 = np.array(b2s)
         self._scale = scale
-
-    @property
-    def width(self) -> int:
-        """How many inputs a row has."""
-        return self._w1.shape[0]
 
     def estimate(self, x: np.ndarray) -> np.ndarray:
         """The ESTOI-scale estimate (0..1) of every row of inputs."""
