@@ -254,6 +254,22 @@ def mix_at(x: np.ndarray, nz: np.ndarray, snr_db: float) -> np.ndarray:
 
 
 @needs_speech
+@pytest.mark.parametrize(("room_db", "dbfs"), [(3.0, -44.0), (6.0, -48.0), (3.0, -56.0)])
+def test_people_talking_far_behind_a_silent_caller_are_not_a_faint_caller(
+    tmp_path: Path, room_db: float, dbfs: float
+) -> None:
+    # a street or a cafe around a caller who says nothing: other people's voices a few dB over the
+    # room's noise, faint on the line; a faint caller close to the microphone swings far deeper
+    n = 10 * SR
+    room = mix_at(babble(tmp_path, n, talkers=3), line_noise(n, -30.0, seed=7), room_db)
+    x = quantise(at_level(room, dbfs) + line_noise(n, -64.0, seed=8))
+    assert analyze(x, SR).verdict == "silent"
+    assert not any(r.speech for r in stream(x))
+    caller = quantise(at_level(speech(tmp_path), dbfs) + line_noise(len(speech(tmp_path)), -80.0, seed=3))
+    assert analyze(caller, SR).verdict == ("degraded" if dbfs > -50.0 else "unintelligible")
+
+
+@needs_speech
 def test_babble_that_drowns_the_caller_is_not_good(tmp_path: Path) -> None:
     # the minimum-statistics floor sits in the dips between babble talkers; the talker's own pauses,
     # filled by the babble, must count as the noise under the caller

@@ -7,7 +7,8 @@ seconds.  What it measures is the physics of a telephone line:
 * band energies in 1/3-octave bands (250 Hz - 4 kHz) from a 40 ms Hann FFT with 50 % overlap;
 * the noise floor of every band by minimum statistics over the last `FLOOR_S` seconds;
 * speech activity: frames whose bands rise clearly above their floors, in windows where some of them
-  are voiced (periodic at a pitch: a talker, not the clatter of a street or a kitchen);
+  are voiced (periodic at a pitch: a talker, not the clatter of a street or a kitchen) and, when the
+  talker is faint, deeply modulated (a caller at the microphone, not people talking across the room);
 * per band, the talker's level over the line's floor, over the valleys between words and over an
   interferer (babble) filling them; how deeply each band is modulated; how periodic the speech frames
   are; dropouts (zeroed packets), packet-loss concealment (repeated attenuated packets) and clipping;
@@ -81,6 +82,10 @@ MIN_VOICED = 0.1
 # otherwise it is a live or dead line with a few noises on it
 MIN_TALK = 0.35
 MIN_MOD_DB = 1.8  # band-energy spread of a steady noise is about 1.2 dB; speech gives 3 dB and more
+# under this level (dBFS) a talker must swing this far (dB, `modulation`) to be the caller: a voice
+# close to the microphone rises and falls by 9 dB and more however faint the line makes it (5 % of
+# such windows under 5 dB); voices across a street or a cafe, a few dB over its noise, by 2-3.5 dB
+FAINT = (-40.0, 4.0)
 VALLEY_RANK = 15  # the 15th of a report span's 100 frame levels, per band
 VALLEY2_RANK = 30  # and the 30th: how far apart they are tells a fluctuating interferer (babble)
 FILL_GAIN = 0.5  # dB of noise-mean correction per dB of valley spread (half: the 30th rank is partly the talker)
@@ -464,7 +469,9 @@ class LineAnalyzer:
         # risen above the old floor is not a talker)
         na = np.maximum(nact, 1.0)
         voicing = _voicing_shares(span)
+        level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
         speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & (voicing[:, 1] >= MIN_VOICED)
+        speech &= (level >= FAINT[0]) | (modulation >= FAINT[1])
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
@@ -478,7 +485,6 @@ class LineAnalyzer:
         nsum = noise_b.sum(axis=1)
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         noise_dbfs = 10.0 * np.log10(fsum)
-        level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
         # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
         # times a second at most; packet loss of 10 % or more makes several holes a second)
         # and long holes that cut into the talker's sounds when several do (a talker, or a VAD without
