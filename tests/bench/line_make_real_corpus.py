@@ -30,7 +30,10 @@ read straight from the git blobs into /tmp and never redistributed:
   (tests/bench/line_train.py), for real_c5 and real_c6 (seeds 5, 6): EMGSE noise/noise_test/
   Car_Noise_Idle_Noise_60_mph.wav and Street Noise.wav, docs/noise/English speech noise/two_male_english.wav
   and Chinese speech noise/two_female_chinese.wav (2-talker babble); timsainb/noisereduce (MIT):
-  assets/cafe_short.wav (a cafe: dishes and voices).
+  assets/cafe_short.wav (a cafe: dishes and voices).  real_c7b (seed 7, the second set of noises) has
+  talkers of Russian and Ukrainian, none of them English: snakers4/silero-vad (MIT) files/ru.wav at
+  commit 2c41efa (its second 30 s: the first were never used for anything) and files/ru_num.wav at
+  b42d13f, and the Ukrainian audio.wav above.
 
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
     python3 tests/bench/line_score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
