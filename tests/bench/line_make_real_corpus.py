@@ -32,7 +32,7 @@ read straight from the git blobs into /tmp and never redistributed:
   and Chinese speech noise/two_female_chinese.wav (2-talker babble); timsainb/noisereduce (MIT):
   assets/cafe_short.wav (a cafe: dishes and voices).  real_c7b (seed 7, the second set of noises) has
   talkers of Russian and Ukrainian, none of them English: snakers4/silero-vad (MIT) files/ru.wav at
-  commit 2c41efa (its second 30 s: the first were never used for anything) and files/ru_num.wav at
+  commit 2c41efa (its second 30 s; no part of it is in the training of the weights on main) and files/ru_num.wav at
   b42d13f, and the Ukrainian audio.wav above.
 
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
