@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from firmware.call.recovery import recover
 from firmware.clock import VirtualClock
 from firmware.config import load_config
@@ -76,4 +78,33 @@ def test_an_appeal_saved_before_the_crash_is_in_the_record_after_it(tmp_path):
     after.advance(0.5)
     appeal = after.journal.latest()["appeal"]
     assert appeal["full_name"] == "А" and appeal["phone"] == "+380671234567"
+    after.close()
+
+
+@pytest.mark.parametrize("off_hook", [False, True])
+def test_a_hung_up_call_whose_typing_was_cancelled_is_saved_at_restart(tmp_path, off_hook):
+    # the caller hangs up while a name is being typed (the form stays, wrap-up), the operator
+    # cancels the field with BACK, so nothing typed is left, and the power goes: at restart the
+    # call is simply saved (it used to come back with no screen and stop the start-up)
+    before = start(tmp_path)
+    before.hook(off=True)
+    before.advance(1)
+    for key in ["APPEAL", "OK", "2", "2", "3"]:
+        tap(before, key)
+    call_id = before.unit.call.id
+    before.hook(off=False)
+    before.advance(1)
+    tap(before, "BACK")
+    assert before.unit.call is not None and not before.unit.call.appeal_form.has_typed()
+    before.close()  # the power goes
+
+    after = start(tmp_path)
+    after.loop.call_soon(recover, after.unit, off_hook)
+    if off_hook:
+        after.hook(off=True)  # picked up again while the unit was down: a new call
+    after.advance(0.5)
+    record = after.journal.latest()
+    assert record["id"] == call_id and record["appeal"] is None
+    assert any(e["type"] == "unit_restarted" for e in record["events"])
+    assert (after.unit.call is not None and after.unit.call.id != call_id) if off_hook else after.unit.call is None
     after.close()

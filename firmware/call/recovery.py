@@ -85,6 +85,8 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     if call.phase is Phase.WRAP_UP:  # hung up before the cut, the form still open
         if pending:
             _show_form(call)
+        else:  # the form was emptied before the cut: the call is saved at once, from its last screen
+            call.views[:] = restore_views(unit, draft, call)
         unit.adopt_call(call, off_hook)
         if not pending:  # nothing left to finish: the record is written now
             unit.finish_call()
