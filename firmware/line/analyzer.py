@@ -78,6 +78,7 @@ VOICED = (0.5, 0.75)  # periodicity above which a speech frame counts as voiced,
 # up as well: the share stays above 0.45 down to 3 dB SNR; a talker drowned deeper than that loses it,
 # and the line is then judged by its noise level (LOUD_NOISE_DBFS: cannot hear)
 MIN_VOICED = 0.1
+MIN_VOICING_FRAMES = 8  # frames a window's periodicity is measured on, fewest that say anything
 # a recording is judged on its talker when one is heard in at least this share of its windows;
 # otherwise it is a live or dead line with a few noises on it
 MIN_TALK = 0.35
@@ -470,7 +471,10 @@ class LineAnalyzer:
         na = np.maximum(nact, 1.0)
         voicing = _voicing_shares(span)
         level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
-        speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & (voicing[:, 1] >= MIN_VOICED)
+        # periodicity is measured only on frames whose previous packet arrived: where lost packets
+        # left too few of those (every other packet lost), a window is judged without it
+        voiced = (voicing[:, 1] >= MIN_VOICED) | (span[:, _A_NVOICING] < MIN_VOICING_FRAMES)
+        speech = (nact >= 8) & (modulation >= MIN_MOD_DB) & voiced
         speech &= (level >= FAINT[0]) | (modulation >= FAINT[1])
         eact = span[:, k : k + nb] / na[:, None]
         # the noise under the talker: the line's floor, or the interferer filling the talker's pauses
