@@ -481,14 +481,7 @@ class LineAnalyzer:
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
         noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
         snr_b = _snr_db(eact, noise_b)
-        intel = unit(snr_b, SNR_LO, SNR_HI).sum(axis=1) / nb
-        carrying = snr_b > 3.0
-        top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
-        bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
-        fsum = floor.sum(axis=1)
-        nsum = noise_b.sum(axis=1)
-        snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
-        noise_dbfs = 10.0 * np.log10(fsum)
+        noise_dbfs = 10.0 * np.log10(floor.sum(axis=1))
         # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
         # times a second at most; packet loss of 10 % or more makes several holes a second)
         # and long holes that cut into the talker's sounds when several do (a talker, or a VAD without
@@ -513,8 +506,10 @@ class LineAnalyzer:
         heard = _audible(score, level)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
-        fast = self._recent_score(recent, noise_v, floor, band_mod, speech, hum)
-        judged = np.maximum(heard, fast)
+        # Only a live verdict clears alarms: a file's verdict is judged on the whole span's scores.
+        judged = heard
+        if reports:
+            judged = np.maximum(heard, self._recent_score(recent, noise_v, floor, band_mod, speech, hum))
         blk_speech = blocks[:, _A_NACT] >= 2
         raw_code = self._raw_verdicts(speech, judged, noise_dbfs, blk_speech, blocks[:, _A_NDEAD] >= HOP_FRAMES - 1)
         k = self._blocks_done
@@ -524,6 +519,12 @@ class LineAnalyzer:
                 self._last_speech_t = (k + 1 + int(np.flatnonzero(blk_speech)[-1])) / _BLOCKS_PER_S
             return speech, score, np.where(speech, level, -120.0), raw_code
 
+        intel = unit(snr_b, SNR_LO, SNR_HI).sum(axis=1) / nb
+        carrying = snr_b > 3.0
+        top = nb - 1 - np.argmax(carrying[:, ::-1], axis=1)
+        bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
+        nsum = noise_b.sum(axis=1)
+        snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         out: list[LineReport] = []
         cols = zip(
             speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
