@@ -82,11 +82,10 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     open_hold_t = _open_hold_start(call.events)
     call.note(CallEvent.UNIT_RESTARTED, unit.clock.monotonic(), off_hook=off_hook)
     pending = draft.appeal_pending and _restore_appeal_form(unit, draft, call)
+    call.views[:] = restore_views(unit, draft, call)  # every call comes back on a screen, as it was live
     if call.phase is Phase.WRAP_UP:  # hung up before the cut, the form still open
         if pending:
             _show_form(call)
-        else:  # the form was emptied before the cut: the call is saved at once, from its last screen
-            call.views[:] = restore_views(unit, draft, call)
         unit.adopt_call(call, off_hook)
         if not pending:  # nothing left to finish: the record is written now
             unit.finish_call()
@@ -97,7 +96,6 @@ def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:
     if open_hold_t is not None:
         # the caller has been on hold on the phone all along: the hold timer keeps its start
         HoldTimer.resume(call, call.started_mono + open_hold_t)
-    call.views[:] = restore_views(unit, draft, call)
     if pending or (call.appeal_form is not None and draft.panel.appeal_open):
         _show_form(call)
     unit.adopt_call(call, off_hook)
