@@ -84,7 +84,6 @@ def test_line_noise_without_a_talker_is_silent_not_dead(floor: float) -> None:
     assert all(r.verdict == "silent" for r in reps), {r.verdict for r in reps}
 
 
-
 @pytest.mark.parametrize("seed", [3, 4])
 def test_clatter_on_a_live_line_is_not_a_talker(seed: int) -> None:
     # a kitchen or a street behind a silent caller: bursts of noise that rise well above the line
@@ -97,6 +96,7 @@ def test_clatter_on_a_live_line_is_not_a_talker(seed: int) -> None:
     x = quantise(x)
     assert analyze(x, SR).verdict == "silent"
     assert not any(r.speech for r in stream(x))
+
 
 def test_line_going_dead_is_detected_within_a_second() -> None:
     x = line_noise(10 * SR, -55.0)

@@ -26,6 +26,7 @@ from firmware.line.wavfile import read_mono  # noqa: E402
 
 SPEECH_LABELS = ("good", "degraded", "unintelligible")
 LOW_SNR_DB = 3.0
+BORDER = (0.35, 0.70)  # clips this near the cannot-understand border (ESTOI 0.5): where a miss costs a verdict
 
 
 def group(clip: dict[str, str]) -> str:
@@ -49,16 +50,28 @@ def main() -> int:
             clips = [c for c in csv.DictReader(fh) if c["label"] in SPEECH_LABELS and c["impairment"] != "level"]
         for clip in clips:
             samples, rate = read_mono(str(corpus / clip["file"]))
-            errors[group(clip)].append(analyze(samples, rate).score - float(clip["estoi"]))
+            estoi = float(clip["estoi"])
+            error = analyze(samples, rate).score - estoi
+            errors[group(clip)].append(error)
+            if BORDER[0] <= estoi <= BORDER[1]:
+                errors[BORDER_ROW].append(error)
         print(corpus.name)
-        for name, e in sorted(errors.items()):
-            print(f"  {name:20s} {len(e):4d} clips  score - ESTOI {np.mean(e):+.3f} (sd {np.std(e):.3f})")
+        show(errors)
+        for name, e in errors.items():
             total[name].extend(e)
     if len(args.corpora) > 1:
         print("all")
-        for name, e in sorted(total.items()):
-            print(f"  {name:20s} {len(e):4d} clips  score - ESTOI {np.mean(e):+.3f} (sd {np.std(e):.3f})")
+        show(total)
     return 0
+
+
+BORDER_ROW = f"(ESTOI {BORDER[0]:g}-{BORDER[1]:g})"
+
+
+def show(errors: dict[str, list[float]]) -> None:
+    for name, e in sorted(errors.items()):
+        print(f"  {name:20s} {len(e):4d} clips  score - ESTOI {np.mean(e):+.3f} (sd {np.std(e):.3f}, "
+              f"mean size {np.mean(np.abs(e)):.3f})")
 
 
 if __name__ == "__main__":
