@@ -104,7 +104,12 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_every_worker_with_one_line_not_tracebacks(tmp_path: Path) -> None:
     f = write_wav(tmp_path / "long.wav", noise(8000 * 30, -55.0))
-    p = subprocess.Popen([sys.executable, "-m", "firmware.line.linecheck", "--json", *[str(f)] * 2000],
+    # linecheck started from a terminal: Ctrl-C raises KeyboardInterrupt.  A test run started in the
+    # background (`cmd &`, nohup, some CI runners) ignores SIGINT, and a child inherits that, so the
+    # child sets Python's own handler back before it runs linecheck as `-m` would.
+    start = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "runpy.run_module('firmware.line.linecheck', run_name='__main__', alter_sys=True)")
+    p = subprocess.Popen([sys.executable, "-c", start, "--json", *[str(f)] * 2000],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert p.stdout is not None and json.loads(p.stdout.readline())["verdict"] == "silent"
     os.killpg(p.pid, signal.SIGINT)  # as a terminal does: to the process and its workers
