@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from firmware.appeal import AppealForm
@@ -21,6 +22,7 @@ from firmware.call.operators import PinLockout, check_operator, operator_name
 from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
+from firmware.call.shift import keep_shift
 from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, ScriptView, View
 from firmware.clock import Clock
@@ -131,8 +133,10 @@ class Desk:
     def roster(self) -> list[dict[str, Any]]:
         return [dict(op) for op in self.settings.operators]
 
-    def sign_in(self, number: int, name: str) -> None:
+    def sign_in(self, number: int, name: str, since: datetime | None = None) -> None:
+        """Operator ``number`` begins (or, after a restart, goes on with) a shift begun at ``since``."""
         self.operator = Operator(number, name)
+        keep_shift(self.journal, number, since or self.clock.now())
         if self.call is not None and self.call.operator is None:  # signed in as the call began
             self.call.operator = number
         self.idle_views.clear()
@@ -143,6 +147,7 @@ class Desk:
         if self.operator:
             log.info("operator %s signed out", self.operator.number)
         self.operator = None
+        keep_shift(self.journal, None)
         self.idle_views.clear()
         self.refresh()
 

@@ -12,6 +12,9 @@ the unit dies (kill -9, a power cut, the watchdog), that draft is still there at
 - either way, an appeal form with typed data never saved comes back on screen and stays until it
   is saved or discarded (a call that had already ended waits in its wrap-up, as before the cut).
 
+Before the call, :func:`restore_shift` signs the operator of the shift kept in the journal in again
+(:mod:`firmware.call.shift`): a power cut between calls does not end a shift either.
+
 Pure logic on the loop's thread, no hardware:
 
     >>> restore_call(unit, journal.get_draft("call"), off_hook=panel.off_hook())
@@ -30,6 +33,7 @@ from firmware.call.draft import CALL_DRAFT, CallDraft
 from firmware.call.hold import HoldTimer
 from firmware.call.operators import operator_name
 from firmware.call.phase import Phase
+from firmware.call.shift import SHIFT_DRAFT, keep_shift, kept_shift, shift_over
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
 from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
@@ -53,11 +57,36 @@ class Recovery(StrEnum):
 
 
 def recover(unit: Unit, off_hook: bool) -> Recovery:
-    """Look for the call draft in ``unit.journal`` and restore it; see :func:`restore_call`."""
+    """Sign the shift's operator in again (:func:`restore_shift`), then look for the call draft in
+    ``unit.journal`` and restore it; see :func:`restore_call`."""
+    restore_shift(unit)
     draft = unit.journal.get_draft(CALL_DRAFT)
     if draft is None:
         return Recovery.NONE
     return restore_call(unit, draft, off_hook)
+
+
+def restore_shift(unit: Unit) -> bool:
+    """Sign the operator of the shift kept in the journal in again, if the shift still holds (see
+    :mod:`firmware.call.shift`); True if that was done."""
+    data = unit.journal.get_draft(SHIFT_DRAFT)
+    if data is None or unit.operator is not None:
+        return False
+    try:
+        number, since = kept_shift(data)
+        name = operator_name(unit.roster(), number)
+        why = shift_over(since, unit.clock.now(), name is not None)
+    except (ValueError, TypeError) as e:  # TypeError: a start without its time zone
+        log.error("%s: the operator signs in again", e)
+        keep_shift(unit.journal, None)
+        return False
+    if why is not None or name is None:
+        log.info("operator %s not signed in again after the restart: %s", number, why)
+        keep_shift(unit.journal, None)
+        return False
+    unit.sign_in(number, name, since)
+    log.info("operator %s still signed in after the restart", number)
+    return True
 
 
 def restore_call(unit: Unit, data: dict[str, Any], off_hook: bool) -> Recovery:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from firmware.call.desk import Desk
@@ -113,8 +114,8 @@ class Unit:
     def roster(self) -> list[dict[str, Any]]:
         return self.desk.roster()
 
-    def sign_in(self, number: int, name: str) -> None:
-        self.desk.sign_in(number, name)
+    def sign_in(self, number: int, name: str, since: datetime | None = None) -> None:
+        self.desk.sign_in(number, name, since)
 
     # ---------------------------------------------------------------- events
     def handle(self, event: Event) -> None:
