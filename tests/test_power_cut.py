@@ -11,56 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from power_desk import PowerDesk
 
-from firmware.call.recovery import recover
-from firmware.clock import VirtualClock
 from firmware.config import load_config
-from hwsim.unit import SimUnit
 
 START = datetime.fromisoformat("2026-11-23T10:00:00+02:00")
 
 
-class Desk:
-    """A desk whose unit can lose power; the clock and the state directory outlive the unit."""
-
-    def __init__(self, state_dir, size: str) -> None:
-        self.state_dir = state_dir
-        self.cfg = load_config(overrides={"lcd": {"size": size}})
-        self.clock = VirtualClock(START)
-        self.sim = self._boot(first=True)
-
-    def _boot(self, first: bool = False, off_hook: bool = False) -> SimUnit:
-        sim = SimUnit.create(self.cfg, self.clock, state_dir=self.state_dir)
-        if first:
-            sim.unit.sign_in(7, "Олена Петренко")
-        else:
-            sim.loop.call_soon(recover, sim.unit, off_hook)  # start-up, as `deskunit run` does, then
-            sim.hook(off=off_hook)  # the handset as the operator left it while the unit was off
-            sim.advance(0.5)
-        return sim
-
-    def cut_and_restore(self, off_s: float, off_hook: bool) -> SimUnit:
-        self.sim.close()  # no hook-on, no record: the power is simply gone
-        self.clock.advance(off_s)
-        self.sim = self._boot(off_hook=off_hook)
-        return self.sim
-
-    def tap(self, *keys: str) -> None:
-        for key in keys:
-            self.sim.press(key)
-            self.sim.advance(0.05)
-            self.sim.release(key)
-            self.sim.advance(0.15)
-
-
 @pytest.fixture(params=["20x4", "16x2"])
 def desk(request, tmp_path):
-    d = Desk(tmp_path / "state", request.param)
+    d = PowerDesk(tmp_path / "state", load_config(overrides={"lcd": {"size": request.param}}), START)
+    d.sim.unit.sign_in(7, "Олена Петренко")
     yield d
     d.sim.close()
 
 
-def type_appeal(desk: Desk) -> None:
+def type_appeal(desk: PowerDesk) -> None:
     desk.sim.hook(off=True)
     desk.sim.advance(1.0)
     desk.tap("APPEAL", "OK", "2", "2")

@@ -11,42 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from power_desk import PowerDesk
 
-from firmware.call.recovery import recover
 from firmware.call.shift import SHIFT_DRAFT
-from firmware.clock import VirtualClock
 from firmware.config import load_config
-from hwsim.unit import SimUnit
 
 START = datetime.fromisoformat("2026-11-23T08:00:00+02:00")
 OLENA = {"number": 7, "name": "Олена Петренко", "pin_hash": ""}
 IHOR = {"number": 12, "name": "Ігор Бондар", "pin_hash": ""}
 
 
-class Desk:
-    """A desk whose unit can lose power; the clock and the state directory outlive the unit."""
-
-    def __init__(self, state_dir, size: str) -> None:
-        self.state_dir = state_dir
-        self.cfg = load_config(overrides={"lcd": {"size": size}, "operators": [OLENA, IHOR]}, simulator=True)
-        self.clock = VirtualClock(START)
-        self.sim = SimUnit.create(self.cfg, self.clock, state_dir=self.state_dir)
-        self.sim.advance(0.5)
-
-    def cut_and_restore(self, off_s: float) -> SimUnit:
-        self.sim.close()  # no sign-out, no record: the power is simply gone
-        self.clock.advance(off_s)
-        self.sim = SimUnit.create(self.cfg, self.clock, state_dir=self.state_dir)
-        self.sim.loop.call_soon(recover, self.sim.unit, False)  # start-up, as `deskunit run` does
-        self.sim.advance(0.5)
-        return self.sim
-
-    def tap(self, *keys: str) -> None:
-        for key in keys:
-            self.sim.press(key)
-            self.sim.advance(0.05)
-            self.sim.release(key)
-            self.sim.advance(0.3)
+class Desk(PowerDesk):
+    """The power-cut desk with a roster of two and sign-in by keys."""
 
     def sign_in(self, number: str) -> None:
         self.tap(*number, "OK", "OK")  # number, OK, an empty PIN (this roster has none), OK
@@ -57,7 +33,8 @@ class Desk:
 
 @pytest.fixture(params=["20x4", "16x2"])
 def desk(request, tmp_path):
-    d = Desk(tmp_path / "state", request.param)
+    cfg = load_config(overrides={"lcd": {"size": request.param}, "operators": [OLENA, IHOR]}, simulator=True)
+    d = Desk(tmp_path / "state", cfg, START)
     yield d
     d.sim.close()
 
