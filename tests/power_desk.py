@@ -5,9 +5,10 @@ the unit (tests).
     >>> desk.tap("APPEAL", "OK", "2")
     >>> desk.cut_and_restore(off_s=30.0, off_hook=True)   # the unit dies, time goes on, it starts again
 
-A cut closes the unit without ending anything (no hook-on, no record, no sign-out), as kill -9 or a
-power cut does; the new unit starts on the same state directory and runs the start-up recovery, as
-``deskunit run`` does, with the handset as the operator left it while the unit was off.
+The cut is the simulator's own (:meth:`hwsim.unit.SimUnit.power_cut`, as a scenario's ``power``
+step): nothing ends (no hook-on, no record, no sign-out), the pins float, the LCD goes dark; the
+handset is moved while the unit is off; :meth:`~hwsim.unit.SimUnit.power_on` boots again on the same
+state directory with the start-up recovery, as ``deskunit run`` does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from firmware.call.recovery import recover
 from firmware.clock import VirtualClock
 from hwsim.unit import SimUnit
 
@@ -25,20 +25,15 @@ class PowerDesk:
     """See the module docstring; ``sim`` is the unit now running."""
 
     def __init__(self, state_dir: Path, cfg: Any, start: datetime) -> None:
-        self.state_dir = state_dir
-        self.cfg = cfg
-        self.clock = VirtualClock(start)
-        self.sim = SimUnit.create(self.cfg, self.clock, state_dir=self.state_dir)
+        self.sim = SimUnit.create(cfg, VirtualClock(start), state_dir=state_dir)
 
     def cut_and_restore(self, off_s: float, off_hook: bool = False) -> SimUnit:
-        self.sim.close()  # no hook-on, no record, no sign-out: the power is simply gone
-        self.clock.advance(off_s)
-        sim = SimUnit.create(self.cfg, self.clock, state_dir=self.state_dir)
-        sim.loop.call_soon(recover, sim.unit, off_hook)  # start-up, then
-        sim.hook(off=off_hook)  # the handset as the operator left it while the unit was off
-        sim.advance(0.5)
-        self.sim = sim
-        return sim
+        self.sim.power_cut()
+        self.sim.advance(off_s)  # time goes on for the desk, not for the unit
+        self.sim.hook(off=off_hook)  # the handset as the operator left it while the unit was off
+        self.sim.power_on()
+        self.sim.advance(0.5)
+        return self.sim
 
     def tap(self, *keys: str) -> None:
         for key in keys:

@@ -90,7 +90,7 @@ def test_the_next_morning_is_another_shift(desk):
 
 def test_an_operator_taken_off_the_roster_while_the_unit_was_off_signs_in_no_more(desk):
     desk.sign_in("12")
-    desk.cfg = {**desk.cfg, "operators": [OLENA]}
+    desk.sim.cfg = {**desk.sim.cfg, "operators": [OLENA]}  # a roster pushed while the unit is off
     desk.cut_and_restore(off_s=30.0)
     assert asks_to_sign_in(desk)
 
