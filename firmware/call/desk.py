@@ -22,7 +22,7 @@ from firmware.call.operators import PinLockout, check_operator, operator_name
 from firmware.call.phase import Phase
 from firmware.call.screen import Screen
 from firmware.call.settings import CallSettings
-from firmware.call.shift import keep_shift
+from firmware.call.shift import end_shift, keep_shift
 from firmware.call.state import CallState, Operator, Scheduler
 from firmware.call.views import AppealView, HomeView, MessageView, PhraseView, ScriptView, View
 from firmware.clock import Clock
@@ -134,9 +134,11 @@ class Desk:
         return [dict(op) for op in self.settings.operators]
 
     def sign_in(self, number: int, name: str, since: datetime | None = None) -> None:
-        """Operator ``number`` begins (or, after a restart, goes on with) a shift begun at ``since``."""
+        """Operator ``number`` begins a shift, or goes on after a restart with the one the journal kept
+        as begun at ``since`` (already recorded: nothing to write)."""
         self.operator = Operator(number, name)
-        keep_shift(self.journal, number, since or self.clock.now())
+        if since is None:
+            keep_shift(self.journal, number, self.clock.now())
         if self.call is not None and self.call.operator is None:  # signed in as the call began
             self.call.operator = number
         self.idle_views.clear()
@@ -147,7 +149,7 @@ class Desk:
         if self.operator:
             log.info("operator %s signed out", self.operator.number)
         self.operator = None
-        keep_shift(self.journal, None)
+        end_shift(self.journal)
         self.idle_views.clear()
         self.refresh()
 

@@ -33,7 +33,7 @@ from firmware.call.draft import CALL_DRAFT, CallDraft
 from firmware.call.hold import HoldTimer
 from firmware.call.operators import operator_name
 from firmware.call.phase import Phase
-from firmware.call.shift import SHIFT_DRAFT, keep_shift, kept_shift, shift_over
+from firmware.call.shift import SHIFT_DRAFT, end_shift, kept_shift, shift_over
 from firmware.call.state import CallState
 from firmware.call.unit import Unit
 from firmware.call.views import SCRIPT_STEPS, STEP_SHOWN, AppealView, HomeView, MessageView, ScriptView, View
@@ -74,15 +74,17 @@ def restore_shift(unit: Unit) -> bool:
         return False
     try:
         number, since = kept_shift(data)
-        name = operator_name(unit.roster(), number)
-        why = shift_over(since, unit.clock.now(), name is not None)
+        why = shift_over(since, unit.clock.now())
     except (ValueError, TypeError) as e:  # TypeError: a start without its time zone
-        log.error("%s: the operator signs in again", e)
-        keep_shift(unit.journal, None)
+        log.error("shift draft unreadable (%s): the operator signs in again", e)
+        end_shift(unit.journal)
         return False
-    if why is not None or name is None:
+    name = operator_name(unit.roster(), number)
+    if name is None:
+        why = "no longer on the roster"
+    if why is not None or name is None:  # (a missing name has its why: the test only narrows the type)
         log.info("operator %s not signed in again after the restart: %s", number, why)
-        keep_shift(unit.journal, None)
+        end_shift(unit.journal)
         return False
     unit.sign_in(number, name, since)
     log.info("operator %s still signed in after the restart", number)
