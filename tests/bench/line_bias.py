@@ -33,6 +33,7 @@ SPEECH_LABELS = ("good", "degraded", "unintelligible")
 OVERCALL_AT = 0.10  # share of degraded clips under the threshold at which recall is read
 LOW_SNR_DB = 3.0
 BORDER = (0.35, 0.70)  # clips this near the cannot-understand border (ESTOI 0.5): where a miss costs a verdict
+BORDER_ROW = f"(ESTOI {BORDER[0]:g}-{BORDER[1]:g})"
 
 
 def group(clip: dict[str, str]) -> str:
@@ -73,8 +74,6 @@ def main() -> int:
         show(total)
     return 0
 
-
-BORDER_ROW = f"(ESTOI {BORDER[0]:g}-{BORDER[1]:g})"
 
 
 def separation(unintelligible: list[float], degraded: list[float]) -> str:
