@@ -173,6 +173,7 @@ class RplcdDisplay:
     ) -> None:
         self.cols = cols
         self.rows = rows
+        self.timing = timing  # the waits this display's RPLCD makes (None: RPLCD's own sleeps)
         # auto_linebreaks=False: with it, RPLCD re-addresses the next row after the last column.
         # charmap is irrelevant: frames are already codes and RPLCD's text codec is never used.
         self._lcd = _charlcd_class(timing)(

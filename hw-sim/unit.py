@@ -242,7 +242,9 @@ class SimUnit:
         cfg, clock = self.cfg, self.clock
         cols, rows = parse_size(cfg["lcd"]["size"])
         bus = self.bus
-        observed = ObservedDisplay(LcdKeeper(lambda: RplcdDisplay(cols=cols, rows=rows, bus_factory=lambda _: bus)))
+        timing = self.display.timing  # the glass is the same module: no waits if it had none before the cut
+        observed = ObservedDisplay(LcdKeeper(lambda: RplcdDisplay(cols=cols, rows=rows, bus_factory=lambda _: bus,
+                                                                  timing=timing)))
         app = App.build(cfg, clock, frame_display=observed, state_dir=self.state_dir, pin_factory=self.board.factory)
         app.closers.insert(0, self.board.factory.close)
         # what outlives the unit (the central server started for it) is stopped with the new one

@@ -195,6 +195,31 @@ def test_fast_mode_skips_rplcd_sleeps_for_its_own_display_only(monkeypatch) -> N
     assert slept  # RPLCD's own waits, through time.sleep
 
 
+def test_a_simulated_power_cycle_keeps_the_lcd_without_waits(monkeypatch, tmp_path) -> None:
+    """After SimUnit's power cut and boot the LCD is driven as before it: a boot that gave RPLCD back its
+    real sleeps made every virtual-time test after a cut run 50 times slower (10 idle hours: 200 s)."""
+    import time as time_module
+    from datetime import datetime
+
+    from firmware.clock import VirtualClock
+    from firmware.config import load_config
+    from hwsim.unit import SimUnit
+
+    clock = VirtualClock(datetime.fromisoformat("2026-11-23T08:00:00+02:00"))
+    sim = SimUnit.create(load_config(overrides={"lcd": {"size": "16x2"}}, simulator=True), clock,
+                         state_dir=tmp_path)
+    sim.unit.sign_in(7, "Олена Петренко")
+    sim.power_cut()
+    sim.advance(10.0)
+    slept: list[float] = []
+    monkeypatch.setattr(time_module, "sleep", slept.append)
+    sim.power_on()
+    sim.advance(30.0)  # the boot's initialisation and ten idle pages
+    rows = sim.lcd_rows()
+    sim.close()
+    assert slept == [] and any(row.strip() for row in rows)
+
+
 @pytest.mark.slow
 def test_real_rplcd_delays_are_kept_without_fast() -> None:
     display, lcd, _ = simulated_display(16, 2, "cyrillic", fast=False)
