@@ -94,6 +94,7 @@ FILL_SPREAD = (4.0, 7.0)  # spread where both ranks lie in the interferer .. whe
 BAND_AUDIBLE = 1e-9  # band energy (mean square, about -90 dBFS) under which a listener hears nothing: a band
 # emptied by a narrow filter carries no speech however far its remains sit above the quantisation noise
 HUM_HSR = (-10.0, 10.0)  # mains hum floor re the speech level (dB) over which the low bands go
+GAP_VAR_ROUNDING = 1e-6  # dB^2: a gap's level variance under this is the sums' rounding, not a swing
 HUM_LOSS = 0.3  # how much of the low (voicing) bands hum takes once it buries them
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
 # the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
@@ -717,7 +718,10 @@ def _gap_swing_db(sums: np.ndarray) -> np.ndarray:
     """How far the line's level swings (std, dB) in the frames between the talker's sounds."""
     n = np.maximum(sums[:, _A_NGAP], 1.0)
     mean = sums[:, _A_GAP_DB] / n
-    return np.sqrt(np.maximum(sums[:, _A_GAP_DB2] / n - mean * mean, 0.0))
+    var = sums[:, _A_GAP_DB2] / n - mean * mean
+    # a steady gap (digital silence) leaves ~1e-12 dB^2 of rounding in these sums, which depends on how
+    # the audio came in chunks: no swing, and the trees must not split on it
+    return np.sqrt(np.where(var > GAP_VAR_ROUNDING, var, 0.0))
 
 
 def _limits(verdict: Verdict) -> tuple[float, float]:

@@ -5,9 +5,16 @@ The analyzer measures every 2-s window of a clip (`LineAnalyzer(keep_inputs=True
 `firmware.line.intelligibility.inputs` makes of them); every window that carries speech is one training
 row, its target the ESTOI of its clip (an impairment holds for the whole clip).  Every clip weighs the
 same however long it is.  Clips labelled by level alone (`impairment = level`) are left out: the
-analyzer caps a faint caller's score by the speech level itself.  A few networks (one hidden layer of
-tanh units, a sigmoid output stretched by SCALE so that 0 and 1 are reachable, L2 on the weights) are
-fitted from different starts with L-BFGS and averaged.
+analyzer caps a faint caller's score by the speech level itself.  Two models are fitted to those rows:
+
+* a few networks (one hidden layer of tanh units, a sigmoid output stretched by SCALE so that 0 and 1
+  are reachable, L2 on the weights), fitted from different starts with L-BFGS and averaged;
+* boosted regression trees (scikit-learn's HistGradientBoostingRegressor: `pip install scikit-learn`
+  for this script; the unit walks the trees with numpy), every leaf at least `--min-leaf` windows, on
+  every input but the talker's level (`firmware.line.intelligibility.inputs` says why).
+
+The unit takes the networks' estimate of a good line and the trees' of a poor one
+(`firmware.line.intelligibility.TREES_BELOW_NET`); `line_estimators.py` judges either model alone.
 
 A file's score is the mean of its windows' estimates, so a fit may also be judged on that mean:
 ``--clip-loss S`` puts the share S of the squared error on each clip's mean estimate against its ESTOI
@@ -50,6 +57,7 @@ import argparse
 import base64
 import csv
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +65,8 @@ from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from firmware.line.analyzer import LineAnalyzer  # noqa: E402
-from firmware.line.intelligibility import Estimator  # noqa: E402
+from firmware.line.analyzer import _CENTRES, LineAnalyzer  # noqa: E402
+from firmware.line.intelligibility import Estimator, inputs  # noqa: E402
 from firmware.line.wavfile import read_mono  # noqa: E402
 
 WEIGHTS = ROOT / "firmware" / "line" / "intelligibility_weights.py"
@@ -141,19 +149,75 @@ def fit_member(x: np.ndarray, y: np.ndarray, weight: np.ndarray, hidden: int, l2
     return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
 
 
-def write_weights(members: list[dict], scale: float, sources: list[str], how: str = "") -> None:
-    """The weights as little-endian float64 in base64 (a process imports them in microseconds; as
-    Python literals, twenty thousand floats took 15 ms of every `linecheck`)."""
+def level_column() -> int:
+    """Which of the estimator's inputs is the talker's level: the one column that moves with it."""
+    bands, one = np.zeros((1, len(_CENTRES))), np.zeros(1)
 
-    def blob(a: np.ndarray) -> str:
-        a = np.ascontiguousarray(a, dtype="<f8")
-        return f"({list(a.shape)!r}, {base64.b64encode(a.tobytes()).decode()!r})"
+    def row(level_dbfs: float) -> np.ndarray:
+        return inputs(bands, bands, bands, bands, one, one, one, one, one, one, np.array([level_dbfs]),
+                      np.zeros((1, 3)), bands, one)[0]
+
+    moved = np.flatnonzero(row(-60.0) != row(-20.0))
+    assert len(moved) == 1, moved
+    return int(moved[0])
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, rate: float, leaves: int,
+              min_leaf: int, depth: int) -> dict:
+    """Boosted trees fitted to the weighted squared error of every window's estimate without the level
+    input, as the flat node arrays `Trees` walks over whole input rows: a leaf points to itself with
+    an infinite threshold, a split sends a row left when its input is at most the threshold (the
+    inputs are never NaN)."""
+    try:
+        from sklearn.ensemble import HistGradientBoostingRegressor
+    except ImportError:
+        sys.exit("line_train.py fits the trees with scikit-learn: pip install scikit-learn")
+    level = level_column()
+    model = HistGradientBoostingRegressor(
+        learning_rate=rate, max_iter=trees, max_leaf_nodes=leaves, min_samples_leaf=min_leaf,
+        max_depth=depth, l2_regularization=1.0, early_stopping=False, random_state=0,
+    ).fit(np.delete(x, level, axis=1), y, sample_weight=weight)
+    feature, threshold, left, right, value, roots = [], [], [], [], [], []
+    first = 0
+    for (tree,) in model._predictors:  # one regression tree per boosting round
+        nodes = tree.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        here = first + np.arange(len(nodes))
+        roots.append(first)
+        column = nodes["feature_idx"] + (nodes["feature_idx"] >= level)  # back to the full row's columns
+        feature.append(np.where(leaf, 0, column))
+        threshold.append(np.where(leaf, np.inf, nodes["num_threshold"]))
+        left.append(np.where(leaf, here, first + nodes["left"].astype(np.int64)))
+        right.append(np.where(leaf, here, first + nodes["right"].astype(np.int64)))
+        value.append(np.where(leaf, nodes["value"], 0.0))
+        first += len(nodes)
+    if first > np.iinfo(np.uint16).max:
+        sys.exit(f"{first} nodes do not fit the weights file's 16-bit node numbers: fewer or smaller trees")
+    # a leaf's share of a 0..1 estimate needs no more than single precision; a split point does: the
+    # fit puts some a hair under an input's limit (1.0), where single precision would round onto it
+    return {
+        "feature": np.concatenate(feature).astype("u1"), "threshold": np.concatenate(threshold).astype("<f8"),
+        "left": np.concatenate(left).astype("<u2"), "right": np.concatenate(right).astype("<u2"),
+        "value": np.concatenate(value).astype("<f4"), "roots": np.array(roots, dtype="<u2"),
+        "depth": max(int(t.nodes["depth"].max()) for (t,) in model._predictors),
+        "base": float(np.ravel(model._baseline_prediction)[0]),
+    }
+
+
+def write_weights(members: list[dict], scale: float, trees: dict, sources: list[str], how: str) -> None:
+    """The weights as base64 of their zlib-deflated little-endian bytes (a process imports them in about
+    a millisecond; as Python literals, twenty thousand numbers took 15 ms of every `linecheck`)."""
+
+    def blob(a: np.ndarray, dtype: str = "<f8") -> str:
+        a = np.ascontiguousarray(a, dtype=dtype)
+        data = base64.b64encode(zlib.compress(a.tobytes(), 9)).decode()
+        return f"({a.dtype.str!r}, {list(a.shape)!r}, {data!r})"
 
     lines = [
-        '"""The intelligibility estimator\'s weights (generated by tests/bench/line_train.py: do not edit).',
+        '"""The intelligibility estimator\'s networks and trees (generated by tests/bench/line_train.py: do not edit).',
         "",
-        "Fitted on: " + ", ".join(sources) + (f" ({how})" if how else "") + ".",
-        "Every array is (shape, base64 of its little-endian float64 values).",
+        "Fitted on: " + ", ".join(sources) + f" ({how}).",
+        "Every array is (numpy dtype, shape, base64 of its zlib-deflated bytes).",
         '"""',
         "# ruff: noqa: E501",
         f"SCALE = {scale!r}",
@@ -165,7 +229,10 @@ def write_weights(members: list[dict], scale: float, sources: list[str], how: st
             lines.append(f'        "{key}": {blob(m[key])},')
         lines.append(f'        "b2": {float(m["b2"])!r},')
         lines.append("    },")
-    lines.append(")")
+    lines += [")", "TREES = {"]
+    for key in ("feature", "threshold", "left", "right", "value", "roots"):
+        lines.append(f'    "{key}": {blob(trees[key], trees[key].dtype.str)},')
+    lines += [f'    "depth": {trees["depth"]!r},', f'    "base": {trees["base"]!r},', "}"]
     WEIGHTS.write_text("\n".join(lines) + "\n")
 
 
@@ -180,6 +247,11 @@ def main() -> int:
                     help="share of the error taken on each clip's mean estimate rather than per window (0..1)")
     ap.add_argument("--clip-loss-below", type=float, default=1.0, metavar="ESTOI",
                     help="only clips under this ESTOI are fitted on their mean (default 1: all)")
+    ap.add_argument("--trees", type=int, default=400, help="boosting rounds (one tree each)")
+    ap.add_argument("--rate", type=float, default=0.05, help="the trees' learning rate")
+    ap.add_argument("--leaves", type=int, default=31, help="most leaves in a tree")
+    ap.add_argument("--min-leaf", type=int, default=1000, help="fewest training windows in a leaf")
+    ap.add_argument("--depth", type=int, default=8, help="deepest a tree may grow")
     ap.add_argument("--border", type=float, default=0.0,
                     help="extra weight on clips near the cannot-understand border (ESTOI 0.5)")
     args = ap.parse_args()
@@ -200,10 +272,14 @@ def main() -> int:
     w = w * (1.0 + args.border * np.exp(-(((y - 0.5) / 0.1) ** 2)))
     members = [fit_member(x, y, w, args.hidden, args.l2, args.scale, seed, clips, args.clip_loss,
                           args.clip_loss_below) for seed in range(args.members)]
-    how = f"--clip-loss {args.clip_loss:g} --clip-loss-below {args.clip_loss_below:g}" if args.clip_loss else ""
-    write_weights(members, args.scale, [c.name for c in args.corpora], how)
-    print(f"wrote {WEIGHTS.relative_to(ROOT)}: {args.members} networks of {args.hidden} on {x.shape[1]} inputs, "
-          f"{len(y)} windows", file=sys.stderr)
+    trees = fit_trees(x, y, w, args.trees, args.rate, args.leaves, args.min_leaf, args.depth)
+    how = (f"--trees {args.trees} --rate {args.rate:g} --leaves {args.leaves} --min-leaf {args.min_leaf} "
+           f"--depth {args.depth}")
+    if args.clip_loss:
+        how += f" --clip-loss {args.clip_loss:g} --clip-loss-below {args.clip_loss_below:g}"
+    write_weights(members, args.scale, trees, [c.name for c in args.corpora], how)
+    print(f"wrote {WEIGHTS.relative_to(ROOT)}: {args.members} networks of {args.hidden} and {len(trees['roots'])} "
+          f"trees ({len(trees['value'])} nodes) on {x.shape[1]} inputs, {len(y)} windows", file=sys.stderr)
     return 0
 
 
