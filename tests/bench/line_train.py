@@ -22,7 +22,7 @@ and 1 - S on every window's own, for the clips whose ESTOI is under ``--clip-los
 1: all of them).  The windows of one clip then need not each carry the clip's ESTOI, only together,
 which on real voices separates the clips that cannot be understood from those that can better.  Over
 the good clips it orders them worse (a clean clip's windows then spread more than a slightly impaired
-one's), which ``--clip-loss-below`` avoids at a price in over-calling on espeak speech.  The weights
+one's), which ``--clip-loss-below`` avoids at a price in over-calling on espeak speech.  The networks
 on main use neither (issue 14's notes give the figures of both).
 
 Train only on corpora built from sources that are not used to judge the result.  The weights on main
