@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware.line.intelligibility import ESTIMATOR, TREES_BELOW_NET, Estimator, Networks, Trees, inputs
+from firmware.line.intelligibility import ESTIMATOR, TREES_BELOW_NET, Trees, inputs
 
 BANDS = 13
 
@@ -71,8 +71,3 @@ def test_the_trees_never_split_on_the_talkers_level() -> None:
     splits = trees._feature[trees._children[2 * nodes] != nodes]
     assert level[0] not in set(splits.tolist())
     assert np.array_equal(trees.estimate(quiet), trees.estimate(loud))
-
-
-def test_an_estimator_can_be_built_from_its_parts() -> None:
-    x = rows(30, 5)
-    assert np.array_equal(Estimator(Networks(), Trees()).estimate(x), ESTIMATOR.estimate(x))

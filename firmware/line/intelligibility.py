@@ -132,7 +132,7 @@ class Trees:
         self._feature = _array(trees["feature"]).astype(np.intp)
         self._threshold = _array(trees["threshold"]).astype(np.float64)
         # node k's children at 2k (left) and 2k + 1 (right): one gather a step instead of two and a choice
-        self._children = np.column_stack([_array(trees["left"]), _array(trees["right"])]).astype(np.intp).ravel()
+        self._children = _array(trees["children"]).astype(np.intp)
         self._value = _array(trees["value"]).astype(np.float64)
         self._roots = _array(trees["roots"]).astype(np.intp)
         self._depth = int(trees["depth"])

@@ -165,9 +165,9 @@ def level_column() -> int:
 def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, rate: float, leaves: int,
               min_leaf: int, depth: int) -> dict:
     """Boosted trees fitted to the weighted squared error of every window's estimate without the level
-    input, as the flat node arrays `Trees` walks over whole input rows: a leaf points to itself with
-    an infinite threshold, a split sends a row left when its input is at most the threshold (the
-    inputs are never NaN)."""
+    input, as the flat node arrays `Trees` walks over whole input rows: node k's children at 2k (left)
+    and 2k + 1 (right), a leaf its own child with an infinite threshold, a split sends a row left when
+    its input is at most the threshold (the inputs are never NaN)."""
     try:
         from sklearn.ensemble import HistGradientBoostingRegressor
     except ImportError:
@@ -177,7 +177,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, rate
         learning_rate=rate, max_iter=trees, max_leaf_nodes=leaves, min_samples_leaf=min_leaf,
         max_depth=depth, l2_regularization=1.0, early_stopping=False, random_state=0,
     ).fit(np.delete(x, level, axis=1), y, sample_weight=weight)
-    feature, threshold, left, right, value, roots = [], [], [], [], [], []
+    feature, threshold, children, value, roots = [], [], [], [], []
     first = 0
     for (tree,) in model._predictors:  # one regression tree per boosting round
         nodes = tree.nodes
@@ -187,8 +187,9 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, rate
         column = nodes["feature_idx"] + (nodes["feature_idx"] >= level)  # back to the full row's columns
         feature.append(np.where(leaf, 0, column))
         threshold.append(np.where(leaf, np.inf, nodes["num_threshold"]))
-        left.append(np.where(leaf, here, first + nodes["left"].astype(np.int64)))
-        right.append(np.where(leaf, here, first + nodes["right"].astype(np.int64)))
+        left = np.where(leaf, here, first + nodes["left"].astype(np.int64))
+        right = np.where(leaf, here, first + nodes["right"].astype(np.int64))
+        children.append(np.column_stack([left, right]).ravel())  # node k's at 2k (left) and 2k + 1
         value.append(np.where(leaf, nodes["value"], 0.0))
         first += len(nodes)
     if first > np.iinfo(np.uint16).max:
@@ -197,7 +198,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, weight: np.ndarray, trees: int, rate
     # fit puts some a hair under an input's limit (1.0), where single precision would round onto it
     return {
         "feature": np.concatenate(feature).astype("u1"), "threshold": np.concatenate(threshold).astype("<f8"),
-        "left": np.concatenate(left).astype("<u2"), "right": np.concatenate(right).astype("<u2"),
+        "children": np.concatenate(children).astype("<u2"),
         "value": np.concatenate(value).astype("<f4"), "roots": np.array(roots, dtype="<u2"),
         "depth": max(int(t.nodes["depth"].max()) for (t,) in model._predictors),
         "base": float(np.ravel(model._baseline_prediction)[0]),
@@ -230,7 +231,7 @@ def write_weights(members: list[dict], scale: float, trees: dict, sources: list[
         lines.append(f'        "b2": {float(m["b2"])!r},')
         lines.append("    },")
     lines += [")", "TREES = {"]
-    for key in ("feature", "threshold", "left", "right", "value", "roots"):
+    for key in ("feature", "threshold", "children", "value", "roots"):
         lines.append(f'    "{key}": {blob(trees[key], trees[key].dtype.str)},')
     lines += [f'    "depth": {trees["depth"]!r},', f'    "base": {trees["base"]!r},', "}"]
     WEIGHTS.write_text("\n".join(lines) + "\n")
