@@ -24,6 +24,7 @@ import logging
 import random
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from central.faults import Faults
@@ -32,6 +33,8 @@ from firmware.clock import VirtualClock
 from firmware.sync import ServerSettings, SyncClient, SyncSettings, SyncWorker
 
 log = logging.getLogger(__name__)
+
+SIM_CENTRAL_DB = "sim-central.db"  # the simulated center's database, in the unit's state directory
 
 
 def sim_token(server: CentralServer, unit_id: str) -> str:
@@ -56,7 +59,10 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
         # Under a virtual clock the server keeps the scenario's time too, so its received_at and
         # forward deadlines are as reproducible as the unit's.
         clock = (lambda: sim.clock.now().timestamp()) if virtual else time.time
-        server = CentralServer(faults=Faults(), clock=clock).start()
+        # its database lives in the unit's state directory: a unit killed as a power cut would otherwise
+        # leave a server directory in /tmp behind at every kill, and restarted on the same state it
+        # finds what the server had received, as a real center keeps it
+        server = CentralServer(Path(sim.state_dir) / SIM_CENTRAL_DB, faults=Faults(), clock=clock).start()
     unit_id = sim.cfg["unit"]["id"]
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)

@@ -126,7 +126,12 @@ def test_random_operation_never_drops_typed_text_and_syncs_each_record_once(cent
     unit_id = f"prop-{uuid.uuid4().hex[:12]}"
     token = f"token-{unit_id}"
     central.add_unit(unit_id, token)
-    state_dir = Path(tempfile.mkdtemp(prefix="deskunit-prop-", dir=FAST_DIR))
+    with tempfile.TemporaryDirectory(prefix="deskunit-prop-", dir=FAST_DIR) as tmp:  # /dev/shm is memory
+        check_random_operation(central, unit_id, token, steps, size, Path(tmp))
+
+
+def check_random_operation(central: CentralServer, unit_id: str, token: str, steps: list, size: str,
+                           state_dir: Path) -> None:
     bench = DeskBench(state_dir, size=size, unit={"id": unit_id})
     typed: dict[str, tuple] = {}
     try:
