@@ -7,7 +7,9 @@ several seconds, and hears a sustained condition as one thing; the operator's LE
 countdown (R16) follow that impression:
 
 * a dead line is shown at once, and so is a caller who comes back from a dead or silent line;
-* a clearly bad line (the heard score of the last `QUICK_S` far below a border) is shown at once;
+* a clearly bad line (the heard score of the last `QUICK_S` far below a border) is shown at once; a
+  moment in which the analyzer hears no talker on a noisy line counts as a line too noisy to hear
+  anyone, unless a talker was heard just before, clearly over that noise (`TALKER_OVER_NOISE_DB`);
 * otherwise the level is the band of the mean heard score over the last `LONG_S` seconds of speech,
   with hysteresis (`LONG_HYST` beyond the border of the level shown) and a steadiness check: the mean of
   the newer half of that window must say the same, so a line still sliding into a new condition is
@@ -69,6 +71,13 @@ LIMITS = {
     Verdict.DEGRADED: (UNINTELLIGIBLE_BELOW, DEGRADED_BELOW),
     Verdict.UNINTELLIGIBLE: (-1.0, UNINTELLIGIBLE_BELOW),
 }
+#: A report that hears no talker on a line the analyzer finds too noisy to hear anyone scores 0, unless
+#: a talker was heard within TALKER_HEARD_S at least TALKER_OVER_NOISE_DB over the noise there is now:
+#: then the speech detector missed a talker who is plainly there (noise 6 dB under the caller leaves
+#: them 9 dB over the floor; it drowns them at 0-2 dB), and a few such zeros in the QUICK_S mean took
+#: a degraded border line to red (white noise at 6 dB, 4 of 30 runs of the stability benchmark).
+TALKER_HEARD_S = 2.0
+TALKER_OVER_NOISE_DB = 6.0
 _EPS = 1e-9
 
 
@@ -86,6 +95,7 @@ class ShownVerdict:
         self._clear_since: float | None = None
         self._damage = 0.0  # share of lost, concealed or clipped audio in the analyzer's window
         self._noise: deque[tuple[float, float]] = deque()  # (t, noise floor dBFS) over the last ONSET_S
+        self._talker: tuple[float, float] | None = None  # (t, speech level dBFS) of the last report with a talker
 
     def update(self, report: LineReport) -> str | None:
         """Take one report; return the new verdict to show, or None while it stands."""
@@ -127,10 +137,18 @@ class ShownVerdict:
             self._noise.popleft()
         if r.speech:
             self._heard.append((t, r.heard))
-        elif r.raw == Verdict.UNINTELLIGIBLE:
+            self._talker = (t, r.speech_dbfs)
+        elif r.raw == Verdict.UNINTELLIGIBLE and not self._talker_over_noise(t, r.noise_dbfs):
             self._heard.append((t, 0.0))  # a line so noisy that no talker could be heard on it
         while self._heard and t - self._heard[0][0] > RELAX_S + _EPS:
             self._heard.popleft()
+
+    def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
+        """Whether a talker was heard lately, clearly louder than the line's noise is now."""
+        if self._talker is None:
+            return False
+        heard_t, level = self._talker
+        return t - heard_t < TALKER_HEARD_S - _EPS and level - noise_dbfs >= TALKER_OVER_NOISE_DB
 
     def _mean(
         self, t: float, span: float, since: float = -1.0, until: float | None = None,
