@@ -34,11 +34,13 @@ def test_a_noisy_line_from_the_start_is_reported_once_the_window_is_full():
     assert got and got[0][1] in ("unintelligible", "degraded") and got[0][0] <= 3.0
 
 
-def run_modes(plan: list[tuple[str, float]]) -> list[tuple[float, str]]:
-    """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time."""
+def run_modes(plan: list[tuple[str, float]], start: int = 0) -> list[tuple[float, str]]:
+    """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time, its
+    speech from sample ``start`` on."""
     posted: list = []
     monitor = LineMonitor(8000, posted.append)
     line = SimLine()
+    line._pos = start
     monitor.set_active(True)
     for mode, seconds in plan:
         line.set_mode(mode)
@@ -91,16 +93,7 @@ def test_a_line_sliding_into_border_noise_is_shown_at_one_level_not_at_each_it_p
     # noise 4-8 dB under the caller sits near the degraded/unintelligible border, and the analyzer's
     # score slides through every level on its way down: the LED goes from green to one level and stays
     for level, start in ((4, 8000), (6, 0), (7, 16000), (8, 0)):
-        posted: list = []
-        monitor = LineMonitor(8000, posted.append)
-        line = SimLine()
-        line._pos = start
-        monitor.set_active(True)
-        for mode, seconds in (("clean", 3.0), (f"noise:{level}", 30.0)):
-            line.set_mode(mode)
-            for _ in range(round(seconds * 10)):
-                monitor.feed(line.read(800))
-        shown = [e.verdict for e in posted]
+        shown = [v for _, v in run_modes([("clean", 3.0), (f"noise:{level}", 30.0)], start)]
         assert shown in (["good", "unintelligible"], ["good", "degraded"]), (level, start, shown)
 
 
@@ -109,14 +102,5 @@ def test_a_talker_the_detector_misses_for_a_moment_on_a_border_line_is_not_a_dro
     # under the detector's thresholds) on a line loud enough to drown one; a caller heard 9 dB over that
     # noise a moment before is still there, and such a report must not take a degraded line to red
     for level, start in ((6, 96000), (6, 104000), (7, 104000)):
-        posted: list = []
-        monitor = LineMonitor(8000, posted.append)
-        line = SimLine()
-        line._pos = start
-        monitor.set_active(True)
-        for mode, seconds in (("clean", 3.0), (f"noise:{level}", 40.0)):
-            line.set_mode(mode)
-            for _ in range(round(seconds * 10)):
-                monitor.feed(line.read(800))
-        got = [(round(e.report.t, 1), e.verdict) for e in posted]
+        got = run_modes([("clean", 3.0), (f"noise:{level}", 40.0)], start)
         assert len(changes_after(got, 6.0)) <= 1, (level, start, got)
