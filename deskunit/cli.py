@@ -97,7 +97,8 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the unit")
     run.add_argument("--sim", action="store_true", help="on simulated hardware (no Pi needed)")
     run.add_argument("--config", help="site config file (default: $DESKUNIT_CONFIG or /etc/deskunit/deskunit.toml)")
-    run.add_argument("--state-dir", help="where the journal lives (the simulator uses a temporary one)")
+    run.add_argument("--state-dir", help="where the journal lives (the simulator uses a temporary one, and "
+                     "keeps its central server's database there too)")
     run.add_argument("--http-port", type=_port, default=PANEL_PORT, metavar="PORT",
                      help=f"with --sim: serve the front panel on http://127.0.0.1:PORT (default {PANEL_PORT}, 0 = off)")
     run.add_argument("--no-keys", action="store_true",
