@@ -75,7 +75,7 @@ LIMITS = {
 #: a talker was heard within TALKER_HEARD_S at least TALKER_OVER_NOISE_DB over the noise there is now:
 #: then the speech detector missed a talker who is plainly there (noise 6 dB under the caller leaves
 #: them 9 dB over the floor; it drowns them at 0-2 dB), and a few such zeros in the QUICK_S mean took
-#: a degraded border line to red (white noise at 6 dB, 4 of 30 runs of the stability benchmark).
+#: a degraded border line to red (white noise at 6 dB in 3 of 30 runs of the stability benchmark).
 TALKER_HEARD_S = 2.0
 TALKER_OVER_NOISE_DB = 6.0
 _EPS = 1e-9
