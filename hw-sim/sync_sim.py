@@ -24,7 +24,6 @@ import logging
 import random
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from central.faults import Faults
@@ -62,7 +61,7 @@ def attach_sync(sim: Any, server: CentralServer | None = None, *, seed: int = 0,
         # its database lives in the unit's state directory: a unit killed as a power cut would otherwise
         # leave a server directory in /tmp behind at every kill, and restarted on the same state it
         # finds what the server had received, as a real center keeps it
-        server = CentralServer(Path(sim.state_dir) / SIM_CENTRAL_DB, faults=Faults(), clock=clock).start()
+        server = CentralServer(sim.state_dir / SIM_CENTRAL_DB, faults=Faults(), clock=clock).start()
     unit_id = sim.cfg["unit"]["id"]
     token = sim_token(server, unit_id)
     server.add_unit(unit_id, token)

@@ -420,8 +420,8 @@ class LineAnalyzer:
         out = np.zeros(len(frames))
         if not frames.any():
             return out
-        # handed to the inverse transform as complex: given real input numpy's irfft converts it on a
-        # path four times slower than the transform itself (the result is the same to the bit)
+        # handed to the inverse transform as complex: given real input, numpy's irfft first converts it
+        # on a slow path (a quarter of this step's time here; the result is the same to the bit)
         chosen = self._scratch("voicing", (int(frames.sum()), self.n + 1), np.complex128)
         chosen.real = power[frames]
         chosen.imag = 0.0
