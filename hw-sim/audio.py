@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from firmware.exc import WavError
+from firmware.line.analyzer import FRAME_S, LINE_FLOOR_DBFS  # a packet; a live line's hiss (a dead one is silent)
 from firmware.line.wavfile import read_mono
 
-FRAME_S = 0.02
-LINE_FLOOR_DBFS = -62.0  # every live line hisses a little; a dead one is digitally silent
 MODES = ("clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION", "a WAV path")
 
 

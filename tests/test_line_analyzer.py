@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_line_exact import voiced
 
 from firmware.line.analyzer import VERDICTS, LineAnalyzer, analyze
 
@@ -204,6 +205,45 @@ def test_sixteen_khz_speech_is_judged_too(tmp_path: Path) -> None:
     s = speech(tmp_path)
     up = np.interp(np.arange(2 * len(s)) / 2, np.arange(len(s)), s)
     assert analyze(quantise(up), 16000).verdict == "good"
+
+
+def softphone_vad(x: np.ndarray, below_db: float = 30.0, hangover: int = 5) -> np.ndarray:
+    """`x` as a softphone with voice activity detection sends it: 20-ms packets more than `below_db`
+    under the talker's loud ones become exact digital silence once `hangover` such packets have gone."""
+    n = len(x) // 160
+    e = 10 * np.log10(np.mean(x[: n * 160].reshape(n, 160) ** 2, axis=1) + 1e-20)
+    quiet = e < np.percentile(e, 95) - below_db
+    sent_as_silence = quiet.copy()
+    for k in range(1, hangover + 1):
+        sent_as_silence[k:] &= quiet[:-k]
+    out = x.copy()
+    out[: n * 160][np.repeat(sent_as_silence, 160)] = 0.0
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_digital_silence_in_a_talkers_pauses_is_heard_as_a_quiet_line(seed: int) -> None:
+    # A softphone's VAD sends the talker's pauses as exact zeros.  The listener hears a quiet line
+    # there, so the talker is judged as over the hiss of a live line: the silence costs the score less
+    # than 0.07 (measured 0.049-0.060).  Judged as a line with no floor at all, it cost 0.13-0.14, and
+    # took a talker at 0.85 into amber.
+    on_line = voiced(12.0, seed)
+    sent = softphone_vad(on_line)
+    assert np.mean(sent == 0.0) > 0.4  # the pauses are gone, as the softphone sends them
+    with_hiss, with_silence = analyze(on_line, SR), analyze(sent, SR)
+    assert with_hiss.verdict == with_silence.verdict == "good"
+    assert with_silence.score > with_hiss.score - 0.07, (with_hiss.score, with_silence.score)
+
+
+def test_the_reported_noise_floor_of_digital_silence_stays_digital_silence() -> None:
+    # the talker is judged over a live line's hiss in such pauses, but a technician reading the
+    # console must see what the line carries: nothing
+    x = voiced(12.0, 1)
+    x[4 * SR : 7 * SR] = 0.0
+    reports = stream(x, 800)
+    in_silence = [r.noise_dbfs for r in reports if 6.0 <= r.t <= 7.0]
+    before = [r.noise_dbfs for r in reports if 2.0 <= r.t <= 4.0]
+    assert max(in_silence) < -90.0 and min(before) > -70.0, (in_silence, before)
 
 
 # ---------------------------------------------------------------- streaming contract

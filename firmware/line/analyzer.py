@@ -5,7 +5,8 @@ a chunk at once, and every `HOP_S` seconds of audio emits a `LineReport` about t
 seconds.  What it measures is the physics of a telephone line:
 
 * band energies in 1/3-octave bands (250 Hz - 4 kHz) from a 40 ms Hann FFT with 50 % overlap;
-* the noise floor of every band by minimum statistics over the last `FLOOR_S` seconds;
+* the noise floor of every band by minimum statistics over the last 2 s (a talker's
+  pauses of digital silence, as softphones send them, heard as the hiss of a live line);
 * speech activity: frames whose bands rise clearly above their floors, in windows where some of them
   are voiced (periodic at a pitch: a talker, not the clatter of a street or a kitchen) and, when the
   talker is faint, deeply modulated (a caller at the microphone, not people talking across the room);
@@ -48,11 +49,17 @@ RECENT_BLOCKS = 5  # the last 1 s of a span, judged on its own to clear an alarm
 SILENT_AFTER_S = 4.8  # a caller's pause shorter than this is not "silent" (R19: long pauses are normal)
 # Softphones and VAD codecs send exact digital silence in the talker's pauses. A lost packet is a 20-60 ms
 # hole; a pause is longer. Digital silence past this many frames of a run is a pause: the listener loses
-# nothing in it and hears no noise there, so it is neither a dropout nor excluded from the noise floor.
+# nothing in it and hears a quiet line there, so it is neither a dropout nor excluded from the noise floor.
 PAUSE_AFTER_FRAMES = 3
 # Holes this long are pauses for the noise floor too (a pause of digital silence has no noise in it);
 # shorter ones may be lost packets on a noisy line, whose noise must still set the floor.
 PAUSE_FLOOR_FRAMES = 8
+# Every live line hisses a little (the simulated line in hw-sim hisses at this level).  A listener hears
+# a pause of digital silence as a quiet line, not as a line that has no floor at all: where such pauses
+# set the floor, the talker is judged over this hiss (white, in-band), and the pauses count in the
+# valleys, the swing of the talker's levels and the time of the call as the line's floor, as the
+# pauses of a line that carries its hiss would.  The reported noise floor stays what the line carries.
+LINE_FLOOR_DBFS = -62.0
 LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 LOSS_CUTS = 2  # long holes starting right after a speech frame in a span, from which those are lost packets
 
@@ -163,7 +170,6 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
 (_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE,
  _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NVOICING, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS) = range(19)
 _NAGG = 19
-_PAUSE_DB = 10.0 * math.log10(1e-9)  # the level a pause of digital silence puts in the valleys (inaudible)
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
@@ -180,7 +186,7 @@ class LineAnalyzer:
             raise ValueError(f"sample rate {sample_rate} Hz not supported (8000 or 16000)")
         self.sample_rate = sample_rate
         self.n = int(round(sample_rate * FRAME_S))
-        self._win, self._proj, self._win_ac = _spectral_tables(sample_rate, self.n)
+        self._win, self._proj, self._win_ac, self._hiss = _spectral_tables(sample_rate, self.n)
         self._lags = slice(*(int(round(t * sample_rate)) for t in VOICING_LAGS_S))
         self._voicing_from = math.ceil(HUM_HZ[1] * 2 * self.n / sample_rate)  # first FFT bin above the hum
         self.nb = len(_CENTRES)
@@ -206,7 +212,8 @@ class LineAnalyzer:
         self._cut_tail = False  # the last frame lies in a hole that cut into the talker
         self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped at PAUSE_FLOOR_FRAMES)
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
-        self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 1), np.inf)  # per-block band (and hum) minima
+        # per-block band (and hum) minima, and a last column that is 0 where a pause of digital silence set them
+        self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 2), np.inf)
         self._lg_hist = np.full((self.nb, (SPAN_BLOCKS - 1) * HOP_FRAMES), np.inf)  # frame band levels (dB)
         self._blocks_done = 0
         self._last_speech_t: float | None = None
@@ -312,20 +319,29 @@ class LineAnalyzer:
         pause_fr = run > PAUSE_AFTER_FRAMES
         quiet_pause = run > PAUSE_FLOOR_FRAMES
         self._dead_tail = min(int(run[-1]), PAUSE_FLOOR_FRAMES)
-        smf = smh.copy()
+        smf = np.empty((nfr, nb + 2))
+        smf[:, : nb + 1] = smh
+        smf[:, nb + 1] = np.where(quiet_pause, 0.0, 1.0)
         smf[dead_fr & ~quiet_pause] = np.inf
+        # a long pause of digital silence: the hiss, as minimum statistics read it (a level with no
+        # spread: once corrected for their bias, it is the hiss itself)
+        smf[quiet_pause, :nb] = self._hiss[:nb] / self._bias
+        smf[quiet_pause, nb] = self._hiss[nb]
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
-        bmin = smf.reshape(nblk, hop, nb + 1).min(axis=1)
+        bmin = smf.reshape(nblk, hop, nb + 2).min(axis=1)
         hist = np.concatenate([self._floor_hist, bmin], axis=0)
         self._floor_hist = hist[-(FLOOR_BLOCKS - 1) :].copy()
         fl = hist[:nblk].copy()
         for i in range(1, FLOOR_BLOCKS):  # a sliding minimum, as FLOOR_BLOCKS - 1 pairwise minima
             np.minimum(fl, hist[i : i + nblk], out=fl)
         hum_floor = np.where(np.isfinite(fl[:, nb]), fl[:, nb], 0.0)
+        silence_set = fl[:, nb + 1] == 0.0  # the line fell digitally silent in the floor's window
         fl = fl[:, :nb]
         floor = np.maximum(np.where(np.isfinite(fl), fl * self._bias, 1e-11), 1e-11)  # (nblk, nb)
+        # what the line carries, as reported: nothing where digital silence set the floor
+        noise_dbfs = 10.0 * np.log10(np.where(silence_set[:, None], 1e-11, floor).sum(axis=1))
 
         rise = 10.0 * np.log10(np.maximum(band.reshape(nblk, hop, nb) / floor[:, None, :], 1.0))
         act = (rise.reshape(nfr, nb).sum(axis=1) / nb > ACT_DB) & ~dead_fr & ~conc
@@ -338,6 +354,15 @@ class LineAnalyzer:
         self._zero_tail = bool(zero_fr[-1])
         cut = self._cut_holes(zero_fr, zprev, act)
         lsm = 10.0 * np.log10(sm + 1e-13)
+        # the talker's pauses of digital silence (not holes cut into the talker: packets lost in a burst)
+        # are heard at the line's floor: in the valleys once a hole outlasts a burst of lost packets,
+        # in the swing of the talker's levels and the time of the call once it sets the floor
+        hole_heard = pause_fr & ~cut
+        pause_heard = quiet_pause & ~cut
+        if hole_heard.any():
+            floor_db = np.repeat(10.0 * np.log10(floor), hop, axis=0)  # (nfr, nb)
+            lsm[pause_heard] = floor_db[pause_heard]
+        heard = live | pause_heard
 
         # per-frame columns, summed per block: the aggregates, band energies of speech frames, and the
         # band log-energies of live frames with their squares
@@ -354,7 +379,7 @@ class LineAnalyzer:
         per_frame[:, _A_NPAUSE] = zero_fr & pause_fr
         per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
         per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
-        per_frame[:, _A_NLIVE] = live
+        per_frame[:, _A_NLIVE] = heard
         # periodicity needs the whole 40-ms frame: not across a lost packet
         measured = act & ~zprev
         voicing = self._voicing(f["power"], measured)
@@ -364,7 +389,7 @@ class LineAnalyzer:
         per_frame[:, _A_CLEARLY_VOICED] = voicing > VOICED[1]
         # the line between the talker's sounds: how much its level swings (a steady hiss hardly; a
         # street, a kitchen or other talkers by many dB) says how the noise masks the talker
-        gap = live & ~act
+        gap = heard & ~act
         gap_db = np.where(gap, lsm.mean(axis=1), 0.0)
         per_frame[:, _A_NGAP] = gap
         per_frame[:, _A_GAP_DB] = gap_db
@@ -372,13 +397,15 @@ class LineAnalyzer:
         np.multiply(band, act[:, None], out=per_frame[:, k : k + nb])
         lg = per_frame[:, k + nb : k + 2 * nb]
         lg[...] = lsm
-        lg[dead] = 0.0
+        lg[dead & ~pause_heard] = 0.0
         np.multiply(lg, lg, out=per_frame[:, k + 2 * nb :])
         blocks = per_frame.reshape(nblk, hop, -1).sum(axis=1)
         # a block of dead line is the line, not packet loss: keep it out of the dropout statistics
         deadblk = blocks[:, _A_NDEAD] >= hop - 1
         if deadblk.any():
             blocks[np.ix_(deadblk, [_A_NZERO, _A_NCONC, _A_NFR, _A_ZRUNS, _A_NPAUSE, _A_NCUT, _A_CUTS])] = 0.0
+            # but the talker's pauses are time of the call (of which the talker fills a share)
+            blocks[deadblk, _A_NFR] = pause_heard.reshape(nblk, hop).sum(axis=1)[deadblk]
         allb = np.concatenate([self._span_hist, blocks], axis=0)
         self._span_hist = allb[-(SPAN_BLOCKS - 1) :].copy()
         cs = np.empty((allb.shape[0] + 1, allb.shape[1]))
@@ -391,7 +418,8 @@ class LineAnalyzer:
         # The history is kept band-major, so that every span is a contiguous run of a band's levels.
         lgv = lsm.T.copy()
         lgv[:, dead_fr | conc] = np.inf
-        lgv[:, quiet_pause] = _PAUSE_DB
+        if hole_heard.any():
+            lgv[:, hole_heard] = floor_db[hole_heard].T
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
         w = SPAN_BLOCKS * hop
@@ -411,7 +439,7 @@ class LineAnalyzer:
         spread[~np.isfinite(spread)] = 0.0
         taper = unit(spread, FILL_SPREAD[1], FILL_SPREAD[0])
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
-        return self._reports(span, recent, blocks, floor, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
+        return self._reports(span, recent, blocks, floor, noise_dbfs, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
 
     def _voicing(self, power: np.ndarray, frames: np.ndarray) -> np.ndarray:
         """How periodic each of the chosen frames is (0 for the others): its circular autocorrelation
@@ -461,7 +489,7 @@ class LineAnalyzer:
     # ------------------------------------------------------------------ judging
 
     def _reports(
-        self, span: np.ndarray, recent: np.ndarray, blocks: np.ndarray, floor: np.ndarray,
+        self, span: np.ndarray, recent: np.ndarray, blocks: np.ndarray, floor: np.ndarray, noise_dbfs: np.ndarray,
         valley: np.ndarray, fill: np.ndarray, hum_floor: np.ndarray, reports: bool = True,
     ) -> list[LineReport] | _Blocks:
         nb, k = self.nb, _NAGG
@@ -486,7 +514,6 @@ class LineAnalyzer:
         noise_b = np.maximum(np.where(np.isfinite(fill), np.maximum(floor, fill), floor), BAND_AUDIBLE)
         noise_v = np.maximum(np.where(np.isfinite(valley), np.maximum(floor, valley), floor), BAND_AUDIBLE)
         snr_b = _snr_db(eact, noise_b)
-        noise_dbfs = 10.0 * np.log10(floor.sum(axis=1))
         # long holes count as lost packets only where holes come thick and fast (a talker pauses a few
         # times a second at most; packet loss of 10 % or more makes several holes a second)
         # and long holes that cut into the talker's sounds when several do (a talker, or a VAD without
@@ -670,10 +697,11 @@ class LineAnalyzer:
 
 
 @functools.cache
-def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The 40 ms Hann window, the matrix that turns its power spectrum into [bands..., hum, in-band]
-    energies (mean-square units), and the window's own (circular) autocorrelation relative to lag 0,
-    which divides a frame's to leave the signal's periodicity; built once per rate, as `linecheck`
+    energies (mean-square units), the window's own (circular) autocorrelation relative to lag 0,
+    which divides a frame's to leave the signal's periodicity, and the energies a live line's hiss
+    (white, LINE_FLOOR_DBFS) puts in [bands..., hum, in-band]; built once per rate, as `linecheck`
     makes an analyzer per file."""
     nfft = 2 * n
     win = np.hanning(nfft + 2)[1:-1]
@@ -688,9 +716,11 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, 
     proj = np.column_stack([bands, hum, inband]) * scale[:, None]
     win_ac = np.fft.irfft(np.abs(np.fft.rfft(win)) ** 2, nfft)
     win_ac = win_ac / win_ac[0]
-    for a in (win, proj, win_ac):
+    # white noise of variance s^2 gives every bin s^2 * sum(w^2) of power on average
+    hiss = 10.0 ** (LINE_FLOOR_DBFS / 10.0) * float(np.sum(win**2)) * proj.sum(axis=0)
+    for a in (win, proj, win_ac, hiss):
         a.flags.writeable = False
-    return win, proj, win_ac
+    return win, proj, win_ac, hiss
 
 
 def _snr_db(speech: np.ndarray, noise: np.ndarray) -> np.ndarray:
