@@ -5,6 +5,7 @@ audio at the clock's pace, virtual or real. Signals are deterministic (seeded) f
 
     >>> line = SimLine(sample_rate=8000)
     >>> line.set_mode("noise:5")        # speech with white noise 5 dB below it
+    >>> line.set_mode("vad")            # a softphone's caller: pauses sent as digital silence
     >>> chunk = line.read(800)          # the next 100 ms
 """
 
@@ -19,7 +20,28 @@ from firmware.exc import WavError
 from firmware.line.analyzer import FRAME_S, LINE_FLOOR_DBFS  # a packet; a live line's hiss (a dead one is silent)
 from firmware.line.wavfile import read_mono
 
-MODES = ("clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION", "a WAV path")
+LINE_MODES = ("clean", "silence", "dead", "vad", "noise:SNR_DB", "loss:FRACTION")  # and a WAV path
+MODES = (*LINE_MODES, "a WAV path")
+# a softphone's voice activity detector sends a 20-ms packet as exact digital silence when it is this
+# far under the talker's loud packets, once this many such packets have gone (its hangover: 100 ms)
+VAD_BELOW_DB = 30.0
+VAD_HANGOVER = 5
+
+
+def softphone_pauses(x: np.ndarray, packet: int, below_db: float = VAD_BELOW_DB,
+                     hangover: int = VAD_HANGOVER) -> np.ndarray:
+    """The samples of `x` that a softphone with voice activity detection sends as digital silence
+    (a boolean mask): packets of `packet` samples more than `below_db` under the talker's loud ones
+    (the 95th percentile of packet levels), after `hangover` such packets."""
+    n = len(x) // packet
+    level = 10 * np.log10(np.mean(np.square(x[: n * packet], dtype=np.float64).reshape(n, packet), axis=1) + 1e-20)
+    quiet = level < np.percentile(level, 95) - below_db
+    silent = quiet.copy()
+    for k in range(1, hangover + 1):
+        silent[k:] &= quiet[:-k]
+    mask = np.zeros(len(x), bool)
+    mask[: n * packet] = np.repeat(silent, packet)
+    return mask
 
 
 def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
@@ -51,7 +73,7 @@ def bundled_speech(sample_rate: int) -> np.ndarray:
 def parse_mode(mode: str) -> tuple[str, float | None]:
     """Split ``noise:10`` into ("noise", 10.0); raise ValueError with the reason when malformed."""
     name, _, arg = mode.partition(":")
-    if name in ("clean", "silence", "dead") and not arg:
+    if name in ("clean", "silence", "dead", "vad") and not arg:
         return name, None
     if name in ("noise", "loss") and arg:
         try:
@@ -75,6 +97,7 @@ class SimLine:
         self._rng = np.random.default_rng(seed)
         self._speech = bundled_speech(sample_rate)
         self._loop = self._speech
+        self._pauses: np.ndarray | None = None  # the loop's samples a softphone sends as silence
         self._pos = 0
         self.mode = "clean"
         self._kind, self._arg = "clean", None
@@ -88,16 +111,19 @@ class SimLine:
             samples = read_wav(path, self.sample_rate)  # raises before anything changes
             if not len(samples):
                 raise WavError(f"{path}: holds no audio")
-            self._loop, self._pos = samples, 0
+            self._loop, self._pos, self._pauses = samples, 0, None
         elif self._kind == "wav":
-            self._loop, self._pos = self._speech, 0
+            self._loop, self._pos, self._pauses = self._speech, 0, None
         self.mode, self._kind, self._arg = mode, kind, arg
 
-    def _speech_chunk(self, n: int) -> np.ndarray:
-        loop = self._loop
-        idx = (self._pos + np.arange(n)) % len(loop)
-        self._pos = (self._pos + n) % len(loop)
-        return loop[idx]
+    def seek(self, sample: int) -> None:
+        """Play the loop from ``sample`` on (wrapped to its length)."""
+        self._pos = sample % len(self._loop)
+
+    def _loop_index(self, n: int) -> np.ndarray:
+        idx = (self._pos + np.arange(n)) % len(self._loop)
+        self._pos = (self._pos + n) % len(self._loop)
+        return idx
 
     def _floor(self, n: int, dbfs: float = LINE_FLOOR_DBFS) -> np.ndarray:
         return (self._rng.standard_normal(n) * 10 ** (dbfs / 20)).astype(np.float32)
@@ -109,8 +135,13 @@ class SimLine:
             return np.zeros(n, dtype=np.float32)
         if kind == "silence":
             return self._floor(n)
-        x = self._speech_chunk(n) + self._floor(n)
-        if kind == "noise":
+        idx = self._loop_index(n)
+        x = self._loop[idx] + self._floor(n)
+        if kind == "vad":  # the softphone gates the line: its hiss goes with the talker's pauses
+            if self._pauses is None:
+                self._pauses = softphone_pauses(self._loop, int(self.sample_rate * FRAME_S))
+            x[self._pauses[idx]] = 0.0
+        elif kind == "noise":
             level = np.sqrt(np.mean(self._speech ** 2) * 2)  # speech is active about half the time
             x = x + self._rng.standard_normal(n).astype(np.float32) * level * 10 ** (-self._arg / 20)
         elif kind == "loss":

@@ -55,7 +55,7 @@ from typing import Any
 from firmware.leds import LED_NAMES
 from firmware.vocabulary import ClockSource
 from hwsim import PANEL_PORT
-from hwsim.audio import parse_mode
+from hwsim.audio import LINE_MODES, parse_mode
 from hwsim.clock import RATES
 from hwsim.faults import command
 from hwsim.font5x8 import rom_font
@@ -376,7 +376,7 @@ class PanelServer:
         return {"unit": sim.cfg["unit"]["id"], "cols": sim.lcd.cols, "rows": sim.lcd.n_rows,
                 "rom": sim.cfg["lcd"]["rom"], "keys": self.keys,
                 "keypad": [list(row) for row in sim.app.panel.keypad.layout],
-                "wavs": list(self.wavs), "audio_modes": ["clean", "silence", "dead", "noise:SNR_DB", "loss:FRACTION"],
+                "wavs": list(self.wavs), "audio_modes": list(LINE_MODES),
                 "clock_rates": list(RATES), "technician_pin": getattr(sim, "technician_pin", None)}
 
 

@@ -55,6 +55,8 @@ from linecorpus.build import write_manifest  # noqa: E402
 from linecorpus.impair import coloured_noise, lose_packets, through_codec  # noqa: E402
 from linecorpus.labels import estoi, label_for, pesq_nb  # noqa: E402
 
+from hwsim.audio import softphone_pauses  # noqa: E402
+
 SR = RATE
 
 
@@ -98,18 +100,9 @@ def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:
     return np.clip(y, -1, 1)
 
 
-def pauses(x: np.ndarray, below_db: float = 30.0) -> np.ndarray:
-    """A per-sample mask of the talker's pauses: frames more than `below_db` under the loudest ones."""
-    n = len(x) // PACKET
-    e = 10 * np.log10(np.mean(x[: n * PACKET].reshape(n, PACKET) ** 2, axis=1) + 1e-20)
-    quiet = e < np.percentile(e, 95) - below_db
-    # hangover: a VAD keeps sending for 100 ms after speech
-    q = quiet.copy()
-    for k in range(1, 6):
-        q[k:] &= quiet[:-k]
-    m = np.zeros(len(x), bool)
-    m[: n * PACKET] = np.repeat(q, PACKET)
-    return m
+def pauses(x: np.ndarray) -> np.ndarray:
+    """A per-sample mask of the talker's pauses, as a softphone's VAD sends them (digital silence)."""
+    return softphone_pauses(x, PACKET)
 
 
 class Sources:
