@@ -104,3 +104,29 @@ def test_a_talker_the_detector_misses_for_a_moment_on_a_border_line_is_not_a_dro
     for level, start in ((6, 96000), (6, 104000), (7, 104000)):
         got = run_modes([("clean", 3.0), (f"noise:{level}", 40.0)], start)
         assert len(changes_after(got, 6.0)) <= 1, (level, start, got)
+
+
+def test_a_softphone_callers_pauses_sent_as_digital_silence_keep_the_led_green():
+    # a softphone's VAD sends the caller's pauses (up to 1.2 s in our speech) as exact zeros: the line is
+    # not dead in them, and the LED must not go red (nor a countdown start) at every pause.  The first
+    # pause the caller talks after shows the line is gated; a call that opens with a long silence, or
+    # whose first pause is 0.6 s or longer, is a dead line until then (it cannot be told from one)
+    for start in (0, 40000, 72000):
+        got = run_modes([("vad", 40.0)], start)
+        assert {v for _, v in got} == {"good"}, (start, got)
+
+
+def test_a_softphone_caller_who_goes_quiet_is_shown_silent_not_dead():
+    # on a gated line a caller who stops talking sends nothing at all: R21 (wait, call back), not R16
+    got = run_modes([("vad", 10.0), ("dead", 12.0)])
+    after = [v for t, v in got if t > 10.0]
+    assert "no_signal" not in after and after[-1:] == ["silent"], got
+
+
+def test_a_line_that_dies_after_lost_packets_is_still_reported_dead_at_once():
+    # lost packets leave holes in the caller's pauses too, but the line's hiss between them says it is
+    # not a softphone's gated line: when it dies, that is a dead line
+    for loss in ("loss:0.05", "loss:0.2"):
+        got = run_modes([(loss, 20.0), ("dead", 3.0)])
+        dead = [t for t, v in got if v == "no_signal" and t > 20.0]
+        assert dead and dead[0] - 20.0 <= 1.0, (loss, got)

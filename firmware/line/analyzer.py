@@ -60,6 +60,24 @@ PAUSE_FLOOR_FRAMES = 8
 # valleys, the swing of the talker's levels and the time of the call as the line's floor, as the
 # pauses of a line that carries its hiss would.  The reported noise floor stays what the line carries.
 LINE_FLOOR_DBFS = -62.0
+# A gated line: the caller's softphone sends the talker's pauses as digital silence.  A silence on it is
+# the caller's pause, or a caller who has gone quiet (R21: wait, call back), not a dead line (which
+# sends the same zeros: only the call so far tells them apart).  Its pauses are holes that begin after
+# the VAD's hangover of quiet packets (the one before the hole PAUSE_ONSET_DB or more under the loudest
+# of the last 2 s: a VAD goes silent only after packets 30 dB under the talker's loud ones) and end as
+# the talker speaks again; GATED_MIN_FRAMES of them in a report span, where holes are not thick and
+# fast (LOSS_RUNS), show a gated line.  A line that carries its own sound through a pause for longer
+# than a VAD's hangover (up to 0.2 s) and the start of a hole (HISS_RUN frames) is not gated, and lost
+# packets, which now and then fill a short pause just so, do not make it one for HISS_FORGET_BLOCKS
+# after (a talker pauses more often than that); a line that dies leaves nothing to come back from.
+# While a call has shown neither lately, a silence that began as the talker's pauses do (after the
+# hangover) is a dead line only after UNKNOWN_DEAD_BLOCKS: a softphone caller's first long pause.
+GATED_MIN_FRAMES = 4
+PAUSE_ONSET_DB = 25.0
+HISS_RUN = 15  # 0.3 s
+HISS_FORGET_BLOCKS = 40  # 8 s
+UNKNOWN_DEAD_BLOCKS = 10  # 2 s
+_NEVER = 1 << 30  # blocks since something that has not happened in this call
 LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 LOSS_CUTS = 2  # long holes starting right after a speech frame in a span, from which those are lost packets
 
@@ -168,8 +186,9 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
 }
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
 (_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE,
- _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NVOICING, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS) = range(19)
-_NAGG = 19
+ _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NVOICING, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS,
+ _A_HISS_RUNS, _A_HOLES_DONE, _A_NPAUSE_HOLE) = range(22)
+_NAGG = 22
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
@@ -210,7 +229,10 @@ class LineAnalyzer:
         self._zero_tail = False
         self._act_tail = False  # the last frame was a speech frame
         self._cut_tail = False  # the last frame lies in a hole that cut into the talker
-        self._dead_tail = 0  # digital-silence frames ending the previous chunk (capped at PAUSE_FLOOR_FRAMES)
+        self._pause_hole_tail = False  # the last frame lies in a hole that began in the talker's pause
+        self._quiet_tail = 0  # live frames without the talker ending the previous chunk
+        self._peak_hist = np.zeros(SPAN_BLOCKS - 1)  # per-block loudest packet (mean square)
+        self._dead_tail = 0  # digital-silence frames ending the previous chunk
         self._span_hist = np.zeros((SPAN_BLOCKS - 1, _NAGG + 3 * self.nb))  # per-block aggregates
         # per-block band (and hum) minima, and a last column that is 0 where a pause of digital silence set them
         self._floor_hist = np.full((FLOOR_BLOCKS - 1, self.nb + 2), np.inf)
@@ -222,6 +244,9 @@ class LineAnalyzer:
         self._pending_count = 0
         self._dead_run = 0
         self._prev_bsp = False
+        # blocks since a span last showed a gated line, and since one last showed a line with its own
+        # sound in the talker's pauses (see GATED_MIN_FRAMES); counted from the start of the call
+        self._since_gated = self._since_hiss = _NEVER
 
     @property
     def verdict(self) -> Verdict:
@@ -315,10 +340,11 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
+        dead_tail = self._dead_tail
         run = self._dead_runs(dead_fr)
         pause_fr = run > PAUSE_AFTER_FRAMES
         quiet_pause = run > PAUSE_FLOOR_FRAMES
-        self._dead_tail = min(int(run[-1]), PAUSE_FLOOR_FRAMES)
+        self._dead_tail = int(run[-1])
         smf = np.empty((nfr, nb + 2))
         smf[:, : nb + 1] = smh
         smf[:, nb + 1] = np.where(quiet_pause, 0.0, 1.0)
@@ -353,6 +379,8 @@ class LineAnalyzer:
         zprev[1:] = zero_fr[:-1]
         self._zero_tail = bool(zero_fr[-1])
         cut = self._cut_holes(zero_fr, zprev, act)
+        pause_hole_tail = self._pause_hole_tail
+        pause_hole = self._pause_holes(zero_fr, zprev, f["eprev"] / n, nblk, f["etot"])
         lsm = 10.0 * np.log10(sm + 1e-13)
         # the talker's pauses of digital silence (not holes cut into the talker: packets lost in a burst)
         # are heard at the line's floor: in the valleys once a hole outlasts a burst of lost packets,
@@ -380,6 +408,17 @@ class LineAnalyzer:
         per_frame[:, _A_NCUT] = zero_fr & pause_fr & cut
         per_frame[:, _A_CUTS] = cut & (run == PAUSE_AFTER_FRAMES + 1)  # each long hole once, as it gets long
         per_frame[:, _A_NLIVE] = heard
+        # the line's own sound held between the talker's (through lost packets: a hole is not known to be
+        # a pause before it outlasts them)
+        per_frame[:, _A_HISS_RUNS] = self._quiet_runs((live & ~act) | (dead_fr & ~pause_fr)) == HISS_RUN
+        if pause_hole_tail or pause_hole.any():
+            # a pause's hole, counted with its length as the line comes back
+            ends = act & np.concatenate([[pause_hole_tail], pause_hole[:-1]])
+            per_frame[:, _A_HOLES_DONE] = np.where(ends, np.concatenate([[dead_tail], run[:-1]]), 0)
+            per_frame[:, _A_NPAUSE_HOLE] = pause_hole
+        else:
+            per_frame[:, _A_HOLES_DONE] = 0.0
+            per_frame[:, _A_NPAUSE_HOLE] = 0.0
         # periodicity needs the whole 40-ms frame: not across a lost packet
         measured = act & ~zprev
         voicing = self._voicing(f["power"], measured)
@@ -469,22 +508,38 @@ class LineAnalyzer:
         act_prev = np.empty_like(act)
         act_prev[0] = self._act_tail
         act_prev[1:] = act[:-1]
-        starts = zero_fr & ~zprev
-        idx = np.arange(len(zero_fr))
-        start = np.maximum.accumulate(np.where(starts, idx, -1))
-        cut = np.where(start >= 0, (starts & act_prev)[np.maximum(start, 0)], self._cut_tail) & zero_fr
+        cut = _holes_whose_start(zero_fr, zprev, act_prev, self._cut_tail)
         self._act_tail = bool(act[-1])
         self._cut_tail = bool(cut[-1])
         return cut
 
+    def _pause_holes(self, zero_fr: np.ndarray, zprev: np.ndarray, before: np.ndarray, nblk: int,
+                     energy: np.ndarray) -> np.ndarray:
+        """The frames of holes that began in the talker's pause: the packet `before` them (mean square)
+        PAUSE_ONSET_DB or more under the loudest packet of the last 2 s (of each block's span).
+        Carries the blocks' loudest packets and the open hole's mark over."""
+        hist = np.concatenate([self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1)])
+        self._peak_hist = hist[-(SPAN_BLOCKS - 1) :].copy()
+        if not (zero_fr.any() or self._pause_hole_tail):  # no hole (most chunks of most lines): nothing to mark
+            return np.zeros(len(zero_fr), bool)
+        peak = hist[:nblk].copy()
+        for i in range(1, SPAN_BLOCKS):  # a sliding maximum, as the floor's sliding minimum
+            np.maximum(peak, hist[i : i + nblk], out=peak)
+        quiet_before = before < np.repeat(peak, HOP_FRAMES) * 10.0 ** (-PAUSE_ONSET_DB / 10.0)
+        marked = _holes_whose_start(zero_fr, zprev, quiet_before, self._pause_hole_tail)
+        self._pause_hole_tail = bool(marked[-1])
+        return marked
+
+    def _quiet_runs(self, quiet: np.ndarray) -> np.ndarray:
+        """How many live frames without the talker in a row end at each frame, counting the previous chunk's."""
+        run = _run_lengths(quiet, self._quiet_tail)
+        self._quiet_tail = int(run[-1])
+        return run
+
     def _dead_runs(self, dead_fr: np.ndarray) -> np.ndarray:
         """How many digital-silence frames in a row end at each frame (0 on a live one), counting the ones
-        that ended the previous chunk (up to PAUSE_FLOOR_FRAMES: all that any test here looks back)."""
-        idx = np.arange(len(dead_fr))
-        last_live = np.maximum.accumulate(np.where(dead_fr, -1, idx))
-        run = idx - last_live
-        run[last_live < 0] += self._dead_tail
-        return run
+        that ended the previous chunk."""
+        return _run_lengths(dead_fr, self._dead_tail)
 
     # ------------------------------------------------------------------ judging
 
@@ -543,7 +598,11 @@ class LineAnalyzer:
         if reports:
             judged = np.maximum(heard, self._recent_score(recent, noise_v, floor, band_mod, speech, hum))
         blk_speech = blocks[:, _A_NACT] >= 2
-        raw_code = self._raw_verdicts(speech, judged, noise_dbfs, blk_speech, blocks[:, _A_NDEAD] >= HOP_FRAMES - 1)
+        # what each span shows of the line: +1 gated, -1 its own sound between the talker's, 0 nothing
+        gated = (span[:, _A_HOLES_DONE] >= GATED_MIN_FRAMES) & (span[:, _A_ZRUNS] < LOSS_RUNS)
+        shows = np.where(span[:, _A_HISS_RUNS] > 0, -1, np.where(gated, 1, 0))
+        raw_code = self._raw_verdicts(speech, judged, noise_dbfs, blk_speech, blocks[:, _A_NDEAD] >= HOP_FRAMES - 1,
+                                      shows, blocks[:, _A_NPAUSE_HOLE] >= HOP_FRAMES - 1)
         k = self._blocks_done
         self._blocks_done = k + len(raw_code)
         if not reports:
@@ -588,25 +647,35 @@ class LineAnalyzer:
 
     def _raw_verdicts(
         self, speech: np.ndarray, judged: np.ndarray, noise_dbfs: np.ndarray, blk_speech: np.ndarray,
-        blk_dead: np.ndarray,
+        blk_dead: np.ndarray, shows: np.ndarray, blk_pause: np.ndarray,
     ) -> np.ndarray:
         """Every block's verdict before hysteresis, as an index into `_RAW`: a dead line after
-        DEAD_BLOCKS dead blocks in a row, the heard score's band while the talker was heard within
-        the last 0.4 s, cannot hear on a loud line, else silent.  Carries the run of dead blocks and
-        the last block's speech over to the next chunk."""
+        DEAD_BLOCKS dead blocks in a row unless the line is gated (as `shows` last said on a live
+        block: +1 gated, -1 not, 0 nothing; UNKNOWN_DEAD_BLOCKS while neither was said lately for
+        blocks of a silence that began as a pause does, `blk_pause`), the heard score's band while the
+        talker was heard within the last 0.4 s, cannot hear on a loud line, else silent.  Carries the
+        run of dead blocks, the last block's speech and what the line showed of itself over to the
+        next chunk."""
         idx = np.arange(len(blk_dead))
-        last_live = np.maximum.accumulate(np.where(blk_dead, -1, idx))
-        dead_run = idx - last_live
-        dead_run[last_live < 0] += self._dead_run
+        dead_run = _run_lengths(blk_dead, self._dead_run)
         recent = blk_speech.copy()  # speech frames within the last 0.4 s: this block or the one before
         if self._prev_bsp:
             recent[0] = True
         recent[1:] |= blk_speech[:-1]
         self._dead_run, self._prev_bsp = int(dead_run[-1]), bool(blk_speech[-1])
+        live_blk = ~blk_dead
+        last_gated = np.maximum.accumulate(np.where(live_blk & (shows > 0), idx, -1 - self._since_gated))
+        last_hiss = np.maximum.accumulate(np.where(live_blk & (shows < 0), idx, -1 - self._since_hiss))
+        no_hiss = idx - last_hiss > HISS_FORGET_BLOCKS
+        was_gated = (last_gated > last_hiss) & no_hiss
+        dead_after = np.where(no_hiss & blk_pause, UNKNOWN_DEAD_BLOCKS, DEAD_BLOCKS)
+        n = len(idx)
+        self._since_gated = min(n - 1 - int(last_gated[-1]), _NEVER)
+        self._since_hiss = min(n - 1 - int(last_hiss[-1]), _NEVER)
         band = np.where(judged < DEGRADED_BELOW, _DEGRADED, _GOOD)
         band[judged < UNINTELLIGIBLE_BELOW] = _UNINTELLIGIBLE
         live = np.where(speech & recent, band, np.where(noise_dbfs > LOUD_NOISE_DBFS, _UNINTELLIGIBLE, _SILENT))
-        return np.where(dead_run >= DEAD_BLOCKS, _NO_SIGNAL, live)
+        return np.where((dead_run >= dead_after) & ~was_gated, _NO_SIGNAL, live)
 
     def _recent_score(
         self, recent: np.ndarray, noise_v: np.ndarray, floor: np.ndarray, band_mod: np.ndarray,
@@ -721,6 +790,24 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, 
     for a in (win, proj, win_ac, hiss):
         a.flags.writeable = False
     return win, proj, win_ac, hiss
+
+
+def _run_lengths(flags: np.ndarray, carried: int) -> np.ndarray:
+    """How many set flags in a row end at each position (0 where unset), `carried` of them before the first."""
+    idx = np.arange(len(flags))
+    last_unset = np.maximum.accumulate(np.where(flags, -1, idx))
+    run = idx - last_unset
+    run[last_unset < 0] += carried
+    return run
+
+
+def _holes_whose_start(zero_fr: np.ndarray, zprev: np.ndarray, at_start: np.ndarray, open_hole: bool) -> np.ndarray:
+    """The frames of runs of zeroed packets whose first frame has `at_start` set (a run open at the
+    chunk's start has it if `open_hole`)."""
+    starts = zero_fr & ~zprev
+    idx = np.arange(len(zero_fr))
+    start = np.maximum.accumulate(np.where(starts, idx, -1))
+    return np.where(start >= 0, (starts & at_start)[np.maximum(start, 0)], open_hole) & zero_fr
 
 
 def _snr_db(speech: np.ndarray, noise: np.ndarray) -> np.ndarray:

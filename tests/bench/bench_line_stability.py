@@ -3,8 +3,11 @@
 
 The whole unit runs on the simulator and a virtual clock.  For every condition the caller is heard
 clean for 3 s after the handset is lifted, then the line carries the condition for 40 s: white, pink
-or babble noise at 0-15 dB SNR, packet loss 10-50 %, a faint caller, a low-pass line.  A listener hears
-a sustained condition as one thing, so after its first 3 s the LED should change at most once.
+or babble noise at 0-15 dB SNR, packet loss 10-50 %, a faint caller, a low-pass line.  A listener hears a
+sustained condition as one thing, so after its first 3 s the LED should change at most once.  A caller
+whose softphone sends the pauses as digital silence ("vad", a clean line: the LED stays green) is on it
+for the whole 43 s, and talking from the start (a call that opens with digital silence is a dead line
+until the caller speaks: it cannot be told from one, see tests/test_line_monitor.py).
 
 Printed per condition: the LED colours in order, LED changes per minute over the 40 s, changes after
 the first 3 s of the condition, and contact countdowns started vs completed («Зателефонуйте…» shown).
@@ -91,8 +94,12 @@ CONDITIONS = [
     "pink:15", "pink:10", "pink:5", "pink:0",
     "babble:15", "babble:10", "babble:5", "babble:0",
     "loss:0.1", "loss:0.2", "loss:0.35", "loss:0.5",
-    "level:-45", "level:-52", "lowpass:1200", "lowpass:700",
+    "level:-45", "level:-52", "lowpass:1200", "lowpass:700", "vad",
 ]
+# conditions the simulated line makes itself, after its hiss (lost packets, a softphone's silences), and
+# of these the ones a call has from its start
+SIM_CONDITIONS = ("loss", "vad")
+WHOLE_CALL = ("vad",)
 
 
 def write_wav(path: Path, x: np.ndarray) -> None:
@@ -108,7 +115,8 @@ def run(name: str, folder: Path, seed: int) -> dict:
     clean = speech(CLEAN_S + COND_S, offset=int(rng.integers(0, 40000)))
     x = clean.copy()
     cut = int(CLEAN_S * SR)
-    if not name.startswith("loss"):  # loss is the simulator's own (zeroed packets after the line floor)
+    by_sim = name.partition(":")[0] in SIM_CONDITIONS
+    if not by_sim:
         x[cut:] = condition(name, clean[cut:], rng)
     path = folder / f"{name.replace(':', '_')}.wav"
     write_wav(path, np.concatenate([x, x[-SR:]]))
@@ -117,14 +125,18 @@ def run(name: str, folder: Path, seed: int) -> dict:
                          state_dir=folder / f"state_{name.replace(':', '_')}")
     try:
         sim.unit.sign_in(3, "Марина Ткач")
-        sim.line.set_mode(str(path))
+        if name in WHOLE_CALL:
+            sim.line.set_mode(name)
+            sim.line.seek(int(rng.integers(0, 30000)))  # our speech's first 3.75 s: no pause longer than 0.3 s
+        else:
+            sim.line.set_mode(str(path))
         sim.hook(off=True)
         t0 = sim.clock.monotonic()
         leds: list[tuple[float, str]] = []
         last = None
         switched = False
         while sim.clock.monotonic() - t0 < CLEAN_S + COND_S - 1e-9:
-            if name.startswith("loss") and not switched and sim.clock.monotonic() - t0 >= CLEAN_S - 1e-9:
+            if by_sim and name not in WHOLE_CALL and not switched and sim.clock.monotonic() - t0 >= CLEAN_S - 1e-9:
                 sim.line.set_mode(name)
                 switched = True
             sim.advance(STEP_S)
