@@ -73,7 +73,7 @@ def bundled_speech(sample_rate: int) -> np.ndarray:
 def parse_mode(mode: str) -> tuple[str, float | None]:
     """Split ``noise:10`` into ("noise", 10.0); raise ValueError with the reason when malformed."""
     name, _, arg = mode.partition(":")
-    if name in ("clean", "silence", "dead", "vad") and not arg:
+    if name in LINE_MODES and not arg:  # the modes without an argument
         return name, None
     if name in ("noise", "loss") and arg:
         try:
