@@ -380,7 +380,8 @@ class LineAnalyzer:
         self._zero_tail = bool(zero_fr[-1])
         cut = self._cut_holes(zero_fr, zprev, act)
         pause_hole_tail = self._pause_hole_tail
-        pause_hole = self._pause_holes(zero_fr, zprev, f["eprev"] / n, nblk, f["etot"])
+        # (of any digital silence: an A-law softphone's is its smallest code, a steady -72 dBFS, not zeros)
+        pause_hole = self._pause_holes(dead_fr, run > 1, f["eprev"] / n, nblk, f["etot"])
         lsm = 10.0 * np.log10(sm + 1e-13)
         # the talker's pauses of digital silence (not holes cut into the talker: packets lost in a burst)
         # are heard at the line's floor: in the valleys once a hole outlasts a burst of lost packets,
@@ -513,20 +514,21 @@ class LineAnalyzer:
         self._cut_tail = bool(cut[-1])
         return cut
 
-    def _pause_holes(self, zero_fr: np.ndarray, zprev: np.ndarray, before: np.ndarray, nblk: int,
+    def _pause_holes(self, hole: np.ndarray, held: np.ndarray, before: np.ndarray, nblk: int,
                      energy: np.ndarray) -> np.ndarray:
-        """The frames of holes that began in the talker's pause: the packet `before` them (mean square)
-        PAUSE_ONSET_DB or more under the loudest packet of the last 2 s (of each block's span).
-        Carries the blocks' loudest packets and the open hole's mark over."""
+        """The frames of holes (`hole`; `held` where the frame before was one too) that began in the
+        talker's pause: the packet `before` them (mean square) PAUSE_ONSET_DB or more under the
+        loudest packet of the last 2 s (of each block's span).  Carries the blocks' loudest packets
+        and the open hole's mark over."""
         hist = np.concatenate([self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1)])
         self._peak_hist = hist[-(SPAN_BLOCKS - 1) :].copy()
-        if not (zero_fr.any() or self._pause_hole_tail):  # no hole (most chunks of most lines): nothing to mark
-            return np.zeros(len(zero_fr), bool)
+        if not (hole.any() or self._pause_hole_tail):  # no hole (most chunks of most lines): nothing to mark
+            return np.zeros(len(hole), bool)
         peak = hist[:nblk].copy()
         for i in range(1, SPAN_BLOCKS):  # a sliding maximum, as the floor's sliding minimum
             np.maximum(peak, hist[i : i + nblk], out=peak)
         quiet_before = before < np.repeat(peak, HOP_FRAMES) * 10.0 ** (-PAUSE_ONSET_DB / 10.0)
-        marked = _holes_whose_start(zero_fr, zprev, quiet_before, self._pause_hole_tail)
+        marked = _holes_whose_start(hole, held, quiet_before, self._pause_hole_tail)
         self._pause_hole_tail = bool(marked[-1])
         return marked
 
