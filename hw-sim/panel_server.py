@@ -22,7 +22,7 @@ cross-origin JSON POST needs a CORS preflight this server never grants):
     GET  /api/events            server-sent events: ``state`` with each new snapshot
     POST /api/key               {"key": "OK", "down": true}
     POST /api/hook              {"off": true}
-    POST /api/audio             {"mode": "clean" | "silence" | "dead" | "noise:10" | "loss:0.2" | "uk_1.wav"}
+    POST /api/audio             {"mode": "clean" | "silence" | "dead" | "vad" | "noise:10" | "loss:0.2" | "uk_1.wav"}
     POST /api/server            {"up": false}
     POST /api/fault             {"fault": "lcd_bus:3" | "lcd_power" | "audio_unplug" | "audio_replug" |
                                  "power:cut" | "power:on"}  (see hwsim.faults)

@@ -141,6 +141,8 @@ def test_a_call_clicked_through_in_the_browser(unit, browser):
     # the keyboard: Space puts the handset back, ending the call
     b.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
     wait_for("on hook", lambda: b.find_element(By.ID, "hook").get_attribute("data-off") == "false")
+    b.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="vad"]').click()
+    wait_for("a softphone caller's line", lambda: sim.line.mode == "vad")
     b.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="clean"]').click()
     wait_for("clean line", lambda: sim.line.mode == "clean")
 
