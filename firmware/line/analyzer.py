@@ -303,9 +303,7 @@ class LineAnalyzer:
         pw += np.square(spec.imag, out=self._scratch("pwi", (nfr, n + 1)))
         e = pw @ self._proj
         ecur = np.einsum("ij,ij->i", cur, cur)
-        eprev = np.empty_like(ecur)
-        eprev[0] = self._tail_energy
-        eprev[1:] = ecur[:-1]
+        eprev = _prev(ecur, self._tail_energy)
         self._tail_energy = float(ecur[-1])
         absx = np.abs(cur, out=self._scratch("absx", (nfr, n)))
         peak = absx.max(axis=1)
@@ -340,8 +338,8 @@ class LineAnalyzer:
             smh[nan] = bandh[nan]
         sm = smh[:, :nb]
         dead_fr = zero_fr | quiet
-        dead_tail = self._dead_tail
-        run = self._dead_runs(dead_fr)
+        run = _run_lengths(dead_fr, self._dead_tail)
+        run_prev = _prev(run, self._dead_tail)
         pause_fr = run > PAUSE_AFTER_FRAMES
         quiet_pause = run > PAUSE_FLOOR_FRAMES
         self._dead_tail = int(run[-1])
@@ -356,12 +354,7 @@ class LineAnalyzer:
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
-        bmin = smf.reshape(nblk, hop, nb + 2).min(axis=1)
-        hist = np.concatenate([self._floor_hist, bmin], axis=0)
-        self._floor_hist = hist[-(FLOOR_BLOCKS - 1) :].copy()
-        fl = hist[:nblk].copy()
-        for i in range(1, FLOOR_BLOCKS):  # a sliding minimum, as FLOOR_BLOCKS - 1 pairwise minima
-            np.minimum(fl, hist[i : i + nblk], out=fl)
+        fl, self._floor_hist = _sliding(np.minimum, self._floor_hist, smf.reshape(nblk, hop, nb + 2).min(axis=1))
         hum_floor = np.where(np.isfinite(fl[:, nb]), fl[:, nb], 0.0)
         silence_set = fl[:, nb + 1] == 0.0  # the line fell digitally silent in the floor's window
         fl = fl[:, :nb]
@@ -374,9 +367,7 @@ class LineAnalyzer:
         hum_dom = f["hum"] > 30.0 * f["inband"]  # mains tones 15 dB above all broadband energy
         dead = dead_fr | (hum_dom & ~act)
         live = ~dead
-        zprev = np.empty_like(zero_fr)
-        zprev[0] = self._zero_tail
-        zprev[1:] = zero_fr[:-1]
+        zprev = _prev(zero_fr, self._zero_tail)
         self._zero_tail = bool(zero_fr[-1])
         cut = self._cut_holes(zero_fr, zprev, act)
         pause_hole_tail = self._pause_hole_tail
@@ -388,8 +379,8 @@ class LineAnalyzer:
         # in the swing of the talker's levels and the time of the call once it sets the floor
         hole_heard = pause_fr & ~cut
         pause_heard = quiet_pause & ~cut
-        if hole_heard.any():
-            floor_db = np.repeat(10.0 * np.log10(floor), hop, axis=0)  # (nfr, nb)
+        floor_db = np.repeat(10.0 * np.log10(floor), hop, axis=0) if hole_heard.any() else None  # (nfr, nb)
+        if floor_db is not None:
             lsm[pause_heard] = floor_db[pause_heard]
         heard = live | pause_heard
 
@@ -411,11 +402,12 @@ class LineAnalyzer:
         per_frame[:, _A_NLIVE] = heard
         # the line's own sound held between the talker's (through lost packets: a hole is not known to be
         # a pause before it outlasts them)
-        per_frame[:, _A_HISS_RUNS] = self._quiet_runs((live & ~act) | (dead_fr & ~pause_fr)) == HISS_RUN
+        quiet_run = _run_lengths((live & ~act) | (dead_fr & ~pause_fr), self._quiet_tail)
+        self._quiet_tail = int(quiet_run[-1])
+        per_frame[:, _A_HISS_RUNS] = quiet_run == HISS_RUN
         if pause_hole_tail or pause_hole.any():
             # a pause's hole, counted with its length as the line comes back
-            ends = act & np.concatenate([[pause_hole_tail], pause_hole[:-1]])
-            per_frame[:, _A_HOLES_DONE] = np.where(ends, np.concatenate([[dead_tail], run[:-1]]), 0)
+            per_frame[:, _A_HOLES_DONE] = np.where(act & _prev(pause_hole, pause_hole_tail), run_prev, 0)
             per_frame[:, _A_NPAUSE_HOLE] = pause_hole
         else:
             per_frame[:, _A_HOLES_DONE] = 0.0
@@ -458,7 +450,7 @@ class LineAnalyzer:
         # The history is kept band-major, so that every span is a contiguous run of a band's levels.
         lgv = lsm.T.copy()
         lgv[:, dead_fr | conc] = np.inf
-        if hole_heard.any():
+        if floor_db is not None:
             lgv[:, hole_heard] = floor_db[hole_heard].T
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
@@ -506,10 +498,7 @@ class LineAnalyzer:
         frame.  A talker's pause fades out first (and a VAD sends its hangover of quiet frames before
         it goes silent), so a long hole that starts in the middle of speech is packets lost in a
         burst, however long.  Carries the last frame's speech and the open hole's cut over."""
-        act_prev = np.empty_like(act)
-        act_prev[0] = self._act_tail
-        act_prev[1:] = act[:-1]
-        cut = _holes_whose_start(zero_fr, zprev, act_prev, self._cut_tail)
+        cut = _holes_whose_start(zero_fr, zprev, _prev(act, self._act_tail), self._cut_tail)
         self._act_tail = bool(act[-1])
         self._cut_tail = bool(cut[-1])
         return cut
@@ -520,28 +509,13 @@ class LineAnalyzer:
         talker's pause: the packet `before` them (mean square) PAUSE_ONSET_DB or more under the
         loudest packet of the last 2 s (of each block's span).  Carries the blocks' loudest packets
         and the open hole's mark over."""
-        hist = np.concatenate([self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1)])
-        self._peak_hist = hist[-(SPAN_BLOCKS - 1) :].copy()
+        peak, self._peak_hist = _sliding(np.maximum, self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1))
         if not (hole.any() or self._pause_hole_tail):  # no hole (most chunks of most lines): nothing to mark
             return np.zeros(len(hole), bool)
-        peak = hist[:nblk].copy()
-        for i in range(1, SPAN_BLOCKS):  # a sliding maximum, as the floor's sliding minimum
-            np.maximum(peak, hist[i : i + nblk], out=peak)
         quiet_before = before < np.repeat(peak, HOP_FRAMES) * 10.0 ** (-PAUSE_ONSET_DB / 10.0)
         marked = _holes_whose_start(hole, held, quiet_before, self._pause_hole_tail)
         self._pause_hole_tail = bool(marked[-1])
         return marked
-
-    def _quiet_runs(self, quiet: np.ndarray) -> np.ndarray:
-        """How many live frames without the talker in a row end at each frame, counting the previous chunk's."""
-        run = _run_lengths(quiet, self._quiet_tail)
-        self._quiet_tail = int(run[-1])
-        return run
-
-    def _dead_runs(self, dead_fr: np.ndarray) -> np.ndarray:
-        """How many digital-silence frames in a row end at each frame (0 on a live one), counting the ones
-        that ended the previous chunk."""
-        return _run_lengths(dead_fr, self._dead_tail)
 
     # ------------------------------------------------------------------ judging
 
@@ -660,10 +634,8 @@ class LineAnalyzer:
         next chunk."""
         idx = np.arange(len(blk_dead))
         dead_run = _run_lengths(blk_dead, self._dead_run)
-        recent = blk_speech.copy()  # speech frames within the last 0.4 s: this block or the one before
-        if self._prev_bsp:
-            recent[0] = True
-        recent[1:] |= blk_speech[:-1]
+        # speech frames within the last 0.4 s: this block or the one before
+        recent = blk_speech | _prev(blk_speech, self._prev_bsp)
         self._dead_run, self._prev_bsp = int(dead_run[-1]), bool(blk_speech[-1])
         live_blk = ~blk_dead
         last_gated = np.maximum.accumulate(np.where(live_blk & (shows > 0), idx, -1 - self._since_gated))
@@ -794,6 +766,24 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, 
     return win, proj, win_ac, hiss
 
 
+def _prev(values: np.ndarray, before: object) -> np.ndarray:
+    """`values` one place later: each position holds the one before it, the first `before`."""
+    out = np.empty_like(values)
+    out[0] = before
+    out[1:] = values[:-1]
+    return out
+
+
+def _sliding(extreme: np.ufunc, history: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The extreme (np.minimum or np.maximum) of every block's value and the len(history) before it,
+    and the history to carry over (the last len(history) blocks)."""
+    hist = np.concatenate([history, new], axis=0)
+    out = hist[: len(new)].copy()
+    for i in range(1, len(history) + 1):  # pairwise, over the window of len(history) + 1 blocks
+        extreme(out, hist[i : i + len(new)], out=out)
+    return out, hist[len(new) :].copy()
+
+
 def _run_lengths(flags: np.ndarray, carried: int) -> np.ndarray:
     """How many set flags in a row end at each position (0 where unset), `carried` of them before the first."""
     idx = np.arange(len(flags))
@@ -803,13 +793,13 @@ def _run_lengths(flags: np.ndarray, carried: int) -> np.ndarray:
     return run
 
 
-def _holes_whose_start(zero_fr: np.ndarray, zprev: np.ndarray, at_start: np.ndarray, open_hole: bool) -> np.ndarray:
-    """The frames of runs of zeroed packets whose first frame has `at_start` set (a run open at the
-    chunk's start has it if `open_hole`)."""
-    starts = zero_fr & ~zprev
-    idx = np.arange(len(zero_fr))
+def _holes_whose_start(hole: np.ndarray, held: np.ndarray, at_start: np.ndarray, open_hole: bool) -> np.ndarray:
+    """The frames of holes (runs of `hole`; `held` where the frame before was one too) whose first
+    frame has `at_start` set (a hole open at the chunk's start has it if `open_hole`)."""
+    starts = hole & ~held
+    idx = np.arange(len(hole))
     start = np.maximum.accumulate(np.where(starts, idx, -1))
-    return np.where(start >= 0, (starts & at_start)[np.maximum(start, 0)], open_hole) & zero_fr
+    return np.where(start >= 0, (starts & at_start)[np.maximum(start, 0)], open_hole) & hole
 
 
 def _snr_db(speech: np.ndarray, noise: np.ndarray) -> np.ndarray:
