@@ -6,7 +6,7 @@ import numpy as np
 
 from firmware.line.analyzer import LineAnalyzer
 from firmware.line_monitor import LineMonitor
-from hwsim.audio import SimLine, softphone_pauses
+from hwsim.audio import SimLine, bundled_speech, softphone_pauses
 
 
 def verdicts_from(offset: int, mode: str, seconds: float = 4.0) -> list[tuple[float, str]]:
@@ -137,9 +137,9 @@ def test_a_line_that_dies_after_lost_packets_is_still_reported_dead_at_once():
 
 def test_an_a_law_softphones_silence_is_a_pause_too():
     # an A-law codec's silence decodes to its smallest code, a steady -72 dBFS, not to zeros
-    line = SimLine()
-    x = line.read(30 * 8000).astype(float)
-    x[softphone_pauses(line._loop, 160)[np.arange(len(x)) % len(line._loop)]] = 8 / 32768
+    speech = bundled_speech(8000)
+    x = SimLine().read(30 * 8000).astype(float)  # our speech from its start, on the line's hiss
+    x[softphone_pauses(speech, 160)[np.arange(len(x)) % len(speech)]] = 8 / 32768
     an = LineAnalyzer(8000)
     dead = [r.t for i in range(0, len(x), 800) for r in an.feed(x[i : i + 800]) if r.raw == "no_signal"]
     assert not [t for t in dead if t > 5.0], dead

@@ -119,7 +119,8 @@ def run(name: str, folder: Path, seed: int) -> dict:
     if not by_sim:
         x[cut:] = condition(name, clean[cut:], rng)
     path = folder / f"{name.replace(':', '_')}.wav"
-    write_wav(path, np.concatenate([x, x[-SR:]]))
+    if name not in WHOLE_CALL:  # the line plays it (a whole-call condition is the simulator's from the start)
+        write_wav(path, np.concatenate([x, x[-SR:]]))
     cfg = load_config()
     sim = SimUnit.create(cfg, VirtualClock(datetime.fromisoformat("2026-11-23T11:00:00+02:00")),
                          state_dir=folder / f"state_{name.replace(':', '_')}")

@@ -100,11 +100,6 @@ def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:
     return np.clip(y, -1, 1)
 
 
-def pauses(x: np.ndarray) -> np.ndarray:
-    """A per-sample mask of the talker's pauses, as a softphone's VAD sends them (digital silence)."""
-    return softphone_pauses(x, PACKET)
-
-
 class Sources:
     """The voices and noises found on disk, loaded once."""
 
@@ -184,11 +179,11 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
         deg = ref.copy()
     elif kind == "vad_silence":
         deg = clean.copy()
-        deg[pauses(clean)] = 0.0
+        deg[softphone_pauses(clean, PACKET)] = 0.0
         ref = deg.copy()
     elif kind == "comfort_noise":
         deg = clean.copy()
-        m = pauses(clean)
+        m = softphone_pauses(clean, PACKET)
         deg[m] = rng.normal(0, 10 ** (p["floor"] / 20), int(m.sum()))
         ref = deg.copy()
     elif kind in ("noise", "loss_noise"):
