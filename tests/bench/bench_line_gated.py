@@ -26,14 +26,13 @@ from firmware.line.analyzer import LineAnalyzer  # noqa: E402
 from hwsim.audio import SimLine, bundled_speech  # noqa: E402
 
 SR = 8000
-STEP = 800
 
 
-def first_no_signal(x: np.ndarray, after_s: float = 0.0) -> float | None:
-    """Seconds after `after_s` at which the analyzer first says no_signal, streaming `x`."""
-    an = LineAnalyzer(SR)
-    for i in range(0, len(x), STEP):
-        for r in an.feed(x[i : i + STEP]):
+def first_no_signal(x: np.ndarray, after_s: float = 0.0, rate: int = SR) -> float | None:
+    """Seconds after `after_s` at which the analyzer first says no_signal, streaming `x` 0.1 s at a time."""
+    an, step = LineAnalyzer(rate), rate // 10
+    for i in range(0, len(x), step):
+        for r in an.feed(x[i : i + step]):
             if r.raw.value == "no_signal" and r.t > after_s:
                 return r.t - after_s
     return None

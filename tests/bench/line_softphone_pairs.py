@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from firmware.line.analyzer import FRAME_S, LineAnalyzer, analyze  # noqa: E402
+from bench_line_gated import first_no_signal  # noqa: E402
+
+from firmware.line.analyzer import FRAME_S, analyze  # noqa: E402
 from firmware.line.wavfile import read_mono  # noqa: E402
 from hwsim.audio import softphone_pauses  # noqa: E402
 
@@ -69,14 +71,7 @@ def calls(clips: list[tuple[np.ndarray, int]], seed: int = 1) -> list[float | No
         parts = []
         for x, _ in group:
             parts += [x, rng.normal(0.0, 10 ** (HISS_DBFS / 20), int(rng.uniform(*GAP_S) * rate))]
-        sent = softphone(np.concatenate(parts), rate)
-        an, step, first = LineAnalyzer(rate), rate // 10, None
-        for i in range(0, len(sent), step):
-            dead = [r.t for r in an.feed(sent[i : i + step]) if r.raw == "no_signal"]
-            if dead:
-                first = dead[0]
-                break
-        out.append(first)
+        out.append(first_no_signal(softphone(np.concatenate(parts), rate), rate=rate))
     return out
 
 
