@@ -14,7 +14,7 @@ def verdicts_from(offset: int, mode: str, seconds: float = 4.0) -> list[tuple[fl
     monitor = LineMonitor(8000, posted.append)
     line = SimLine()
     line.set_mode(mode)
-    line._pos = offset
+    line.seek(offset)
     monitor.set_active(True)
     for _ in range(int(seconds * 10)):
         monitor.feed(line.read(800))
@@ -22,7 +22,7 @@ def verdicts_from(offset: int, mode: str, seconds: float = 4.0) -> list[tuple[fl
 
 
 def test_clean_speech_never_flashes_a_bad_verdict_whatever_word_the_call_starts_in():
-    speech = len(SimLine()._speech)
+    speech = len(bundled_speech(8000))
     for offset in range(0, speech, 1600):
         assert all(v == "good" for _, v in verdicts_from(offset, "clean")), offset
 
@@ -43,7 +43,7 @@ def run_modes(plan: list[tuple[str, float]], start: int = 0) -> list[tuple[float
     posted: list = []
     monitor = LineMonitor(8000, posted.append)
     line = SimLine()
-    line._pos = start
+    line.seek(start)
     monitor.set_active(True)
     for mode, seconds in plan:
         line.set_mode(mode)
