@@ -9,8 +9,10 @@ minutes.  The run is flagged when
 
 * the runner fails (exit status other than 0 or 1, a traceback, an ERROR in the log other than an
   LCD that is not found at boot, which a faulted bus is);
-* the screen is blank at the end (a known case: LCD bus faults queued while the unit is off keep it
-  dark about 5 s per failing write after the boot);
+* the screen is blank at the end, unless the LCD bus faults explain it: LCD bus faults queued while
+  the unit is off, or many of them at once, keep it dark about 5 s per failing write (the keeper's
+  longest backoff), and the same scenario with those faults taken out ends with the screen drawn;
+  such a run is counted as explained and still checked as below;
 * the same scenario, run again with ``expect_synced = N`` at its end (N: the records the first run
   saved), fails: a saved record lost or sent twice.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -101,6 +104,17 @@ def run(deskunit: str, script: Path) -> tuple[int, str, dict]:
     return p.returncode, p.stdout + p.stderr, json.loads(report.read_text()) if report.exists() else {}
 
 
+BLANK = "screen blank"
+LCD_BUS_FAULT = re.compile(r'^fault = "lcd_bus(?::(\d+))?"$', re.MULTILINE)
+
+
+def without_lcd_bus_faults(text: str) -> tuple[str, int]:
+    """The scenario with every LCD bus fault step made a check that always holds (the times of the
+    others unchanged), and how many failing writes those faults queued."""
+    failing = sum(int(n or 1) for n in LCD_BUS_FAULT.findall(text))
+    return LCD_BUS_FAULT.sub('expect_not_lcd = "@@@@"', text), failing
+
+
 def problems(status: int, output: str, report: dict) -> list[str]:
     """What is wrong with one run, if anything."""
     found = []
@@ -113,7 +127,7 @@ def problems(status: int, output: str, report: dict) -> list[str]:
         found.append(f"expectations failed: {report['failures'][:2]}")
     screens = report.get("screens") or []
     if screens and not any(row.strip() for row in screens[-1]["rows"]):
-        found.append(f"screen blank since {screens[-1]['t']} s")
+        found.append(f"{BLANK} since {screens[-1]['t']} s")
     return found
 
 
@@ -125,25 +139,43 @@ def main() -> int:
     args = ap.parse_args()
     deskunit = shutil.which("deskunit", path=sysconfig.get_path("scripts")) or "deskunit"
     args.out.mkdir(parents=True, exist_ok=True)
-    flagged = saved = 0
+    flagged = saved = explained = 0
     for seed in range(args.seed, args.seed + args.runs):
         text, last_at = scenario(random.Random(seed))
         script = args.out / f"s{seed}.toml"
         script.write_text(text)
         status, output, report = run(deskunit, script)
         found = problems(status, output, report)
+        dark = len(found) == 1 and found[0].startswith(BLANK) and blank_explained(deskunit, script, text)
+        if dark:
+            explained += 1
+            found = []
         if not found:
             records = len(report.get("records", []))
             saved += records
             check = args.out / f"s{seed}_synced.toml"
             check.write_text(f"{text}\n[[step]]\nat = {last_at + 1.0}\nexpect_synced = {records}\n")
-            found = [f"sync: {p}" for p in problems(*run(deskunit, check))]
+            found = [f"sync: {p}" for p in problems(*run(deskunit, check)) if not (dark and p.startswith(BLANK))]
         if found:
             flagged += 1
             print(f"seed {seed}: " + "; ".join(found), flush=True)
-    print(f"{args.runs} runs, {flagged} flagged, {saved} records saved in the runs not flagged, each checked on "
-          "the server once")
+    print(f"{args.runs} runs, {flagged} flagged, {explained} with the screen dark at the end behind queued LCD bus "
+          f"faults, {saved} records saved in the runs not flagged, each checked on the server once")
     return 0
+
+
+def blank_explained(deskunit: str, script: Path, text: str) -> bool:
+    """Whether the run's blank screen is the LCD bus faults': without them the screen is drawn."""
+    clean, failing = without_lcd_bus_faults(text)
+    if not failing:
+        return False
+    variant = script.with_name(f"{script.stem}_no_lcd_bus.toml")
+    variant.write_text(clean)
+    if any(p.startswith(BLANK) for p in problems(*run(deskunit, variant))):
+        return False
+    print(f"{script.stem}: screen dark at the end behind {failing} failing LCD writes (drawn without them)",
+          flush=True)
+    return True
 
 
 if __name__ == "__main__":
