@@ -71,12 +71,14 @@ LINE_FLOOR_DBFS = -62.0
 # packets, which now and then fill a short pause just so, do not make it one for HISS_FORGET_BLOCKS
 # after (a talker pauses more often than that); a line that dies leaves nothing to come back from.
 # While a call has shown neither lately, a silence that began as the talker's pauses do (after the
-# hangover) is a dead line only after UNKNOWN_DEAD_BLOCKS: a softphone caller's first long pause.
+# hangover) is a dead line only after UNKNOWN_DEAD_BLOCKS: a softphone caller's first long pause, and
+# callers pause for 2 s and more between sentences (a line that dies in such a pause before the call
+# has shown what it is, which is rare, is shown dead that much later).
 GATED_MIN_FRAMES = 4
 PAUSE_ONSET_DB = 25.0
 HISS_RUN = 15  # 0.3 s
 HISS_FORGET_BLOCKS = 40  # 8 s
-UNKNOWN_DEAD_BLOCKS = 10  # 2 s
+UNKNOWN_DEAD_BLOCKS = 15  # 3 s
 _NEVER = 1 << 30  # blocks since something that has not happened in this call
 LOSS_RUNS = 6  # holes in a report span (2 s) from which its long holes are lost packets too
 LOSS_CUTS = 2  # long holes starting right after a speech frame in a span, from which those are lost packets
