@@ -5,7 +5,7 @@ Two measurements on the simulated line, streamed through `LineAnalyzer` 0.1 s at
 
 * a softphone caller (the line's "vad" mode: pauses sent as digital silence) for 30 s, from every
   27th of our speech as the call's start: when, if ever, the analyzer says no_signal (only a call that
-  opens with, or first pauses for, 0.6 s of silence before the line showed it is gated should);
+  opens with 0.6 s of silence, or first pauses for over 3 s, before the line showed it is gated should);
 * a line that loses packets (5-45 %, in bursts of 1-5 on average, six seeds each) for 20 s and then
   dies: how long until the analyzer says no_signal (0.6 s on a line that never was gated).
 
