@@ -44,6 +44,12 @@ def softphone_pauses(x: np.ndarray, packet: int, below_db: float = VAD_BELOW_DB,
     return mask
 
 
+def softphone_sends(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """`x` as a softphone with voice activity detection sends it: the talker's pauses
+    (:func:`softphone_pauses`, 20-ms packets) as exact digital silence."""
+    return np.where(softphone_pauses(x, int(round(sample_rate * FRAME_S))), 0.0, x)
+
+
 def read_wav(path: str | Path, sample_rate: int) -> np.ndarray:
     """Mono float samples from a PCM WAV, resampled linearly to ``sample_rate`` if needed.
 

@@ -55,7 +55,7 @@ from linecorpus.build import write_manifest  # noqa: E402
 from linecorpus.impair import coloured_noise, lose_packets, through_codec  # noqa: E402
 from linecorpus.labels import estoi, label_for, pesq_nb  # noqa: E402
 
-from hwsim.audio import softphone_pauses  # noqa: E402
+from hwsim.audio import softphone_pauses, softphone_sends  # noqa: E402
 
 SR = RATE
 
@@ -178,8 +178,7 @@ def render(i: int, kind: str, p: dict, rng: np.random.Generator,
     if kind in ("clean", "atypical"):
         deg = ref.copy()
     elif kind == "vad_silence":
-        deg = clean.copy()
-        deg[softphone_pauses(clean, PACKET)] = 0.0
+        deg = softphone_sends(clean, SR)
         ref = deg.copy()
     elif kind == "comfort_noise":
         deg = clean.copy()

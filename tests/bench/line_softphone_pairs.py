@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a softphone's silences cost a clean line: every clean clip of the corpora judged as it is and
 as a softphone with voice activity detection sends it (the talker's pauses as exact digital silence,
-`hwsim.audio.softphone_pauses`), side by side (a diagnosis, not a test).
+`hwsim.audio.softphone_sends`), side by side (a diagnosis, not a test).
 
 A listener follows both alike (the pauses carry nothing to follow), so the two should get one verdict
 and about one score.  Prints per corpus and over all of them the mean and worst score change and how
@@ -29,9 +29,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench_line_gated import first_no_signal  # noqa: E402
 
-from firmware.line.analyzer import FRAME_S, analyze  # noqa: E402
+from firmware.line.analyzer import analyze  # noqa: E402
 from firmware.line.wavfile import read_mono  # noqa: E402
-from hwsim.audio import softphone_pauses  # noqa: E402
+from hwsim.audio import softphone_sends  # noqa: E402
 
 CLIPS_PER_CALL = 4
 GAP_S = (0.6, 2.0)
@@ -45,15 +45,11 @@ def clean_clips(corpus: Path) -> list[tuple[np.ndarray, int]]:
         return [read_mono(str(corpus / row["file"])) for row in csv.DictReader(f) if row["impairment"] == "clean"]
 
 
-def softphone(x: np.ndarray, rate: int) -> np.ndarray:
-    return np.where(softphone_pauses(x, int(rate * FRAME_S)), 0.0, x)
-
-
 def pairs(clips: list[tuple[np.ndarray, int]]) -> list[tuple[str, float, str, float]]:
     """(verdict, score) of every clip as it is, and as a softphone sends it."""
     out = []
     for x, rate in clips:
-        sent = softphone(x, rate)
+        sent = softphone_sends(x, rate)
         a, b = analyze(x, rate), analyze(sent, rate)
         out.append((a.verdict.value, a.score, b.verdict.value, b.score))
     return out
@@ -71,7 +67,7 @@ def calls(clips: list[tuple[np.ndarray, int]], seed: int = 1) -> list[float | No
         parts = []
         for x, _ in group:
             parts += [x, rng.normal(0.0, 10 ** (HISS_DBFS / 20), int(rng.uniform(*GAP_S) * rate))]
-        out.append(first_no_signal(softphone(np.concatenate(parts), rate), rate=rate))
+        out.append(first_no_signal(softphone_sends(np.concatenate(parts), rate), rate=rate))
     return out
 
 
@@ -83,6 +79,12 @@ def summary(name: str, got: list[tuple[str, float, str, float]]) -> str:
             f"  verdicts moved: {moved}")
 
 
+def calls_summary(dead: list[float | None]) -> str:
+    late = sum(t is not None and t > SETTLED_S for t in dead)
+    return (f"{'':12s} {len(dead):4d} calls  with no_signal {sum(t is not None for t in dead)}, "
+            f"after their first {SETTLED_S:g} s {late}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpora", nargs="+", type=Path, help="corpus directories (manifest.csv and WAVs)")
@@ -92,16 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         clips = clean_clips(corpus)
         got, dead = pairs(clips), calls(clips)
         if got:
-            late = sum(t is not None and t > SETTLED_S for t in dead)
             print(summary(corpus.name, got))
-            print(f"{'':12s} {len(dead):4d} calls  with no_signal {sum(t is not None for t in dead)}, "
-                  f"after their first {SETTLED_S:g} s {late}")
+            print(calls_summary(dead))
             every += got
             streamed += dead
     if len(a.corpora) > 1 and every:
         print(summary("all", every))
-        print(f"{'':12s} {len(streamed):4d} calls  with no_signal {sum(t is not None for t in streamed)}, "
-              f"after their first {SETTLED_S:g} s {sum(t is not None and t > SETTLED_S for t in streamed)}")
+        print(calls_summary(streamed))
     return 0
 
 
