@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from firmware.line.analyzer import LineAnalyzer
 from firmware.line_monitor import LineMonitor
-from hwsim.audio import SimLine, bundled_speech, softphone_pauses
+from hwsim.audio import SimLine, bundled_speech, softphone_pauses, softphone_sends
+
+
+def shown(chunks: Iterable[np.ndarray]) -> list[tuple[float, str]]:
+    """The verdicts a monitor judging a new call posts as it is fed `chunks` of the caller's line."""
+    posted: list = []
+    monitor = LineMonitor(8000, posted.append)
+    monitor.set_active(True)
+    for chunk in chunks:
+        monitor.feed(chunk)
+    return [(round(e.report.t, 1), e.verdict) for e in posted]
 
 
 def verdicts_from(offset: int, mode: str, seconds: float = 4.0) -> list[tuple[float, str]]:
-    posted: list = []
-    monitor = LineMonitor(8000, posted.append)
-    line = SimLine()
-    line.set_mode(mode)
-    line.seek(offset)
-    monitor.set_active(True)
-    for _ in range(int(seconds * 10)):
-        monitor.feed(line.read(800))
-    return [(round(e.report.t, 1), e.verdict) for e in posted]
+    return run_modes([(mode, seconds)], offset)
 
 
 def test_clean_speech_never_flashes_a_bad_verdict_whatever_word_the_call_starts_in():
@@ -40,16 +44,16 @@ def test_a_noisy_line_from_the_start_is_reported_once_the_window_is_full():
 def run_modes(plan: list[tuple[str, float]], start: int = 0) -> list[tuple[float, str]]:
     """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time, its
     speech from sample ``start`` on."""
-    posted: list = []
-    monitor = LineMonitor(8000, posted.append)
     line = SimLine()
     line.seek(start)
-    monitor.set_active(True)
-    for mode, seconds in plan:
-        line.set_mode(mode)
-        for _ in range(round(seconds * 10)):
-            monitor.feed(line.read(800))
-    return [(round(e.report.t, 1), e.verdict) for e in posted]
+
+    def chunks() -> Iterator[np.ndarray]:
+        for mode, seconds in plan:
+            line.set_mode(mode)
+            for _ in range(round(seconds * 10)):
+                yield line.read(800)
+
+    return shown(chunks())
 
 
 def test_a_one_second_burst_of_noise_does_not_flash_the_led_red():
@@ -126,13 +130,8 @@ def softphone_call_with_a_long_first_pause(pause_s: float) -> list[tuple[float, 
     speech = bundled_speech(8000)
     hiss = np.random.default_rng(3).normal(0.0, 10 ** (-65 / 20), int(pause_s * 8000))
     x = np.concatenate([speech[12800:31200], hiss, speech[40800:72000]])
-    sent = np.where(softphone_pauses(x, 160), 0.0, x)
-    posted: list = []
-    monitor = LineMonitor(8000, posted.append)
-    monitor.set_active(True)
-    for i in range(0, len(sent), 800):
-        monitor.feed(sent[i : i + 800])
-    return [(round(e.report.t, 1), e.verdict) for e in posted]
+    sent = softphone_sends(x, 8000)
+    return shown(sent[i : i + 800] for i in range(0, len(sent), 800))
 
 
 def test_a_softphone_callers_first_long_pause_is_not_a_dead_line():
