@@ -146,10 +146,13 @@ def main() -> int:
         script.write_text(text)
         status, output, report = run(deskunit, script)
         found = problems(status, output, report)
-        dark = len(found) == 1 and found[0].startswith(BLANK) and blank_explained(deskunit, script, text)
+        failing = dark_behind(deskunit, script, text) if len(found) == 1 and found[0].startswith(BLANK) else 0
+        dark = failing > 0
         if dark:
             explained += 1
             found = []
+            print(f"seed {seed}: explained: screen dark at the end behind {failing} failing LCD writes (drawn "
+                  "without them)", flush=True)
         if not found:
             records = len(report.get("records", []))
             saved += records
@@ -164,18 +167,15 @@ def main() -> int:
     return 0
 
 
-def blank_explained(deskunit: str, script: Path, text: str) -> bool:
-    """Whether the run's blank screen is the LCD bus faults': without them the screen is drawn."""
+def dark_behind(deskunit: str, script: Path, text: str) -> int:
+    """The failing LCD writes the scenario queued if they explain its blank screen (without them the
+    screen is drawn), else 0."""
     clean, failing = without_lcd_bus_faults(text)
     if not failing:
-        return False
+        return 0
     variant = script.with_name(f"{script.stem}_no_lcd_bus.toml")
     variant.write_text(clean)
-    if any(p.startswith(BLANK) for p in problems(*run(deskunit, variant))):
-        return False
-    print(f"{script.stem}: screen dark at the end behind {failing} failing LCD writes (drawn without them)",
-          flush=True)
-    return True
+    return 0 if any(p.startswith(BLANK) for p in problems(*run(deskunit, variant))) else failing
 
 
 if __name__ == "__main__":
