@@ -36,10 +36,13 @@ class SimProcess:
         env = {**os.environ, "DESKUNIT_CONFIG": "", "PYTHONUNBUFFERED": "1"}
         env.pop("NOTIFY_SOCKET", None)
         self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deskunit.cli", "run", "--sim", "--state-dir", str(tmp / "state"),
-             "--http-port", str(self.port), *args],
-            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.stderr_path = tmp / "stderr.txt"  # the logs: read back when a run ends other than it should
+        with open(self.stderr_path, "w") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "deskunit.cli", "run", "--sim", "--state-dir", str(tmp / "state"),
+                 "--http-port", str(self.port), *args],
+                stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -64,6 +67,12 @@ class SimProcess:
             if predicate(line):
                 return line
         raise AssertionError(f"no such line within {timeout} s; got {self.seen}")
+
+    def exited(self, timeout: float = 15.0) -> int:
+        """The exit status once the process ends; fails with the end of its log if it is not 0."""
+        status = self.proc.wait(timeout)
+        assert status == 0, f"exit status {status}; stderr ends: {self.stderr_path.read_text()[-3000:]}"
+        return status
 
     def value(self, label: str) -> str:
         return next(line for line in self.seen if line.startswith(label)).split(": ", 1)[1].split()[0]
@@ -126,7 +135,7 @@ def test_in_the_background_with_no_stdin_it_serves_panel_and_console_until_sigte
         assert b"logged in" in read_until(console, b"logged in").lower()
 
     p.proc.send_signal(signal.SIGTERM)
-    assert p.proc.wait(15) == 0
+    assert p.exited() == 0
     p.wait_line(lambda line: line == "deskunit: stopped", timeout=5)
 
 
@@ -141,7 +150,7 @@ def test_keys_from_a_pipe_then_the_end_of_input_keeps_it_running_until_ctrl_c(st
     time.sleep(1.0)
     assert p.proc.poll() is None
     p.proc.send_signal(signal.SIGINT)
-    assert p.proc.wait(15) == 0
+    assert p.exited() == 0
 
 
 def test_q_quits(start):
@@ -150,7 +159,7 @@ def test_q_quits(start):
     assert p.proc.stdin is not None
     p.proc.stdin.write("q\n")
     p.proc.stdin.flush()
-    assert p.proc.wait(15) == 0
+    assert p.exited() == 0
 
 
 def test_no_keys_says_so_and_ignores_stdin(start):
@@ -162,7 +171,7 @@ def test_no_keys_says_so_and_ignores_stdin(start):
     time.sleep(1.0)
     assert p.proc.poll() is None, "--no-keys still took 'q' from stdin"
     p.proc.send_signal(signal.SIGTERM)
-    assert p.proc.wait(15) == 0
+    assert p.exited() == 0
 
 
 def test_which_stdin_gives_keys(tmp_path):
