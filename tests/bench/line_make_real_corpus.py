@@ -35,6 +35,15 @@ read straight from the git blobs into /tmp and never redistributed:
   commit 2c41efa (its second 30 s; no part of it is in the training of the weights on main) and files/ru_num.wav at
   b42d13f, and the Ukrainian audio.wav above.
 
+Many talkers, for training and for judging on talkers no model has heard: resemble-ai/Resemblyzer at
+commit 15d828e stores LibriSpeech (CC BY 4.0) samples in audio_data/: librispeech_train-clean-100/, one
+reading each by 251 talkers (12.5 s on average), and librispeech_test-other/, ten readings each by ten
+others.  Decoded to WAV as they are (16 kHz), the train-clean ones named libri_<speaker>_<chapter>_<n>;
+in name order every fifth from the third (index % 5 == 2: 50 talkers) is held out, the other 201 are
+the training voices (and the talkers of their babble, `line_make_babble.py`).  real_c10 (seed 10) has
+the 50 held-out talkers, real_c11 (seed 11) the ten test-other talkers (each one's readings joined by
+0.4 s of silence into one recording), both with the second set of noises above.
+
     python3 tests/bench/line_make_real_corpus.py --voices V/ --noises N/ --out /tmp/r14/real_c1 --seed 1
     python3 tests/bench/line_score.py --corpus /tmp/r14/real_c1 -- deskunit linecheck --json
 
