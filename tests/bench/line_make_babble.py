@@ -3,18 +3,17 @@
 
 A crowd of many talkers is nearly steady noise; two or three talkers are the hard case for a line
 analyzer, because the interferer is speech itself, with its pauses, pitch and syllable rhythm.  Each
-mixture sums whole recordings of distinct talkers (every one at the same active speech level, then
-up to `--spread-db` quieter, from a random point, looped to the length), scaled to -20 dBFS RMS and
-written as `babble_<prefix><k>_<talkers>.wav`: `line_make_real_corpus.py` takes a noise whose name
-starts with "babble" for talkers (never the background of a "silent" clip, so add a few other noises
-for those).
+mixture sums whole recordings of distinct talkers (every one at the same speech level as
+`linecorpus.audio.speech_level_dbfs` measures it, then up to `--spread-db` quieter, from a random
+point, looped to the length), scaled to -20 dBFS RMS and written as `babble_<prefix><k>_<talkers>.wav`:
+`line_make_real_corpus.py` takes a noise whose name starts with "babble" for talkers (never the
+background of a "silent" clip, so add a few other noises for those).
 
 ``--talkers 2-6`` draws each mixture's count from 2..6; ``--talkers 2x16,3x8`` makes 16 mixtures of
-two and then 8 of three.  The training corpora of issue 14 used (talkers: the LibriSpeech voices kept
-for training, see `line_train.py`):
+two and then 8 of three.  The training babble of issue 14 (talkers: the LibriSpeech voices kept for
+training, see `line_train.py`):
 
-    python3 tests/bench/line_make_babble.py V/ N1/ --seed 22 --talkers 2-6 --count 24 --spread-db 6 --prefix lmix
-    python3 tests/bench/line_make_babble.py V/ N2/ --seed 23 --talkers 2x16,3x8 --spread-db 4 --prefix lpair
+    python3 tests/bench/line_make_babble.py V/ N/ --seed 22 --talkers 2-6 --count 24 --spread-db 6 --prefix lmix
 """
 from __future__ import annotations
 
@@ -24,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.audio import at_level  # noqa: E402
 
 RATE = 16000
 SECONDS = 30
@@ -41,11 +43,6 @@ def talker_ranges(spec: str, count: int | None) -> list[tuple[int, int]]:
     return [(lo, hi)] * count
 
 
-def active_rms(x: np.ndarray) -> float:
-    """RMS over the samples louder than 1 % of the peak: the talker, not their pauses."""
-    return float(np.sqrt(np.mean(x[np.abs(x) > 0.01 * np.abs(x).max()] ** 2)))
-
-
 def mixture(voices: list[Path], n: int, spread_db: float, rng: np.random.Generator) -> np.ndarray:
     length = SECONDS * RATE
     mix = np.zeros(length)
@@ -53,8 +50,7 @@ def mixture(voices: list[Path], n: int, spread_db: float, rng: np.random.Generat
         x, rate = sf.read(voices[j])
         if rate != RATE or x.ndim != 1:
             raise ValueError(f"{voices[j]}: need mono {RATE} Hz")
-        x = x - x.mean()
-        x = x / (active_rms(x) + 1e-9)
+        x = at_level(x - x.mean(), -26.0)  # every talker at one speech level before the spread
         x = np.tile(x, length // len(x) + 2)
         start = int(rng.integers(0, len(x) - length))
         mix += x[start : start + length] * 10 ** (rng.uniform(-spread_db, 0) / 20)
