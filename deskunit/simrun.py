@@ -20,6 +20,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,27 +94,51 @@ def run_sim(cfg: dict[str, Any], state_dir: Path | None = None, stdin: Any = sys
     if off_hook:
         sim.hook(off=True)
 
+    stop = StopRequest()
+
     def on_signal(*_: Any) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop at a time; a second Ctrl-C is the
         signal.signal(signal.SIGINT, signal.SIG_DFL)   # way out of a stop that hangs
         supervision.stopping()
-        raise KeyboardInterrupt  # leaves serve(); the exit stack closes what was started
+        stop.request()
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     with contextlib.ExitStack() as cleanup:  # whatever got started is stopped, even on an early SIGTERM
         cleanup.callback(sim.close)
-        with contextlib.suppress(KeyboardInterrupt):  # SIGTERM (see on_signal) or Ctrl-C
-            serve(sim, cleanup, show, supervision, stdin if keys and keys_wanted(stdin) else None, http_port)
+        serve(sim, cleanup, show, supervision, stdin if keys and keys_wanted(stdin) else None, http_port, stop)
     print("deskunit: stopped", flush=True)
     return 0
 
 
+class StopRequest:
+    """A stop asked for by a signal, or by ``q`` on the keys' thread; the main thread polls it.
+
+    The signal handler only sets a flag.  Raising from it (a KeyboardInterrupt to leave ``serve``)
+    landed wherever the main thread was: in the middle of an import during start-up, or inside the
+    code a dataclass compiles with ``exec``, after which CPython ends the process by SIGINT at exit
+    even though the interrupt was caught (the unit stopped cleanly, then died of a signal); and a
+    flag must not be an Event, whose lock the handler could find held by the very thread it
+    interrupted."""
+
+    POLL_S = 0.1
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+
+    def wait(self) -> None:
+        while not self.requested:
+            time.sleep(self.POLL_S)
+
+
 def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: Any, stdin: Any,
-          http_port: int) -> None:
-    """Console cable, central server, browser panel, their addresses, then keys until 'q'; without
-    keys (or after the end of input), until a signal."""
+          http_port: int, stop: StopRequest) -> None:
+    """Console cable, central server, browser panel, their addresses, then run until a stop is
+    requested: by a signal, or by 'q' among the keys read from stdin on a thread of their own."""
     cable = NullModemCable()
     cleanup.callback(cable.close)
     console = attach_console(sim.app, cable.unit_path, probe=SimProbe(sim),
@@ -140,13 +165,17 @@ def serve(sim: SimUnit, cleanup: contextlib.ExitStack, show: Any, supervision: A
     sim.loop.call_soon(supervision.ready)
     sim.loop.call_soon(lambda: show(sim.lcd_rows()))
     if stdin is not None:
-        if read_keys(sim, stdin):
-            return
-        print("deskunit: end of input: no more keys from stdin; the unit runs on "
-              f"(Ctrl-C or kill -TERM {os.getpid()} stops it)", flush=True)
-    stop = threading.Event()
-    while not stop.wait(0.5):  # a signal handler raises out of here
-        pass
+        threading.Thread(target=keys_until_quit, args=(sim, stdin, stop), name="keys", daemon=True).start()
+    stop.wait()
+
+
+def keys_until_quit(sim: SimUnit, stdin: Any, stop: StopRequest) -> None:
+    """The keys' thread: keys until 'q' (a stop) or the end of input (the unit runs on)."""
+    if read_keys(sim, stdin):
+        stop.request()
+        return
+    print("deskunit: end of input: no more keys from stdin; the unit runs on "
+          f"(Ctrl-C or kill -TERM {os.getpid()} stops it)", flush=True)
 
 
 def read_keys(sim: SimUnit, stdin: Any) -> bool:
