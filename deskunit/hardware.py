@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,20 @@ log = logging.getLogger("deskunit")
 
 
 GPIO_RETRY_S = 30.0
+
+
+def stop_handler(loop: Any, supervision: Any) -> Callable[..., None]:
+    """The SIGTERM and SIGINT handler: tell systemd the unit is stopping and end the loop.
+
+    Python runs it on the main thread, which is the loop's, between two of its steps: it may be
+    holding the event queue's lock right then, so the handler only sets the loop's stop flag
+    (`EventLoop.request_stop`) and never waits for a lock."""
+
+    def on_signal(*_: Any) -> None:
+        supervision.stopping()
+        loop.request_stop()
+
+    return on_signal
 
 
 def _part(state: str, reason: str) -> str:
@@ -105,10 +120,7 @@ def run_hardware(cfg: dict[str, Any]) -> int:
     if gpio.error is not None:  # keys and LEDs come back by starting afresh once the chip is there
         app.loop.call_every(GPIO_RETRY_S, lambda: gpio.available() and restart())
 
-    def on_signal(*_: Any) -> None:
-        supervision.stopping()
-        app.loop.stop()
-
+    on_signal = stop_handler(app.loop, supervision)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     # a call draft left by a crash goes first, so the hook's state cannot start a second call

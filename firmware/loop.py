@@ -49,7 +49,7 @@ class EventLoop:
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._timers: list[Timer] = []
         self._seq = itertools.count()
-        self._stop = threading.Event()
+        self._stopping = False  # a plain flag: setting it takes no lock (see request_stop)
         self.thread: threading.Thread | None = None
         self.last_turn = clock.monotonic()  # the watchdog's proof of life
         self.handled = 0
@@ -154,7 +154,7 @@ class EventLoop:
     def run_forever(self) -> None:
         """Block on the queue until the next timer is due; returns after stop()."""
         self.thread = threading.current_thread()
-        while not self._stop.is_set():
+        while not self._stopping:
             self.run_pending()
             due = self.next_due()
             timeout = 0.5 if due is None else min(0.5, max(0.0, self.clock.real_seconds(due - self.clock.monotonic())))
@@ -165,6 +165,13 @@ class EventLoop:
             if event is not None:
                 self._dispatch(event)
 
+    def request_stop(self) -> None:
+        """Stop the loop from a signal handler on the loop's own thread: `run_forever` returns within
+        its longest wait (0.5 s).  Nothing is queued, because the handler runs between two steps of
+        the thread it interrupted, which may hold the queue's lock right then (`stop` would wait for
+        it forever)."""
+        self._stopping = True
+
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="deskunit-loop", daemon=True)
         thread.start()
@@ -173,7 +180,7 @@ class EventLoop:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the loop; from another thread, wait for it to finish what it is doing (so the
         devices it drives can be closed after this returns)."""
-        self._stop.set()
+        self._stopping = True
         self._queue.put(None)
         thread = self.thread
         if thread is not None and thread.is_alive() and thread is not threading.current_thread():

@@ -7,6 +7,7 @@ Also: a stalled event loop stops the watchdog pings (in-process), and a bad conf
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from deskunit.hardware import stop_handler
 from deskunit.systemd import Notifier, supervise, unit_status, watchdog_interval
 from firmware.clock import RealClock
 from firmware.config import EX_CONFIG
@@ -268,3 +270,22 @@ def test_unreadable_config_and_config_check(tmp_path):
     result = subprocess.run([sys.executable, "-m", "deskunit.cli", "config", "check", str(bad)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 78 and "pins.hook" in result.stderr
+
+
+def test_a_stop_signal_ends_the_loop_even_while_the_loop_holds_its_queue(listener):
+    """On the Pi the loop runs on the main thread, where Python runs the SIGTERM handler, between two
+    steps of whatever the loop was doing: posting or taking an event holds the queue's lock. A handler
+    that queued a wake-up waited for that lock forever (systemd's stop timeout, then SIGKILL)."""
+    loop = EventLoop(RealClock(), handler=lambda e: None)
+    unit = SimpleNamespace(operator=None, call=None, journal=SimpleNamespace(pending_count=lambda: 0))
+    on_signal = stop_handler(loop, supervise(loop, unit, Notifier(listener.address)))
+
+    def signal_arrives_inside_the_queue() -> None:
+        with loop._queue.mutex:  # the step the signal interrupts
+            on_signal(signal.SIGTERM, None)
+
+    loop.post(Callback(signal_arrives_inside_the_queue))
+    thread = loop.start()
+    thread.join(3)
+    assert not thread.is_alive(), "the stop waited for the queue's lock"
+    listener.wait_for("STOPPING", "1", timeout=3)
