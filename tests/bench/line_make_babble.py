@@ -44,6 +44,7 @@ def talker_ranges(spec: str, count: int | None) -> list[tuple[int, int]]:
 
 
 def mixture(voices: list[Path], n: int, spread_db: float, rng: np.random.Generator) -> np.ndarray:
+    """`n` distinct talkers of `voices`, SECONDS long, at -20 dBFS RMS."""
     length = SECONDS * RATE
     mix = np.zeros(length)
     for j in rng.choice(len(voices), n, replace=False):
@@ -78,7 +79,11 @@ def main() -> int:
     rng = np.random.default_rng(a.seed)
     for k, (lo, hi) in enumerate(ranges):
         n = lo if lo == hi else int(rng.integers(lo, hi + 1))
-        sf.write(a.out / f"babble_{a.prefix}{k}_{n}.wav", mixture(voices, n, a.spread_db, rng), RATE)
+        try:
+            mix = mixture(voices, n, a.spread_db, rng)
+        except ValueError as e:  # a recording of another rate or with channels
+            ap.error(str(e))
+        sf.write(a.out / f"babble_{a.prefix}{k}_{n}.wav", mix, RATE)
     print(f"wrote {len(ranges)} mixtures to {a.out}", file=sys.stderr)
     return 0
 
