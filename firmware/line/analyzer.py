@@ -356,7 +356,8 @@ class LineAnalyzer:
 
         # noise floor: minimum statistics over the last FLOOR_BLOCKS blocks, bias-corrected; the hum
         # column's floor is the steady mains hum under the talker (a tone has no minimum-statistics bias)
-        fl, self._floor_hist = _sliding(np.minimum, self._floor_hist, smf.reshape(nblk, hop, nb + 2).min(axis=1))
+        hist, self._floor_hist = _with_history(self._floor_hist, smf.reshape(nblk, hop, nb + 2).min(axis=1))
+        fl = _sliding(np.minimum, hist, nblk)
         hum_floor = np.where(np.isfinite(fl[:, nb]), fl[:, nb], 0.0)
         silence_set = fl[:, nb + 1] == 0.0  # the line fell digitally silent in the floor's window
         fl = fl[:, :nb]
@@ -511,9 +512,10 @@ class LineAnalyzer:
         talker's pause: the packet `before` them (mean square) PAUSE_ONSET_DB or more under the
         loudest packet of the last 2 s (of each block's span).  Carries the blocks' loudest packets
         and the open hole's mark over."""
-        peak, self._peak_hist = _sliding(np.maximum, self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1))
+        hist, self._peak_hist = _with_history(self._peak_hist, energy.reshape(nblk, HOP_FRAMES).max(axis=1))
         if not (hole.any() or self._pause_hole_tail):  # no hole (most chunks of most lines): nothing to mark
             return np.zeros(len(hole), bool)
+        peak = _sliding(np.maximum, hist, nblk)
         quiet_before = before < np.repeat(peak, HOP_FRAMES) * 10.0 ** (-PAUSE_ONSET_DB / 10.0)
         marked = _holes_whose_start(hole, held, quiet_before, self._pause_hole_tail)
         self._pause_hole_tail = bool(marked[-1])
@@ -776,14 +778,20 @@ def _prev(values: np.ndarray, before: object) -> np.ndarray:
     return out
 
 
-def _sliding(extreme: np.ufunc, history: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The extreme (np.minimum or np.maximum) of every block's value and the len(history) before it,
-    and the history to carry over (the last len(history) blocks)."""
+def _with_history(history: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks carried over in `history` followed by the `new` ones, and the history to carry on
+    (the last len(history) blocks)."""
     hist = np.concatenate([history, new], axis=0)
-    out = hist[: len(new)].copy()
-    for i in range(1, len(history) + 1):  # pairwise, over the window of len(history) + 1 blocks
-        extreme(out, hist[i : i + len(new)], out=out)
-    return out, hist[len(new) :].copy()
+    return hist, hist[len(new) :].copy()
+
+
+def _sliding(extreme: np.ufunc, hist: np.ndarray, n: int) -> np.ndarray:
+    """The extreme (np.minimum or np.maximum) of each of the last `n` blocks of `hist` and the
+    len(hist) - n blocks before it."""
+    out = hist[:n].copy()
+    for i in range(1, len(hist) - n + 1):  # pairwise, over the window of len(hist) - n + 1 blocks
+        extreme(out, hist[i : i + n], out=out)
+    return out
 
 
 def _run_lengths(flags: np.ndarray, carried: int) -> np.ndarray:
