@@ -29,12 +29,18 @@ from deskunit.simrun import keys_wanted
 STARTUP_S = 30.0
 
 
+def sim_env() -> dict[str, str]:
+    """This environment for a simulated unit: the simulator's own configuration, no systemd socket."""
+    env = {**os.environ, "DESKUNIT_CONFIG": ""}
+    env.pop("NOTIFY_SOCKET", None)
+    return env
+
+
 class SimProcess:
     """One ``deskunit run --sim`` with its stdout read line by line on a thread."""
 
     def __init__(self, tmp: Path, stdin: int | None, *args: str) -> None:
-        env = {**os.environ, "DESKUNIT_CONFIG": "", "PYTHONUNBUFFERED": "1"}
-        env.pop("NOTIFY_SOCKET", None)
+        env = {**sim_env(), "PYTHONUNBUFFERED": "1"}
         self.port = free_port()
         tmp.mkdir(parents=True, exist_ok=True)
         self.stderr_path = tmp / "stderr.txt"  # the logs: read back when a run ends other than it should
@@ -207,9 +213,7 @@ if status:  # sys.exit(0) would leave at once, before CPython looks back for an 
 def test_a_stop_that_arrives_in_compiled_code_during_start_up_still_exits_0(tmp_path):
     """A handler that raised KeyboardInterrupt there stopped the unit cleanly, and CPython then ended
     the process by SIGINT because the interrupt had left exec'd code (status -2 after a clean stop)."""
-    env = {**os.environ, "DESKUNIT_CONFIG": ""}
-    env.pop("NOTIFY_SOCKET", None)
     p = subprocess.run([sys.executable, "-c", STOP_DURING_START_UP, str(tmp_path / "state")],
-                       capture_output=True, text=True, env=env, timeout=STARTUP_S + 15)
+                       capture_output=True, text=True, env=sim_env(), timeout=STARTUP_S + 15)
     assert p.returncode == 0, f"exit status {p.returncode}; stderr ends: {p.stderr[-3000:]}"
     assert "deskunit: stopped" in p.stdout
