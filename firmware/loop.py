@@ -152,7 +152,7 @@ class EventLoop:
 
     # -- real time
     def run_forever(self) -> None:
-        """Block on the queue until the next timer is due; returns after stop()."""
+        """Block on the queue until the next timer is due; returns after stop() or request_stop()."""
         self.thread = threading.current_thread()
         while not self._stopping:
             self.run_pending()
