@@ -10,7 +10,13 @@ for the whole 43 s, and talking from the start (a call that opens with digital s
 until the caller speaks: it cannot be told from one, see tests/test_line_monitor.py).
 
 Printed per condition: the LED colours in order, LED changes per minute over the 40 s, changes after
-the first 3 s of the condition, and contact countdowns started vs completed («Зателефонуйте…» shown).
+the first 3 s of the condition, contact countdowns started vs completed («Зателефонуйте…» shown), and
+what a listener makes of the condition by the corpus rules (`linecorpus.labels`: ESTOI against the
+clean speech, and the speech level): a countdown completed on a line labelled good or degraded asks a
+caller who can be followed to call again (the live unit's over-calling); a line labelled
+unintelligible on which none completed leaves a caller who cannot be heard on the line.  Conditions
+the simulator makes (packet loss) are labelled on the same impairment applied here with another seed;
+the softphone's silences ("vad") are a clean line.  Needs pystoi (as the corpus builders do).
 
     python3 tests/bench/bench_line_stability.py [--seeds 5]
 
@@ -29,9 +35,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from firmware.threads import pin_math_threads  # noqa: E402
 
 pin_math_threads()
+
+from linecorpus.audio import speech_level_dbfs  # noqa: E402
+from linecorpus.labels import CANNOT_HEAR, Label, estoi, label_for  # noqa: E402
 
 from firmware.clock import VirtualClock  # noqa: E402
 from firmware.config import load_config  # noqa: E402
@@ -102,6 +112,19 @@ SIM_CONDITIONS = ("loss", "vad")
 WHOLE_CALL = ("vad",)
 
 
+def listener_label(
+    name: str, clean: np.ndarray, received: np.ndarray | None, rng: np.random.Generator,
+) -> tuple[float, Label]:
+    """(ESTOI, label) of a condition as the corpus rules judge it; `received` is None for one the
+    simulator makes, which is applied here to `clean` the same way."""
+    if name in WHOLE_CALL:
+        return 1.0, Label.GOOD
+    if received is None:
+        received = condition(name, clean, rng)
+    e = estoi(clean, received)
+    return e, label_for(e, speech_level_dbfs(received))
+
+
 def write_wav(path: Path, x: np.ndarray) -> None:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -118,6 +141,7 @@ def run(name: str, folder: Path, seed: int) -> dict:
     by_sim = name.partition(":")[0] in SIM_CONDITIONS
     if not by_sim:
         x[cut:] = condition(name, clean[cut:], rng)
+    e, label = listener_label(name, clean[cut:], None if by_sim else x[cut:], np.random.default_rng(seed + 1))
     path = folder / f"{name.replace(':', '_')}.wav"
     if name not in WHOLE_CALL:  # the line plays it (a whole-call condition is the simulator's from the start)
         write_wav(path, np.concatenate([x, x[-SR:]]))
@@ -152,9 +176,10 @@ def run(name: str, folder: Path, seed: int) -> dict:
     late = [c for c in leds if c[0] > CLEAN_S + SETTLE_S]
     return {
         "leds": leds, "per_min": len(in_cond) * 60.0 / COND_S, "late": len(late),
-        "started": sum(e["type"] == "countdown_start" for e in events),
-        "completed": sum(e["type"] == "cannot_hear_shown" for e in events),
-        "cancelled": sum(e["type"] == "countdown_cancelled" for e in events),
+        "started": sum(ev["type"] == "countdown_start" for ev in events),
+        "completed": sum(ev["type"] == "cannot_hear_shown" for ev in events),
+        "cancelled": sum(ev["type"] == "countdown_cancelled" for ev in events),
+        "estoi": e, "label": label,
     }
 
 
@@ -163,23 +188,44 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1, help="also run this many other seeds and print the worst case")
     a = ap.parse_args()
     worst, bad = 0, []
+    followable: dict[str, list[int]] = {}  # condition -> [runs, runs with a countdown completed]
+    lost: dict[str, list[int]] = {}  # condition -> [runs, runs without one]
     with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
-        print(f"{'condition':14s}{'changes/min':>12s}{'late':>6s}{'countdowns':>12s}   LED (s: colour)")
+        print(f"{'condition':14s}{'changes/min':>12s}{'late':>6s}{'countdowns':>12s}{'ESTOI':>7s} {'listener':15s}"
+              "LED (s: colour)")
         for k in range(a.seeds):
             for i, name in enumerate(CONDITIONS):
                 r = run(name, Path(td), 100 + 200 * k + i)
                 worst = max(worst, r["late"])
                 if r["late"] > 1 or r["cancelled"]:
                     bad.append(f"{name} (seed {100 + 200 * k + i})")
+                if r["label"] in CANNOT_HEAR:
+                    tally = lost.setdefault(name, [0, 0])
+                    tally[1] += r["completed"] == 0
+                else:
+                    tally = followable.setdefault(name, [0, 0])
+                    tally[1] += r["completed"] > 0
+                tally[0] += 1
                 if k == 0:
                     seq = " ".join(f"{t:g}:{c}" for t, c in r["leds"])
                     counts = f"{r['started']:>6d}/{r['completed']:<5d}"
-                    print(f"{name:14s}{r['per_min']:12.1f}{r['late']:6d}{counts}   {seq}")
+                    heard = f"{r['estoi']:7.3f} {r['label'].value:15s}"
+                    print(f"{name:14s}{r['per_min']:12.1f}{r['late']:6d}{counts}{heard}{seq}")
     print(f"most LED changes after the first {SETTLE_S:g} s of a condition: {worst} (target: at most 1)")
     if a.seeds > 1:
         print(f"over {a.seeds} seeds x {len(CONDITIONS)} conditions, more than one late change or a countdown "
               f"cut short: {', '.join(bad) or 'none'}")
+    print(f"countdowns completed on lines a listener can follow: {_tally(followable)}")
+    print(f"lines that cannot be understood with no countdown completed: {_tally(lost)}")
     return 0
+
+
+def _tally(counts: dict[str, list[int]]) -> str:
+    """"K of N runs (condition k/n, ...)" over the conditions with any such run."""
+    hit = sum(c[1] for c in counts.values())
+    total = sum(c[0] for c in counts.values())
+    parts = ", ".join(f"{name} {c[1]}/{c[0]}" for name, c in counts.items() if c[1])
+    return f"{hit} of {total} runs" + (f" ({parts})" if parts else "")
 
 
 if __name__ == "__main__":
