@@ -14,7 +14,7 @@ seconds.  What it measures is the physics of a telephone line:
   interferer (babble) filling them; how deeply each band is modulated; how periodic the speech frames
   are; dropouts (zeroed packets), packet-loss concealment (repeated attenuated packets) and clipping;
 * from those, an ESTOI-scale intelligibility estimate (`firmware.line.intelligibility`, fitted to
-  real voices in real noise), capped by the active speech level (a caller at -55 dBFS cannot be heard);
+  real voices in real noise), capped by the talker's speech level (a caller at -55 dBFS cannot be heard);
 * dead-line evidence: digital silence, or a bare mains hum with no broadband line noise under it.
 
 Verdicts change with hysteresis so the LINE LED does not flap.  `analyze()` runs the very same
@@ -90,6 +90,11 @@ _EDGES_HI = np.minimum(_CENTRES * 2 ** (1 / 6), 4000.0)
 HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speech bands
 
 ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
+# The talker's level is measured on the frames that rise this far over the line's floor, the floor's
+# own power taken out: the weak sounds of a faint caller on a hissy line too, not only the loud syllables
+# that clear ACT_DB (on those alone a caller 7 dB over a -62 dBFS hiss measured 4 dB loud, over a -77 dBFS
+# one 0.5 dB), while the floor's own frames, which rise a fraction of a dB on average over 13 bands, stay out.
+TALK_DB = 1.0
 SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (the reported index)
 # score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
 # "with effort" under 0.75: the lower border sits a little above 0.50 because a caller who cannot be
@@ -124,7 +129,7 @@ HUM_HSR = (-10.0, 10.0)  # mains hum floor re the speech level (dB) over which t
 GAP_VAR_ROUNDING = 1e-6  # dB^2: a gap's level variance under this is the sums' rounding, not a swing
 HUM_LOSS = 0.3  # how much of the low (voicing) bands hum takes once it buries them
 LOUD_NOISE_DBFS = -33.0  # a line this noisy masks a caller at normal level: cannot hear
-# the active speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
+# the talker's speech level caps the score: below -40 dBFS degraded, below -50 dBFS cannot hear
 _LEVEL_DB = (-70.0, -50.0, -40.0, -30.0)
 _LEVEL_CAP = (0.0, UNINTELLIGIBLE_BELOW, DEGRADED_BELOW + 0.01, 1.0)
 # the score range of each speech verdict, for hysteresis at its borders
@@ -145,7 +150,7 @@ class LineReport:
     # the verdict also weighs the speech level (a clean but -55 dBFS caller cannot be heard)
     speech: bool  # speech present in the window
     raw: Verdict  # instantaneous verdict before hysteresis
-    speech_dbfs: float  # active speech level (full band), -120 without speech
+    speech_dbfs: float  # the talker's speech level (full band, the line's floor taken out; `_talker_dbfs`)
     noise_dbfs: float  # in-band noise floor
     snr_db: float  # speech-to-noise ratio in the speech bands
     intelligibility: float  # band-SNR index before dropout/clipping/level corrections
@@ -189,8 +194,8 @@ _BIAS_CACHE: dict[int, np.ndarray] = {
 # per-block aggregate columns (then band energies of speech frames, and sums of band log-energy and its square)
 (_A_NACT, _A_LVL, _A_NZERO, _A_NCONC, _A_CLIP, _A_NDEAD, _A_NFR, _A_ZRUNS, _A_NLIVE, _A_NPAUSE,
  _A_VOICING, _A_VOICED, _A_CLEARLY_VOICED, _A_NVOICING, _A_NGAP, _A_GAP_DB, _A_GAP_DB2, _A_NCUT, _A_CUTS,
- _A_HISS_RUNS, _A_HOLES_DONE, _A_NPAUSE_HOLE) = range(22)
-_NAGG = 22
+ _A_HISS_RUNS, _A_HOLES_DONE, _A_NPAUSE_HOLE, _A_NTALK, _A_TALK) = range(24)
+_NAGG = 24
 _WORK = threading.local()  # per-thread work arrays, see LineAnalyzer._scratch
 
 
@@ -366,7 +371,9 @@ class LineAnalyzer:
         noise_dbfs = 10.0 * np.log10(np.where(silence_set[:, None], 1e-11, floor).sum(axis=1))
 
         rise = 10.0 * np.log10(np.maximum(band.reshape(nblk, hop, nb) / floor[:, None, :], 1.0))
-        act = (rise.reshape(nfr, nb).sum(axis=1) / nb > ACT_DB) & ~dead_fr & ~conc
+        mean_rise = rise.reshape(nfr, nb).sum(axis=1) / nb
+        act = (mean_rise > ACT_DB) & ~dead_fr & ~conc
+        talk = (mean_rise > TALK_DB) & ~dead_fr & ~conc
         hum_dom = f["hum"] > 30.0 * f["inband"]  # mains tones 15 dB above all broadband energy
         dead = dead_fr | (hum_dom & ~act)
         live = ~dead
@@ -393,6 +400,8 @@ class LineAnalyzer:
         per_frame = self._scratch("per_frame", (nfr, k + 3 * nb))
         per_frame[:, _A_NACT] = act
         per_frame[:, _A_LVL] = np.where(act, f["etot"], 0.0)
+        per_frame[:, _A_NTALK] = talk
+        per_frame[:, _A_TALK] = np.where(talk, f["etot"], 0.0)
         per_frame[:, _A_NZERO] = zero_fr & ~pause_fr
         per_frame[:, _A_NCONC] = conc
         per_frame[:, _A_CLIP] = np.where(act & (f["peak"] >= 0.03), np.maximum(f["near"] - 2, 0), 0.0)
@@ -538,7 +547,8 @@ class LineAnalyzer:
         # risen above the old floor is not a talker)
         na = np.maximum(nact, 1.0)
         voicing = _voicing_shares(span)
-        level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))
+        level = 10.0 * np.log10(np.maximum(span[:, _A_LVL] / na, 1e-12))  # of the speech frames (an input)
+        talker = _talker_dbfs(span, floor)
         # periodicity is measured only on frames whose previous packet arrived: where lost packets
         # left too few of those (every other packet lost), a window is judged without it
         voiced = (voicing[:, 1] >= MIN_VOICED) | (span[:, _A_NVOICING] < MIN_VOICING_FRAMES)
@@ -570,7 +580,7 @@ class LineAnalyzer:
         score = np.zeros(len(speech))  # only windows with a talker are estimated
         score[speech] = np.minimum(
             self._estimator.estimate(x[speech]), _reaches_listener(dropout[speech], burst[speech], concealed[speech]))
-        heard = _audible(score, level)
+        heard = _audible(score, talker)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
         # Only a live verdict clears alarms: a file's verdict is judged on the whole span's scores.
@@ -588,7 +598,7 @@ class LineAnalyzer:
         if not reports:
             if blk_speech.any():
                 self._last_speech_t = (k + 1 + int(np.flatnonzero(blk_speech)[-1])) / _BLOCKS_PER_S
-            return speech, score, np.where(speech, level, -120.0), raw_code
+            return speech, score, np.where(speech, talker, -120.0), raw_code
 
         intel = unit(snr_b, SNR_LO, SNR_HI).sum(axis=1) / nb
         carrying = snr_b > 3.0
@@ -598,7 +608,7 @@ class LineAnalyzer:
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
         out: list[LineReport] = []
         cols = zip(
-            speech.tolist(), score.tolist(), level.tolist(), noise_dbfs.tolist(), snr.tolist(),
+            speech.tolist(), score.tolist(), talker.tolist(), noise_dbfs.tolist(), snr.tolist(),
             intel.tolist(), dropout.tolist(), concealed.tolist(), clipping.tolist(), modulation.tolist(),
             bw.tolist(), blk_speech.tolist(), [_RAW[c] for c in raw_code.tolist()], judged.tolist(), strict=True,
         )
@@ -684,7 +694,7 @@ class LineAnalyzer:
             r[:, _A_CLIP] / (na * self.n), hum[clean], nact / np.maximum(r[:, _A_NFR], 1.0), level,
             _voicing_shares(r), _tilt_db(eact), _gap_swing_db(r),
         )
-        heard = _audible(self._estimator.estimate(x), level)
+        heard = _audible(self._estimator.estimate(x), _talker_dbfs(r, floor[clean]))
         out[clean] = np.where(heard >= CLEAR_ABOVE, heard, 0.0)
         return out
 
@@ -868,6 +878,13 @@ def _hum_factor(hum_floor: np.ndarray, speech_power: np.ndarray) -> np.ndarray:
     """
     hsr = 10.0 * np.log10(np.maximum(hum_floor, 1e-14) / np.maximum(speech_power, 1e-14))
     return 1.0 - HUM_LOSS * unit(hsr, *HUM_HSR)
+
+
+def _talker_dbfs(sums: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """The talker's speech level (dBFS) of each row of per-frame `sums`: the mean power of the frames
+    that carry the talker (TALK_DB) less the line's floor (`floor`, per band) under them."""
+    mean = sums[:, _A_TALK] / np.maximum(sums[:, _A_NTALK], 1.0)
+    return 10.0 * np.log10(np.maximum(mean - floor.sum(axis=1), 1e-12))
 
 
 def _audible(score: np.ndarray | float, level_dbfs: np.ndarray | float) -> np.ndarray:

@@ -9,7 +9,9 @@ caller falls silent on a live line for 40 s.  "detected" is the first alarm afte
 loss and clipping), "recovery" the first "good" after the line is clean again.  With ``--seeds N``
 also the worst case over N noise seeds, and in how many seeds each latency is past issue 14's bound
 (a worst case is one seed: 60 % loss sits at the cannot-understand border, so its detection time
-varies from seed to seed).
+varies from seed to seed), and the ESTOI of each impaired stretch against the clean one over the
+seeds, with the detections past the bound counted again over the seeds whose stretch the corpus rules
+say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).
 
     python3 tests/bench/bench_line_latency.py [--seeds 40]
 """
@@ -25,6 +27,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.labels import estoi  # noqa: E402
+
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
 from firmware.line.shown import ShownVerdict  # noqa: E402
 
@@ -107,8 +112,9 @@ ALARM = {"unintelligible", "no_signal"}
 NOT_GOOD = {"degraded", "unintelligible", "no_signal"}
 
 
-def scenarios(s: np.ndarray, rng: np.random.Generator) -> list[tuple[str, np.ndarray, set[str]]]:
-    """(name, signal impaired from A_S to B_S and clean around it, verdicts that count as detected)."""
+def scenarios(s: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[str, np.ndarray, set[str]]]]:
+    """The clean line, and (name, signal impaired from A_S to B_S and clean around it, verdicts that
+    count as detected) for each impairment."""
     a, b = A_S * SR, B_S * SR
     base = s + floor_noise(len(s), rng)
     out = []
@@ -128,7 +134,7 @@ def scenarios(s: np.ndarray, rng: np.random.Generator) -> list[tuple[str, np.nda
     clip = base.copy()
     clip[a:b] = clipped(base[a:b], 0.03) * 10 ** (-26 / 20)  # hard clipped, back at the same level
     out.append(("clipping at 3 % of peak", clip, NOT_GOOD))
-    return out
+    return base, out
 
 
 A_S, B_S = 12, 24  # impairment from 12 s to 24 s, clean again afterwards
@@ -139,8 +145,9 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
     a = ap.parse_args()
     s = speech(40.0)
+    heard: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
-        report(s, a.seeds, view)
+        report(s, a.seeds, view, heard)
     return silent_line(s)
 
 
@@ -155,13 +162,15 @@ def past(latencies: list[float | None], bound: float) -> int:
     return sum(t is None or t > bound + 1e-9 for t in latencies)
 
 
-def report(s: np.ndarray, seeds: int, view: str) -> None:
-    """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one."""
+def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], float]) -> None:
+    """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one;
+    `heard` keeps the ESTOI of each (seed, impairment) stretch for the next view."""
     worst: dict[str, list[float | None]] = {}
     seen: dict[str, tuple[set[str], list[float | None], list[float | None]]] = {}
     print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
     for seed in range(3, 3 + seeds):
-        for name, x, hit in scenarios(s, np.random.default_rng(seed)):
+        base, impaired = scenarios(s, np.random.default_rng(seed))
+        for name, x, hit in impaired:
             reps = stream(x) if view == "analyzer" else shown(stream(x))
             det, rec = first(reps, A_S, hit), first(reps, B_S, {"good"})
             if seed == 3:
@@ -173,6 +182,8 @@ def report(s: np.ndarray, seeds: int, view: str) -> None:
             _, dets, recs = seen.setdefault(name, (hit, [], []))
             dets.append(det)
             recs.append(rec)
+            if seeds > 1 and hit != {"no_signal"} and (seed, name) not in heard:
+                heard[seed, name] = estoi(base[A_S * SR : B_S * SR], x[A_S * SR : B_S * SR])
     if seeds > 1:
         print(f"worst case over {seeds} seeds:")
         for name, (det, rec) in worst.items():
@@ -183,6 +194,16 @@ def report(s: np.ndarray, seeds: int, view: str) -> None:
             bound = DETECT_BOUND_S.get(frozenset(hit))
             detected = "-" if bound is None else f"{past(dets, bound)} of {seeds}"
             print(f"{name:30s}{detected:>17s}{f'{past(recs, RECOVER_BOUND_S)} of {seeds}':>17s}")
+        print("ESTOI of the impaired stretch over the seeds; detected past the bound, of the seeds whose stretch "
+              "cannot be understood (ESTOI < 0.50):")
+        for name, (hit, dets, _) in seen.items():
+            if hit == {"no_signal"}:
+                continue
+            e = np.array([heard[seed, name] for seed in range(3, 3 + seeds)])
+            bound = DETECT_BOUND_S.get(frozenset(hit))
+            lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
+            detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
+            print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
 
 
 def silent_line(s: np.ndarray) -> int:
