@@ -92,8 +92,9 @@ HUM_HZ = (25.0, 200.0)  # mains hum and its first harmonics live below the speec
 ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
 # The talker's level is measured on the frames that rise this far over the line's floor, the floor's
 # own power taken out: the weak sounds of a faint caller on a hissy line too, not only the loud syllables
-# that clear ACT_DB (on those alone a caller 7 dB over a -62 dBFS hiss measured 4 dB loud, over a -77 dBFS
-# one 0.5 dB), while the floor's own frames, which rise a fraction of a dB on average over 13 bands, stay out.
+# that clear ACT_DB (on those alone a caller at -56 dBFS over a -62 dBFS hiss measured 3-5 dB loud, on
+# these 1-2 dB; tests/bench/bench_line_level.py), while the floor's own frames, which rise a fraction of
+# a dB on average over 13 bands, stay out.
 TALK_DB = 1.0
 SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (the reported index)
 # score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
