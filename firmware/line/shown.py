@@ -114,11 +114,16 @@ class ShownVerdict:
     def _decide(self, r: LineReport) -> str | None:
         v, t, shown = r.verdict, r.t, self.verdict
         self._track(r)
-        clear = v == Verdict.GOOD and shown in CLEAR_HEARD and r.heard >= CLEAR_HEARD[Verdict(shown)]
-        if not clear:
-            self._clear_since = None
-        elif self._clear_since is None:
-            self._clear_since = t
+        # a pause between the talker's words (no speech in the last 0.4 s of a window that has some) says
+        # nothing of the line: it neither starts nor breaks a clear stretch
+        if not (r.raw == Verdict.SILENT and r.speech):
+            clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
+                     and r.heard >= CLEAR_HEARD[Verdict(shown)])
+            if not clear:
+                self._clear_since = None
+            elif self._clear_since is None:
+                self._clear_since = t
+        clear = self._clear_since is not None
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:

@@ -11,7 +11,10 @@ also the worst case over N noise seeds, and in how many seeds each latency is pa
 (a worst case is one seed: 60 % loss sits at the cannot-understand border, so its detection time
 varies from seed to seed), and the ESTOI of each impaired stretch against the clean one over the
 seeds, with the detections past the bound counted again over the seeds whose stretch the corpus rules
-say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).
+say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).  Last, on the
+simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss or loud
+noise, then clean; of the runs whose LED is not green when the line comes back, how many are green
+again only after more than 2 s (a talker's pause just then must not hold the LED).
 
     python3 tests/bench/bench_line_latency.py [--seeds 40]
 """
@@ -32,6 +35,7 @@ from linecorpus.labels import estoi  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
 from firmware.line.shown import ShownVerdict  # noqa: E402
+from hwsim.audio import SimLine, bundled_speech  # noqa: E402
 
 SR = 8000
 TEXT = (
@@ -148,6 +152,7 @@ def main() -> int:
     heard: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
         report(s, a.seeds, view, heard)
+    sim_recovery()
     return silent_line(s)
 
 
@@ -204,6 +209,35 @@ def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], fl
             lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
+
+
+SIM_IMPAIRMENTS = ("loss:0.6", "loss:0.5", "noise:-5", "noise:0")
+
+
+def sim_recovery(step_s: float = 0.25) -> None:
+    """Good-again latency of the shown verdict on the simulated line, from every `step_s` of its speech."""
+    print(f"simulated line, its speech from every {step_s:g} s, 6 s clean, 10 s impaired, 6 s clean: runs not green "
+          "when the line comes back; good again after more than 2 s; worst")
+    n = len(bundled_speech(SR))
+    for mode in SIM_IMPAIRMENTS:
+        runs, backs = 0, []
+        for start in range(0, n, int(step_s * SR)):
+            line, an, sv = SimLine(SR), LineAnalyzer(SR), ShownVerdict()
+            line.seek(start)
+            shown_at: list[tuple[float, str | None]] = []
+            for m, seconds in (("clean", 6.0), (mode, 10.0), ("clean", 6.0)):
+                line.set_mode(m)
+                for _ in range(round(seconds * 10)):
+                    for r in an.feed(line.read(SR // 10)):
+                        sv.update(r)
+                        shown_at.append((r.t, sv.verdict))
+            if [v for t, v in shown_at if t <= 16.0 + 1e-9][-1] == "good":
+                continue
+            runs += 1
+            back = next((t - 16.0 for t, v in shown_at if t > 16.0 + 1e-9 and v == "good"), None)
+            backs.append(back)
+        worst = None if None in backs else max(backs, default=0.0)
+        print(f"{mode:30s}{runs:>17d}{past(backs, RECOVER_BOUND_S):>17d}{fmt(worst):>12s}")
 
 
 def silent_line(s: np.ndarray) -> int:
