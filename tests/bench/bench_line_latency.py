@@ -35,6 +35,7 @@ from linecorpus.labels import estoi  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
 from firmware.line.shown import ShownVerdict  # noqa: E402
+from firmware.line_monitor import LineMonitor  # noqa: E402
 from hwsim.audio import SimLine, bundled_speech  # noqa: E402
 
 SR = 8000
@@ -149,9 +150,9 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
     a = ap.parse_args()
     s = speech(40.0)
-    heard: dict[tuple[int, str], float] = {}
+    estois: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
-        report(s, a.seeds, view, heard)
+        report(s, a.seeds, view, estois)
     sim_recovery()
     return silent_line(s)
 
@@ -167,9 +168,9 @@ def past(latencies: list[float | None], bound: float) -> int:
     return sum(t is None or t > bound + 1e-9 for t in latencies)
 
 
-def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], float]) -> None:
+def report(s: np.ndarray, seeds: int, view: str, estois: dict[tuple[int, str], float]) -> None:
     """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one;
-    `heard` keeps the ESTOI of each (seed, impairment) stretch for the next view."""
+    `estois` keeps the ESTOI of each (seed, impairment) stretch for the next view."""
     worst: dict[str, list[float | None]] = {}
     seen: dict[str, tuple[set[str], list[float | None], list[float | None]]] = {}
     print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
@@ -187,8 +188,8 @@ def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], fl
             _, dets, recs = seen.setdefault(name, (hit, [], []))
             dets.append(det)
             recs.append(rec)
-            if seeds > 1 and hit != {"no_signal"} and (seed, name) not in heard:
-                heard[seed, name] = estoi(base[A_S * SR : B_S * SR], x[A_S * SR : B_S * SR])
+            if seeds > 1 and hit != {"no_signal"} and (seed, name) not in estois:
+                estois[seed, name] = estoi(base[A_S * SR : B_S * SR], x[A_S * SR : B_S * SR])
     if seeds > 1:
         print(f"worst case over {seeds} seeds:")
         for name, (det, rec) in worst.items():
@@ -204,7 +205,7 @@ def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], fl
         for name, (hit, dets, _) in seen.items():
             if hit == {"no_signal"}:
                 continue
-            e = np.array([heard[seed, name] for seed in range(3, 3 + seeds)])
+            e = np.array([estois[seed, name] for seed in range(3, 3 + seeds)])
             bound = DETECT_BOUND_S.get(frozenset(hit))
             lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
@@ -212,30 +213,30 @@ def report(s: np.ndarray, seeds: int, view: str, heard: dict[tuple[int, str], fl
 
 
 SIM_IMPAIRMENTS = ("loss:0.6", "loss:0.5", "noise:-5", "noise:0")
+SIM_PLAN_S = (6.0, 10.0, 6.0)  # clean, impaired, clean again
 
 
 def sim_recovery(step_s: float = 0.25) -> None:
-    """Good-again latency of the shown verdict on the simulated line, from every `step_s` of its speech."""
+    """Good-again latency of the unit's line monitor on the simulated line, from every `step_s` of its speech."""
     print(f"simulated line, its speech from every {step_s:g} s, 6 s clean, 10 s impaired, 6 s clean: runs not green "
           "when the line comes back; good again after more than 2 s; worst")
-    n = len(bundled_speech(SR))
+    back_at = SIM_PLAN_S[0] + SIM_PLAN_S[1]
     for mode in SIM_IMPAIRMENTS:
         runs, backs = 0, []
-        for start in range(0, n, int(step_s * SR)):
-            line, an, sv = SimLine(SR), LineAnalyzer(SR), ShownVerdict()
+        for start in range(0, len(bundled_speech(SR)), int(step_s * SR)):
+            line, posted = SimLine(SR), []
+            monitor = LineMonitor(SR, posted.append)
+            monitor.set_active(True)
             line.seek(start)
-            shown_at: list[tuple[float, str | None]] = []
-            for m, seconds in (("clean", 6.0), (mode, 10.0), ("clean", 6.0)):
+            for m, seconds in zip(("clean", mode, "clean"), SIM_PLAN_S, strict=True):
                 line.set_mode(m)
                 for _ in range(round(seconds * 10)):
-                    for r in an.feed(line.read(SR // 10)):
-                        sv.update(r)
-                        shown_at.append((r.t, sv.verdict))
-            if [v for t, v in shown_at if t <= 16.0 + 1e-9][-1] == "good":
+                    monitor.feed(line.read(SR // 10))
+            if [e.verdict for e in posted if e.report.t <= back_at + 1e-9][-1] == "good":
                 continue
             runs += 1
-            back = next((t - 16.0 for t, v in shown_at if t > 16.0 + 1e-9 and v == "good"), None)
-            backs.append(back)
+            backs.append(next((e.report.t - back_at for e in posted
+                               if e.report.t > back_at + 1e-9 and e.verdict == "good"), None))
         worst = None if None in backs else max(backs, default=0.0)
         print(f"{mode:30s}{runs:>17d}{past(backs, RECOVER_BOUND_S):>17d}{fmt(worst):>12s}")
 
