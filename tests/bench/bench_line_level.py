@@ -9,8 +9,9 @@ floor (white noise, as the simulator's line hisses); printed per floor and level
 `speech_dbfs` of the reports with a talker less the level set (dB, one column a voice), and how many
 files `analyze` gives the label the rules give them (ESTOI against the talker, and the level).
 
-Voices: the simulator's own speech, espeak-ng's uk, ru and en (when espeak-ng and sox are installed),
-and every WAV in --voices (any rate; real talkers, e.g. the held-out talkers of line_make_real_corpus.py).
+Voices: the simulator's own speech, the corpus builders' espeak-ng callers in uk, ru and en (when
+espeak-ng is installed; `linecorpus.speech`), and every WAV in --voices (any rate; real talkers, e.g.
+the held-out talkers of line_make_real_corpus.py).
 
     python3 tests/bench/bench_line_level.py [--voices DIR] [--seconds 20]
 
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ pin_math_threads()
 
 from linecorpus.audio import at_level  # noqa: E402
 from linecorpus.labels import estoi, label_for  # noqa: E402
+from linecorpus.speech import SENTENCES, VOICES, synthesise  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer, analyze  # noqa: E402
 from firmware.line.linecheck import read_wav, resample  # noqa: E402
@@ -43,25 +43,13 @@ from hwsim.audio import bundled_speech  # noqa: E402
 SR = 8000
 FLOORS_DBFS = (-77.0, -70.0, -62.0, -55.0)
 LEVELS_DBFS = (-38.0, -44.0, -48.0, -52.0, -56.0)  # each 2 dB or more from the rules' borders
-TEXT = "Доброго дня. Я телефоную щодо розгляду моєї справи в районному суді. Підкажіть, будь ласка, коли засідання."
-
-
-def espeak(voice: str) -> np.ndarray | None:
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        return None
-    with tempfile.TemporaryDirectory() as td:
-        raw, out = Path(td, "raw.wav"), Path(td, "s.wav")
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), TEXT], check=True)
-        subprocess.run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)], check=True)
-        return read_wav(str(out))[0]
 
 
 def voices(folder: Path | None, seconds: float) -> dict[str, np.ndarray]:
     found = {"sim": bundled_speech(SR).astype(np.float64)}
-    for v in ("uk", "ru", "en"):
-        x = espeak(v)
-        if x is not None:
-            found[f"espeak-{v}"] = x
+    if shutil.which("espeak-ng"):
+        for lang in ("uk", "ru", "en"):
+            found[f"espeak-{lang}"] = synthesise(" ".join(SENTENCES[lang][:2]), VOICES[lang][0])
     for f in sorted(folder.glob("*.wav")) if folder else []:
         x, rate = read_wav(str(f))
         found[f.stem[:14]] = x if rate == SR else resample(x, rate, SR)
