@@ -18,11 +18,16 @@ unintelligible on which none completed leaves a caller who cannot be heard on th
 the simulator makes (packet loss) are labelled on the same impairment applied here with another seed;
 the softphone's silences ("vad") are a clean line.  Needs pystoi (as the corpus builders do).
 
-    python3 tests/bench/bench_line_stability.py [--seeds 5]
+    python3 tests/bench/bench_line_stability.py [--seeds 5] [--voices DIR]
 
 With ``--seeds N`` every condition is also run with N-1 other noise seeds and speech offsets, and the
 worst case over all of them is printed.  All of it twice: after 3 s of a clean line, and for a call
 that opens on the condition (a listener hears the same line alike whenever it began).
+
+The caller is the simulator's own speech (espeak-ng), or with ``--voices DIR`` real talkers: each run
+one of the WAV recordings in DIR (any rate; e.g. the held-out talkers of line_make_real_corpus.py),
+band-limited as a line carries it, its babble the other recordings.  The conditions the simulator
+makes on its own speech (packet loss, a softphone's silences) are then left out.
 """
 from __future__ import annotations
 
@@ -42,10 +47,12 @@ from firmware.threads import pin_math_threads  # noqa: E402
 pin_math_threads()
 
 from linecorpus.audio import speech_level_dbfs  # noqa: E402
+from linecorpus.impair import telephone_band  # noqa: E402
 from linecorpus.labels import CANNOT_HEAR, Label, estoi, label_for  # noqa: E402
 
 from firmware.clock import VirtualClock  # noqa: E402
 from firmware.config import load_config  # noqa: E402
+from firmware.line.linecheck import read_wav, resample  # noqa: E402
 from hwsim.audio import bundled_speech  # noqa: E402
 from hwsim.unit import SimUnit  # noqa: E402
 
@@ -54,10 +61,28 @@ CLEAN_S, COND_S, SETTLE_S = 3.0, 40.0, 3.0
 STEP_S = 0.1
 
 
-def speech(seconds: float, offset: int = 0) -> np.ndarray:
-    s = bundled_speech(SR).astype(np.float64)
-    idx = (offset + np.arange(int(seconds * SR))) % len(s)
-    return s[idx]
+def talkers(folder: Path | None) -> list[np.ndarray]:
+    """The callers: the simulator's own speech, or each WAV recording in `folder` as a line carries it."""
+    if folder is None:
+        return [bundled_speech(SR).astype(np.float64)]
+    found = []
+    for f in sorted(folder.glob("*.wav")):
+        x, rate = read_wav(str(f))
+        found.append(telephone_band(x if rate == SR else resample(x, rate, SR)))
+    if not found:
+        sys.exit(f"no WAV recordings in {folder}")
+    return found
+
+
+def pick(rng: np.random.Generator, voices: list[np.ndarray]) -> np.ndarray:
+    """One of the callers (the simulator's one voice without drawing: its runs keep their seeds)."""
+    return voices[int(rng.integers(len(voices)))] if len(voices) > 1 else voices[0]
+
+
+def speech(voice: np.ndarray, seconds: float, offset: int = 0) -> np.ndarray:
+    """`seconds` of a caller's speech from `offset` on, looped."""
+    idx = (offset + np.arange(int(seconds * SR))) % len(voice)
+    return voice[idx]
 
 
 def active_power(x: np.ndarray) -> float:
@@ -66,25 +91,25 @@ def active_power(x: np.ndarray) -> float:
     return float(np.mean(e[10 * np.log10(e) > 10 * np.log10(e.max()) - 35]))
 
 
-def shaped(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+def shaped(rng: np.random.Generator, n: int, kind: str, voices: list[np.ndarray]) -> np.ndarray:
     w = rng.normal(0, 1, n)
     if kind == "pink":
         f = np.fft.rfft(w)
         k = np.arange(len(f), dtype=float)
         k[0] = 1.0
         w = np.fft.irfft(f / np.sqrt(k), n)
-    elif kind == "babble":  # six talkers: the unit's own voices at other offsets and speeds
+    elif kind == "babble":  # six talkers: the callers' voices at other offsets and speeds
         w = np.zeros(n)
         for o, r in enumerate((1.0, 0.93, 1.08, 0.97, 1.12, 0.9)):
-            s = speech(n / SR * 1.2, o * 7919)
+            s = speech(pick(rng, voices), n / SR * 1.2, o * 7919)
             w += np.interp(np.arange(n) * r, np.arange(len(s)), s)
     return w / np.sqrt(np.mean(w**2))
 
 
-def condition(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def condition(name: str, x: np.ndarray, rng: np.random.Generator, voices: list[np.ndarray]) -> np.ndarray:
     kind, _, arg = name.partition(":")
     if kind in ("white", "pink", "babble"):
-        nz = shaped(rng, len(x), kind)
+        nz = shaped(rng, len(x), kind, voices)
         return x + nz * np.sqrt(active_power(x) / 10 ** (float(arg) / 10))
     if kind == "loss":
         fr = x[: len(x) // 160 * 160].reshape(-1, 160).copy()
@@ -115,13 +140,14 @@ WHOLE_CALL = ("vad",)
 
 def listener_label(
     name: str, clean: np.ndarray, received: np.ndarray | None, rng: np.random.Generator,
+    voices: list[np.ndarray],
 ) -> tuple[float, Label]:
     """(ESTOI, label) of a condition as the corpus rules judge it; `received` is None for one the
     simulator makes, which is applied here to `clean` the same way."""
     if name in WHOLE_CALL:
         return 1.0, Label.GOOD
     if received is None:
-        received = condition(name, clean, rng)
+        received = condition(name, clean, rng, voices)
     e = estoi(clean, received)
     return e, label_for(e, speech_level_dbfs(received))
 
@@ -134,16 +160,20 @@ def write_wav(path: Path, x: np.ndarray) -> None:
         w.writeframes(np.round(np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def run(name: str, folder: Path, seed: int, lead: float = CLEAN_S) -> dict:
-    """One call: `lead` s of the clean line, then the condition for COND_S (lead 0: a call that opens on it)."""
+def run(name: str, folder: Path, seed: int, lead: float = CLEAN_S, voices: list[np.ndarray] | None = None) -> dict:
+    """One call: `lead` s of the clean line, then the condition for COND_S (lead 0: a call that opens on
+    it); the caller one of `voices` (the simulator's own speech by default)."""
+    voices = voices or talkers(None)
     rng = np.random.default_rng(seed)
-    clean = speech(lead + COND_S, offset=int(rng.integers(0, 40000)))
+    caller = pick(rng, voices)
+    clean = speech(caller, lead + COND_S, offset=int(rng.integers(0, 40000)))
     x = clean.copy()
     cut = int(lead * SR)
     by_sim = name.partition(":")[0] in SIM_CONDITIONS
     if not by_sim:
-        x[cut:] = condition(name, clean[cut:], rng)
-    e, label = listener_label(name, clean[cut:], None if by_sim else x[cut:], np.random.default_rng(seed + 1))
+        x[cut:] = condition(name, clean[cut:], rng, voices)
+    e, label = listener_label(name, clean[cut:], None if by_sim else x[cut:], np.random.default_rng(seed + 1),
+                              voices)
     path = folder / f"{name.replace(':', '_')}.wav"
     if name not in WHOLE_CALL:  # the line plays it (a whole-call condition is the simulator's from the start)
         write_wav(path, np.concatenate([x, x[-SR:]]))
@@ -188,16 +218,22 @@ def run(name: str, folder: Path, seed: int, lead: float = CLEAN_S) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=1, help="also run this many other seeds and print the worst case")
+    ap.add_argument("--voices", type=Path, help="a folder of talkers' WAV recordings to be the caller")
     a = ap.parse_args()
+    voices = talkers(a.voices)
+    if a.voices:
+        print(f"callers: {len(voices)} recordings in {a.voices}; the simulator's own conditions "
+              f"({', '.join(SIM_CONDITIONS)}) left out")
     with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
         for title, lead in ((f"after {CLEAN_S:g} s of a clean line", CLEAN_S), ("a call that opens on it", 0.0)):
             print(f"{title}:")
-            conditions(Path(td), a.seeds, lead)
+            conditions(Path(td), a.seeds, lead, voices, own_speech=a.voices is None)
     return 0
 
 
-def conditions(folder: Path, seeds: int, lead: float) -> None:
-    """Run every condition after `lead` s of a clean line over `seeds` seeds and print what the LED did."""
+def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], own_speech: bool = True) -> None:
+    """Run every condition after `lead` s of a clean line over `seeds` seeds and print what the LED did;
+    the simulator's own conditions only when the caller is its own speech."""
     worst, bad = 0, []
     followable: dict[str, list[int]] = {}  # condition -> [runs, runs with a countdown completed]
     lost: dict[str, list[int]] = {}  # condition -> [runs, runs without one]
@@ -207,7 +243,9 @@ def conditions(folder: Path, seeds: int, lead: float) -> None:
         for i, name in enumerate(CONDITIONS):
             if lead == 0.0 and name in WHOLE_CALL:
                 continue  # a whole-call condition already opens the call
-            r = run(name, folder, 100 + 200 * k + i, lead)
+            if not own_speech and name.partition(":")[0] in SIM_CONDITIONS:
+                continue
+            r = run(name, folder, 100 + 200 * k + i, lead, voices)
             worst = max(worst, r["late"])
             if r["late"] > 1 or r["cancelled"]:
                 bad.append(f"{name} (seed {100 + 200 * k + i})")

@@ -61,7 +61,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from linecorpus.audio import PACKET, RATE, at_level, speech_level_dbfs  # noqa: E402
 from linecorpus.build import write_manifest  # noqa: E402
-from linecorpus.impair import coloured_noise, lose_packets, through_codec  # noqa: E402
+from linecorpus.impair import coloured_noise, lose_packets, telephone_band, through_codec  # noqa: E402
 from linecorpus.labels import estoi, label_for, pesq_nb  # noqa: E402
 
 from hwsim.audio import softphone_pauses, softphone_sends  # noqa: E402
@@ -80,16 +80,6 @@ def load(path: Path) -> np.ndarray:
         out[:k] = spec[:k]
         x = np.fft.irfft(out, m) * (m / len(x))
     return x - np.mean(x)
-
-
-def telephone_band(x: np.ndarray) -> np.ndarray:
-    """The 300-3400 Hz voice band of a telephone channel (smooth FFT skirts)."""
-    f = np.fft.rfft(x)
-    fr = np.fft.rfftfreq(len(x), 1 / SR)
-    g = np.ones_like(fr)
-    g[fr < 300] = np.exp(-(((300 - fr[fr < 300]) / 80.0) ** 2))
-    g[fr > 3400] = np.exp(-(((fr[fr > 3400] - 3400) / 120.0) ** 2))
-    return np.fft.irfft(f * g, len(x))
 
 
 def agc(x: np.ndarray, target_dbfs: float = -22.0) -> np.ndarray:

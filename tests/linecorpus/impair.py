@@ -34,6 +34,16 @@ def mix_at_snr(speech: np.ndarray, interferer: np.ndarray, snr_db: float) -> np.
     return speech + interferer * np.sqrt(power / np.mean(interferer**2))
 
 
+def telephone_band(x: np.ndarray) -> np.ndarray:
+    """The 300-3400 Hz voice band of a telephone channel (smooth FFT skirts)."""
+    f = np.fft.rfft(x)
+    fr = np.fft.rfftfreq(len(x), 1 / RATE)
+    g = np.ones_like(fr)
+    g[fr < 300] = np.exp(-(((300 - fr[fr < 300]) / 80.0) ** 2))
+    g[fr > 3400] = np.exp(-(((fr[fr > 3400] - 3400) / 120.0) ** 2))
+    return np.fft.irfft(f * g, len(x))
+
+
 def line_floor(x: np.ndarray, rng: np.random.Generator, dbfs: float) -> np.ndarray:
     """The faint hiss every live line has: detectors may not count on digital silence."""
     return x + coloured_noise(rng, len(x), "pink") * 10 ** (dbfs / 20)
