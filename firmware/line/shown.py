@@ -7,9 +7,11 @@ several seconds, and hears a sustained condition as one thing; the operator's LE
 countdown (R16) follow that impression:
 
 * a dead line is shown at once, and so is a caller who comes back from a dead or silent line;
-* a clearly bad line (the heard score of the last `QUICK_S` far below a border) is shown at once; a
-  moment in which the analyzer hears no talker on a noisy line counts as a line too noisy to hear
-  anyone, unless a talker was heard just before, clearly over that noise (`TALKER_OVER_NOISE_DB`);
+* a clearly bad line (the heard score of the last `QUICK_S` far below a border, on a line that itself
+  changed: lost or damaged audio, a floor that rose) is shown at once; a moment in which the analyzer
+  hears no talker on a noisy line counts as a line too noisy to hear anyone, unless a talker was heard
+  just before, clearly over that noise (`TALKER_OVER_NOISE_DB`); a window that ends in the talker's
+  pause is about a talker who stopped, not about the line, and does not count;
 * otherwise the level is the band of the mean heard score over the last `LONG_S` seconds of speech,
   with hysteresis (`LONG_HYST` beyond the border of the level shown) and a steadiness check: the mean of
   the newer half of that window must say the same, so a line still sliding into a new condition is
@@ -24,6 +26,7 @@ Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line a
 from __future__ import annotations
 
 from collections import deque
+from typing import NamedTuple
 
 from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
 from firmware.vocabulary import Verdict
@@ -48,6 +51,16 @@ ONSET_MARGIN = 0.35
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
+#: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in or ended, its
+#: floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came BETTER_DB closer.  Only a line
+#: that changed for the worse is clearly bad at once, and only one that changed for the better is
+#: clear again at once from a degraded level (from red, any clear stretch is).  On a line that stayed
+#: as it was, a real talker's own course moves the heard score for a second or two: the falling last
+#: words of a sentence took it under 0.45 (white noise at 15 dB, a line a listener follows: red, a
+#: countdown), a stretch of clear words in babble at 10-15 dB over 0.88 (amber to green and back);
+#: the long judgement hears the line over them.
+CHANGED_S = 6.0
+BETTER_DB = 10.0
 #: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
 LONG_S = 6.0
 LONG_MIN_S = 4.0
@@ -83,6 +96,16 @@ TALKER_OVER_NOISE_DB = 4.0
 _EPS = 1e-9
 
 
+class _Moment(NamedTuple):
+    """The line's physics in one report: its floor, the share of lost, concealed or clipped audio, and
+    the talker's level (None in a report without one)."""
+
+    t: float
+    floor_dbfs: float
+    damage: float
+    talker_dbfs: float | None
+
+
 class ShownVerdict:
     """Turns the analyzer's reports into the verdict to show; ``update`` returns it when it changes."""
 
@@ -95,8 +118,7 @@ class ShownVerdict:
         self._heard: deque[tuple[float, float]] = deque()  # (t, heard score) of reports with a talker
         self._since = 0.0  # when the heard scores began to count for the level shown
         self._clear_since: float | None = None
-        self._damage = 0.0  # share of lost, concealed or clipped audio in the analyzer's window
-        self._noise: deque[tuple[float, float]] = deque()  # (t, noise floor dBFS) over the last ONSET_S
+        self._line: deque[_Moment] = deque()  # the line's physics over the last CHANGED_S
         self._talker: tuple[float, float] | None = None  # (t, speech level dBFS) of the last report with a talker
 
     def update(self, report: LineReport) -> str | None:
@@ -118,7 +140,8 @@ class ShownVerdict:
         # nothing of the line: it neither starts nor breaks a clear stretch
         if not (r.raw == Verdict.SILENT and r.speech):
             clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
-                     and r.heard >= CLEAR_HEARD[Verdict(shown)])
+                     and r.heard >= CLEAR_HEARD[Verdict(shown)]
+                     and (shown != Verdict.DEGRADED or self._line_changed(worse=False)))
             if not clear:
                 self._clear_since = None
             elif self._clear_since is None:
@@ -138,17 +161,29 @@ class ShownVerdict:
 
     def _track(self, r: LineReport) -> None:
         t = r.t
-        self._noise.append((t, r.noise_dbfs))
-        self._damage = r.dropout + r.concealed + r.clipping
-        while t - self._noise[0][0] > ONSET_S + _EPS:
-            self._noise.popleft()
-        if r.speech:
+        talking = r.speech and r.raw != Verdict.SILENT  # a pause report: its window tails off into the pause
+        damage = r.dropout + r.concealed + r.clipping
+        self._line.append(_Moment(t, r.noise_dbfs, damage, r.speech_dbfs if talking else None))
+        while t - self._line[0].t > CHANGED_S + _EPS:
+            self._line.popleft()
+        if talking:
             self._heard.append((t, r.heard))
             self._talker = (t, r.speech_dbfs)
         elif r.raw == Verdict.UNINTELLIGIBLE and not self._talker_over_noise(t, r.noise_dbfs):
             self._heard.append((t, 0.0))  # a line so noisy that no talker could be heard on it
         while self._heard and t - self._heard[0][0] > RELAX_S + _EPS:
             self._heard.popleft()
+
+    def _line_changed(self, worse: bool) -> bool:
+        """Whether the line itself changed for the worse (or the better) within the last CHANGED_S."""
+        now = self._line[-1]
+        floors = [m.floor_dbfs for m in self._line]
+        if worse:
+            return now.damage >= ONSET_DAMAGE or now.floor_dbfs - min(floors) > ONSET_RISE_DB
+        levels = [m.talker_dbfs for m in self._line if m.talker_dbfs is not None]
+        return ((now.damage < ONSET_DAMAGE and max(m.damage for m in self._line) >= ONSET_DAMAGE)
+                or max(floors) - now.floor_dbfs > BETTER_DB
+                or (now.talker_dbfs is not None and now.talker_dbfs - min(levels) > BETTER_DB))
 
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
         """Whether a talker was heard lately, clearly louder than the line's noise is now."""
@@ -172,8 +207,11 @@ class ShownVerdict:
         cur = Verdict(shown)
         quick = self._mean(t, QUICK_S)
         if cur in QUICK_MARGIN and quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS:
-            onset = self._noise[-1][1] - min(n for _, n in self._noise) > ONSET_RISE_DB and self._damage < ONSET_DAMAGE
-            if quick[0] < UNINTELLIGIBLE_BELOW - (ONSET_MARGIN if onset else QUICK_MARGIN[cur]):
+            now = self._line[-1]
+            onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
+                m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
+            if (self._line_changed(worse=True)
+                    and quick[0] < UNINTELLIGIBLE_BELOW - (ONSET_MARGIN if onset else QUICK_MARGIN[cur])):
                 return Verdict.UNINTELLIGIBLE
         # from a good line a border line is judged over LONG_S; between bad levels over RELAX_S since shown
         span, since, needed = (LONG_S, -1.0, LONG_MIN_S) if cur is Verdict.GOOD else (RELAX_S, self._since, RELAX_S)
