@@ -51,8 +51,9 @@ ONSET_MARGIN = 0.35
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
-#: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in or ended, its
-#: floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came BETTER_DB closer.  Only a line
+#: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or was there
+#: at all: for the better), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came
+#: BETTER_DB closer.  Only a line
 #: that changed for the worse is clearly bad at once, and only one that changed for the better is
 #: clear again at once from a degraded level (from red, any clear stretch is).  On a line that stayed
 #: as it was, a real talker's own course moves the heard score for a second or two: the falling last
@@ -181,7 +182,9 @@ class ShownVerdict:
         if worse:
             return now.damage >= ONSET_DAMAGE or now.floor_dbfs - min(floors) > ONSET_RISE_DB
         levels = [m.talker_dbfs for m in self._line if m.talker_dbfs is not None]
-        return ((now.damage < ONSET_DAMAGE and max(m.damage for m in self._line) >= ONSET_DAMAGE)
+        # lost or damaged audio within the window: a clear report there is its end (while it lasts, the
+        # share lost bounds the score); its share in the analyzer's 2-s window falls only slowly
+        return (max(m.damage for m in self._line) >= ONSET_DAMAGE
                 or max(floors) - now.floor_dbfs > BETTER_DB
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(levels) > BETTER_DB))
 
