@@ -51,15 +51,14 @@ ONSET_MARGIN = 0.35
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
-#: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or was there
-#: at all: for the better), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came
-#: BETTER_DB closer.  Only a line
-#: that changed for the worse is clearly bad at once, and only one that changed for the better is
-#: clear again at once from a degraded level (from red, any clear stretch is).  On a line that stayed
-#: as it was, a real talker's own course moves the heard score for a second or two: the falling last
-#: words of a sentence took it under 0.45 (white noise at 15 dB, a line a listener follows: red, a
-#: countdown), a stretch of clear words in babble at 10-15 dB over 0.88 (amber to green and back);
-#: the long judgement hears the line over them.
+#: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or, for the
+#: better, was there at all), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came
+#: BETTER_DB closer.  Only a line that changed for the worse is clearly bad at once, and only one that
+#: changed for the better is clear again at once from a degraded level (from red, any clear stretch
+#: is).  On a line that stayed as it was, a real talker's own course moves the heard score for a second
+#: or two: the falling last words of a sentence took it under 0.45 (white noise at 15 dB, a line a
+#: listener follows: red, a countdown), a stretch of clear words in babble at 10-15 dB over 0.88 (amber
+#: to green and back); the long judgement hears the line over them.
 CHANGED_S = 6.0
 BETTER_DB = 10.0
 #: A border line is judged on the mean heard score of this much speech, once LONG_MIN_S of it is in.
@@ -137,9 +136,7 @@ class ShownVerdict:
     def _decide(self, r: LineReport) -> str | None:
         v, t, shown = r.verdict, r.t, self.verdict
         self._track(r)
-        # a pause between the talker's words (no speech in the last 0.4 s of a window that has some) says
-        # nothing of the line: it neither starts nor breaks a clear stretch
-        if not (r.raw == Verdict.SILENT and r.speech):
+        if not _pause(r):  # neither starts nor breaks a clear stretch
             clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
                      and r.heard >= CLEAR_HEARD[Verdict(shown)]
                      and (shown != Verdict.DEGRADED or self._line_changed(worse=False)))
@@ -162,7 +159,7 @@ class ShownVerdict:
 
     def _track(self, r: LineReport) -> None:
         t = r.t
-        talking = r.speech and r.raw != Verdict.SILENT  # a pause report: its window tails off into the pause
+        talking = r.speech and not _pause(r)
         damage = r.dropout + r.concealed + r.clipping
         self._line.append(_Moment(t, r.noise_dbfs, damage, r.speech_dbfs if talking else None))
         while t - self._line[0].t > CHANGED_S + _EPS:
@@ -231,6 +228,12 @@ class ShownVerdict:
         if len(means) < 3 or max(means) - min(means) > STEADY:
             return None
         return level if all(_level(m, cur, 0.0) is level for m in means) else None
+
+
+def _pause(r: LineReport) -> bool:
+    """A report in a pause between the talker's words (no speech in the last 0.4 s of a window that has
+    some): its window tails off into the pause and scores a talker who stopped, not the line."""
+    return r.raw == Verdict.SILENT and r.speech
 
 
 def _level(score: float, cur: Verdict, hyst: float) -> Verdict:
