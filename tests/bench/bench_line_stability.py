@@ -14,7 +14,8 @@ the first 3 s of the condition, contact countdowns started vs completed («За�
 what a listener makes of the condition by the corpus rules (`linecorpus.labels`: ESTOI against the
 clean speech, and the speech level): a countdown completed on a line labelled good or degraded asks a
 caller who can be followed to call again (the live unit's over-calling); a line labelled
-unintelligible on which none completed leaves a caller who cannot be heard on the line.  Conditions
+unintelligible on which none completed leaves a caller who cannot be heard on the line; a line labelled
+degraded never shown amber or red leaves the operator unwarned of a caller who is hard to follow.  Conditions
 the simulator makes (packet loss) are labelled on the same impairment applied here with another seed;
 the softphone's silences ("vad") are a clean line.  Needs pystoi (as the corpus builders do).
 
@@ -237,6 +238,7 @@ def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], 
     worst, bad = 0, []
     followable: dict[str, list[int]] = {}  # condition -> [runs, runs with a countdown completed]
     lost: dict[str, list[int]] = {}  # condition -> [runs, runs without one]
+    unwarned: dict[str, list[int]] = {}  # condition -> [runs, runs never shown amber or red]
     print(f"{'condition':14s}{'changes/min':>12s}{'late':>6s}{'countdowns':>12s}{'ESTOI':>7s} {'listener':15s}"
           "LED (s: colour)")
     for k in range(seeds):
@@ -256,6 +258,10 @@ def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], 
                 tally = followable.setdefault(name, [0, 0])
                 tally[1] += r["completed"] > 0
             tally[0] += 1
+            if r["label"] is Label.DEGRADED:
+                tally = unwarned.setdefault(name, [0, 0])
+                tally[1] += not any(colour in ("amber", "red") for t, colour in r["leds"] if t > lead)
+                tally[0] += 1
             if k == 0:
                 seq = " ".join(f"{t:g}:{c}" for t, c in r["leds"])
                 counts = f"{r['started']:>6d}/{r['completed']:<5d}"
@@ -266,6 +272,7 @@ def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], 
         print(f"over {seeds} seeds, more than one late change or a countdown cut short: {', '.join(bad) or 'none'}")
     print(f"countdowns completed on lines a listener can follow: {_tally(followable)}")
     print(f"lines that cannot be understood with no countdown completed: {_tally(lost)}")
+    print(f"lines followed only with effort never shown amber or red: {_tally(unwarned)}")
 
 
 def _tally(counts: dict[str, list[int]]) -> str:
