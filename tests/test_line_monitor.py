@@ -130,6 +130,15 @@ def test_a_dead_line_is_reported_at_once_even_mid_call():
     assert dead and dead[0] - 6.0 <= 1.0, got
 
 
+@pytest.mark.parametrize("start", [20000, 76000])
+def test_the_led_is_green_again_within_two_seconds_of_a_dead_line_coming_back(start: int):
+    # starts at which the analyzer's first report after the dead spell is degraded: the line did change
+    # (it came alive), and a clear stretch must show it good at once, not after the long judgement
+    got = run_modes([("clean", 6.0), ("dead", 6.0), ("clean", 8.0)], start)
+    good = [t for t, v in got if t > 12.0 and v == "good"]
+    assert good and good[0] - 12.0 <= 2.0, got
+
+
 def changes_after(got: list[tuple[float, str]], t: float) -> list[tuple[float, str]]:
     return [(tt, v) for tt, v in got if tt > t]
 

@@ -52,8 +52,9 @@ ONSET_MARGIN = 0.35
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
 #: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or, for the
-#: better, was there at all), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, or the talker came
-#: BETTER_DB closer.  Only a line that changed for the worse is clearly bad at once, and only one that
+#: better, was there at all), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, the talker came
+#: BETTER_DB closer, or (for the better) the line came alive: a call's start, the end of a dead or
+#: silent spell.  Only a line that changed for the worse is clearly bad at once, and only one that
 #: changed for the better is clear again at once from a degraded level (from red, any clear stretch
 #: is).  On a line that stayed as it was, a real talker's own course moves the heard score for a second
 #: or two: the falling last words of a sentence took it under 0.45 (white noise at 15 dB, a line a
@@ -119,6 +120,7 @@ class ShownVerdict:
         self._since = 0.0  # when the heard scores began to count for the level shown
         self._clear_since: float | None = None
         self._line: deque[_Moment] = deque()  # the line's physics over the last CHANGED_S
+        self._met = -CHANGED_S  # when a talker was last heard on the line afresh (a call's start, after a dead spell)
         self._talker: tuple[float, float] | None = None  # (t, speech level dBFS) of the last report with a talker
 
     def update(self, report: LineReport) -> str | None:
@@ -128,6 +130,8 @@ class ShownVerdict:
             return None
         if not (Verdict(new).heard or new == Verdict.UNINTELLIGIBLE) or self.verdict not in LIMITS:
             self._heard.clear()  # a dead or silent spell: the talker's scores before it say nothing now
+        if self.verdict not in LIMITS and new in LIMITS:
+            self._met = report.t
         self.verdict = new
         self._since = report.t
         self._clear_since = None
@@ -181,7 +185,8 @@ class ShownVerdict:
         levels = [m.talker_dbfs for m in self._line if m.talker_dbfs is not None]
         # lost or damaged audio within the window: a clear report there is its end (while it lasts, the
         # share lost bounds the score); its share in the analyzer's 2-s window falls only slowly
-        return (max(m.damage for m in self._line) >= ONSET_DAMAGE
+        return (now.t - self._met < CHANGED_S - _EPS
+                or max(m.damage for m in self._line) >= ONSET_DAMAGE
                 or max(floors) - now.floor_dbfs > BETTER_DB
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(levels) > BETTER_DB))
 
