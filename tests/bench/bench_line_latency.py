@@ -16,7 +16,11 @@ simulator's line and its own speech from every 0.25 s of it as the start: 10 s o
 noise, then clean; of the runs whose LED is not green when the line comes back, how many are green
 again only after more than 2 s (a talker's pause just then must not hold the LED).
 
-    python3 tests/bench/bench_line_latency.py [--seeds 40]
+With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
+talkers, any rate; band-limited as a line carries them, looped, at the same level), for the first
+two sections: the simulator's line plays its own speech.
+
+    python3 tests/bench/bench_line_latency.py [--seeds 40] [--voices DIR]
 """
 from __future__ import annotations
 
@@ -31,9 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.impair import telephone_band  # noqa: E402
 from linecorpus.labels import estoi  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
+from firmware.line.linecheck import read_wav, resample  # noqa: E402
 from firmware.line.shown import ShownVerdict  # noqa: E402
 from firmware.line_monitor import LineMonitor  # noqa: E402
 from hwsim.audio import SimLine, bundled_speech  # noqa: E402
@@ -45,15 +51,20 @@ TEXT = (
 )
 
 
-def speech(seconds: float) -> np.ndarray:
-    """Continuous espeak-ng speech, looped to `seconds`, active level -26 dBFS."""
-    with tempfile.TemporaryDirectory() as td:
-        raw = Path(td, "s.wav")
-        subprocess.run(["espeak-ng", "-v", "uk", "-s", "150", "-w", str(raw), TEXT], check=True)
-        out = Path(td, "o.wav")
-        subprocess.run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)], check=True)
-        with wave.open(str(out)) as w:
-            x = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32768.0
+def speech(seconds: float, recording: Path | None = None) -> np.ndarray:
+    """Continuous espeak-ng speech (or a talker's `recording`, band-limited as a line carries it),
+    looped to `seconds`, active level -26 dBFS."""
+    if recording is not None:
+        x, rate = read_wav(str(recording))
+        x = telephone_band(x if rate == SR else resample(x, rate, SR))
+    else:
+        with tempfile.TemporaryDirectory() as td:
+            raw = Path(td, "s.wav")
+            subprocess.run(["espeak-ng", "-v", "uk", "-s", "150", "-w", str(raw), TEXT], check=True)
+            out = Path(td, "o.wav")
+            subprocess.run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)], check=True)
+            with wave.open(str(out)) as w:
+                x = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32768.0
     x = np.tile(x, int(seconds * SR / len(x)) + 1)[: int(seconds * SR)]
     fr = x[: len(x) // 160 * 160].reshape(-1, 160)
     e = np.mean(fr**2, axis=1)
@@ -148,11 +159,19 @@ A_S, B_S = 12, 24  # impairment from 12 s to 24 s, clean again afterwards
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
+    ap.add_argument("--voices", type=Path, help="a folder of talkers' WAV recordings: each seed's caller one of them")
     a = ap.parse_args()
     s = speech(40.0)
+    callers = {seed: s for seed in range(3, 3 + a.seeds)}
+    if a.voices:
+        recordings = sorted(a.voices.glob("*.wav"))
+        if not recordings:
+            sys.exit(f"no WAV recordings in {a.voices}")
+        callers = {seed: speech(40.0, recordings[seed % len(recordings)]) for seed in callers}
+        print(f"callers: {len(recordings)} recordings in {a.voices}, one a seed")
     estois: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
-        report(s, a.seeds, view, estois)
+        report(callers, view, estois)
     sim_recovery()
     return silent_line(s)
 
@@ -168,13 +187,15 @@ def past(latencies: list[float | None], bound: float) -> int:
     return sum(t is None or t > bound + 1e-9 for t in latencies)
 
 
-def report(s: np.ndarray, seeds: int, view: str, estois: dict[tuple[int, str], float]) -> None:
-    """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one;
-    `estois` keeps the ESTOI of each (seed, impairment) stretch for the next view."""
+def report(callers: dict[int, np.ndarray], view: str, estois: dict[tuple[int, str], float]) -> None:
+    """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one, the
+    caller's speech of each seed in `callers`; `estois` keeps the ESTOI of each (seed, impairment)
+    stretch for the next view."""
+    seeds = len(callers)
     worst: dict[str, list[float | None]] = {}
     seen: dict[str, tuple[set[str], list[float | None], list[float | None]]] = {}
     print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
-    for seed in range(3, 3 + seeds):
+    for seed, s in callers.items():
         base, impaired = scenarios(s, np.random.default_rng(seed))
         for name, x, hit in impaired:
             reps = stream(x) if view == "analyzer" else shown(stream(x))
@@ -205,7 +226,7 @@ def report(s: np.ndarray, seeds: int, view: str, estois: dict[tuple[int, str], f
         for name, (hit, dets, _) in seen.items():
             if hit == {"no_signal"}:
                 continue
-            e = np.array([estois[seed, name] for seed in range(3, 3 + seeds)])
+            e = np.array([estois[seed, name] for seed in callers])
             bound = DETECT_BOUND_S.get(frozenset(hit))
             lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
