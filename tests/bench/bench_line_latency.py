@@ -35,11 +35,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from linecorpus.impair import telephone_band  # noqa: E402
 from linecorpus.labels import estoi  # noqa: E402
+from linecorpus.speech import recorded  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
-from firmware.line.linecheck import read_wav, resample  # noqa: E402
 from firmware.line.shown import ShownVerdict  # noqa: E402
 from firmware.line_monitor import LineMonitor  # noqa: E402
 from hwsim.audio import SimLine, bundled_speech  # noqa: E402
@@ -55,8 +54,7 @@ def speech(seconds: float, recording: Path | None = None) -> np.ndarray:
     """Continuous espeak-ng speech (or a talker's `recording`, band-limited as a line carries it),
     looped to `seconds`, active level -26 dBFS."""
     if recording is not None:
-        x, rate = read_wav(str(recording))
-        x = telephone_band(x if rate == SR else resample(x, rate, SR))
+        x = recorded(recording)
     else:
         with tempfile.TemporaryDirectory() as td:
             raw = Path(td, "s.wav")

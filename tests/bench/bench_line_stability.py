@@ -48,12 +48,11 @@ from firmware.threads import pin_math_threads  # noqa: E402
 pin_math_threads()
 
 from linecorpus.audio import speech_level_dbfs  # noqa: E402
-from linecorpus.impair import telephone_band  # noqa: E402
 from linecorpus.labels import CANNOT_HEAR, Label, estoi, label_for  # noqa: E402
+from linecorpus.speech import recorded  # noqa: E402
 
 from firmware.clock import VirtualClock  # noqa: E402
 from firmware.config import load_config  # noqa: E402
-from firmware.line.linecheck import read_wav, resample  # noqa: E402
 from hwsim.audio import bundled_speech  # noqa: E402
 from hwsim.unit import SimUnit  # noqa: E402
 
@@ -66,10 +65,7 @@ def talkers(folder: Path | None) -> list[np.ndarray]:
     """The callers: the simulator's own speech, or each WAV recording in `folder` as a line carries it."""
     if folder is None:
         return [bundled_speech(SR).astype(np.float64)]
-    found = []
-    for f in sorted(folder.glob("*.wav")):
-        x, rate = read_wav(str(f))
-        found.append(telephone_band(x if rate == SR else resample(x, rate, SR)))
+    found = [recorded(f) for f in sorted(folder.glob("*.wav"))]
     if not found:
         sys.exit(f"no WAV recordings in {folder}")
     return found

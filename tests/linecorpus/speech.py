@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import RATE, at_level, quiet_run, read_wav
+from .impair import telephone_band
 
 SENTENCES = {
     "uk": (
@@ -51,6 +52,16 @@ class Style(Enum):
     LONG_PAUSES = "long_pauses"
     LOW_PITCH = "low_pitch"
     HIGH_PITCH = "high_pitch"
+
+
+def recorded(path: Path) -> np.ndarray:
+    """A talker's recording (a WAV file at any rate) as a telephone line carries it: 8 kHz, 300-3400 Hz."""
+    # the unit's own reader and resampler, loaded only here: linecheck loads the analyzer
+    from firmware.line.linecheck import read_wav as read_any_wav
+    from firmware.line.linecheck import resample
+
+    x, rate = read_any_wav(str(path))
+    return telephone_band(x if rate == RATE else resample(x, rate, RATE))
 
 
 def synthesise(text: str, voice: str, words_per_minute: int = 160, pitch: int = 50) -> np.ndarray:
