@@ -121,7 +121,6 @@ class ShownVerdict:
         self._clear_since: float | None = None
         self._line: deque[_Moment] = deque()  # the line's physics over the last CHANGED_S
         self._met = -CHANGED_S  # when a talker was last heard on the line afresh (a call's start, after a dead spell)
-        self._talker: tuple[float, float] | None = None  # (t, speech level dBFS) of the last report with a talker
 
     def update(self, report: LineReport) -> str | None:
         """Take one report; return the new verdict to show, or None while it stands."""
@@ -170,7 +169,6 @@ class ShownVerdict:
             self._line.popleft()
         if talking:
             self._heard.append((t, r.heard))
-            self._talker = (t, r.speech_dbfs)
         elif r.raw == Verdict.UNINTELLIGIBLE and not self._talker_over_noise(t, r.noise_dbfs):
             self._heard.append((t, 0.0))  # a line so noisy that no talker could be heard on it
         while self._heard and t - self._heard[0][0] > RELAX_S + _EPS:
@@ -182,20 +180,19 @@ class ShownVerdict:
         floors = [m.floor_dbfs for m in self._line]
         if worse:
             return now.damage >= ONSET_DAMAGE or now.floor_dbfs - min(floors) > ONSET_RISE_DB
-        levels = [m.talker_dbfs for m in self._line if m.talker_dbfs is not None]
         # lost or damaged audio within the window: a clear report there is its end (while it lasts, the
         # share lost bounds the score); its share in the analyzer's 2-s window falls only slowly
         return (now.t - self._met < CHANGED_S - _EPS
                 or max(m.damage for m in self._line) >= ONSET_DAMAGE
                 or max(floors) - now.floor_dbfs > BETTER_DB
-                or (now.talker_dbfs is not None and now.talker_dbfs - min(levels) > BETTER_DB))
+                or (now.talker_dbfs is not None and now.talker_dbfs - min(
+                    m.talker_dbfs for m in self._line if m.talker_dbfs is not None) > BETTER_DB))
 
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
         """Whether a talker was heard lately, clearly louder than the line's noise is now."""
-        if self._talker is None:
-            return False
-        heard_t, level = self._talker
-        return t - heard_t < TALKER_HEARD_S - _EPS and level - noise_dbfs >= TALKER_OVER_NOISE_DB
+        last = next((m for m in reversed(self._line) if m.talker_dbfs is not None), None)
+        return (last is not None and t - last.t < TALKER_HEARD_S - _EPS
+                and last.talker_dbfs - noise_dbfs >= TALKER_OVER_NOISE_DB)
 
     def _mean(
         self, t: float, span: float, since: float = -1.0, until: float | None = None,
