@@ -102,6 +102,8 @@ class SimLine:
         self.base_dir = base_dir or Path.cwd()
         self._rng = np.random.default_rng(seed)
         self._speech = bundled_speech(sample_rate)
+        #: the RMS a ``noise:SNR`` mode sets its noise against: the speech's while it talks (about half the time)
+        self.talker_rms = np.sqrt(np.mean(self._speech ** 2) * 2)
         self._loop = self._speech
         self._pauses: np.ndarray | None = None  # the loop's samples a softphone sends as silence
         self._pos = 0
@@ -148,8 +150,7 @@ class SimLine:
                 self._pauses = softphone_pauses(self._loop, int(self.sample_rate * FRAME_S))
             x[self._pauses[idx]] = 0.0
         elif kind == "noise":
-            level = np.sqrt(np.mean(self._speech ** 2) * 2)  # speech is active about half the time
-            x = x + self._rng.standard_normal(n).astype(np.float32) * level * 10 ** (-self._arg / 20)
+            x = x + self._rng.standard_normal(n).astype(np.float32) * self.talker_rms * 10 ** (-self._arg / 20)
         elif kind == "loss":
             frame = int(self.sample_rate * FRAME_S)
             frames = (n + frame - 1) // frame

@@ -87,12 +87,11 @@ def talker_pausing_between_phrases(phrase_s: float, fade_db: float, pause_s: flo
 def test_a_talker_whose_last_words_fall_away_before_each_pause_is_not_taken_for_a_bad_line(
     tmp_path: Path, fade_db: float,
 ):
-    # white noise 15 dB under the caller, as steady as a line's noise is: a listener follows them
+    # white noise 15 dB under the caller (as the simulated line's noise:15), steady: a listener follows them
     # (ESTOI 0.81-0.82, good by the corpus rules); the windows that tail off into each pause scored the
     # talker low, and the LED went red: a countdown telling a caller who can be followed to call again
     talker = talker_pausing_between_phrases(3.0, fade_db, 2.0)
-    level = np.sqrt(np.mean(bundled_speech(8000).astype(np.float64) ** 2) * 2)  # as the line's noise:15
-    noise = np.random.default_rng(1).standard_normal(len(talker)) * level * 10 ** (-15 / 20)
+    noise = np.random.default_rng(1).standard_normal(len(talker)) * SimLine().talker_rms * 10 ** (-15 / 20)
     path = tmp_path / "phrases.wav"
     write_wav(path, talker + noise)
     got = run_modes([("clean", 3.0), (str(path), 30.0)])
