@@ -12,8 +12,8 @@ also the worst case over N noise seeds, and in how many seeds each latency is pa
 varies from seed to seed), and the ESTOI of each impaired stretch against the clean one over the
 seeds, with the detections past the bound counted again over the seeds whose stretch the corpus rules
 say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).  Last, on the
-simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss or loud
-noise, then clean; of the runs whose LED is not green when the line comes back, how many are green
+simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud
+noise or a dead line, then clean; of the runs whose LED is not green when the line comes back, how many are green
 again only after more than 2 s (a talker's pause just then must not hold the LED).
 
 With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
@@ -231,7 +231,7 @@ def report(callers: dict[int, np.ndarray], view: str, estois: dict[tuple[int, st
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
 
 
-SIM_IMPAIRMENTS = ("loss:0.6", "loss:0.5", "noise:-5", "noise:0")
+SIM_IMPAIRMENTS = ("loss:0.6", "loss:0.5", "noise:-5", "noise:0", "dead")
 SIM_PLAN_S = (6.0, 10.0, 6.0)  # clean, impaired, clean again
 
 
@@ -240,9 +240,10 @@ def sim_recovery(step_s: float = 0.25) -> None:
     print(f"simulated line, its speech from every {step_s:g} s, 6 s clean, 10 s impaired, 6 s clean: runs not green "
           "when the line comes back; good again after more than 2 s; worst")
     back_at = SIM_PLAN_S[0] + SIM_PLAN_S[1]
+    starts = range(0, len(bundled_speech(SR)), int(step_s * SR))
     for mode in SIM_IMPAIRMENTS:
         runs, backs = 0, []
-        for start in range(0, len(bundled_speech(SR)), int(step_s * SR)):
+        for start in starts:
             line, posted = SimLine(SR), []
             monitor = LineMonitor(SR, posted.append)
             monitor.set_active(True)
