@@ -157,10 +157,9 @@ def write_wav(path: Path, x: np.ndarray) -> None:
         w.writeframes(np.round(np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def run(name: str, folder: Path, seed: int, lead: float = CLEAN_S, voices: list[np.ndarray] | None = None) -> dict:
+def run(name: str, folder: Path, seed: int, lead: float, voices: list[np.ndarray]) -> dict:
     """One call: `lead` s of the clean line, then the condition for COND_S (lead 0: a call that opens on
-    it); the caller one of `voices` (the simulator's own speech by default)."""
-    voices = voices or talkers(None)
+    it); the caller one of `voices` (`talkers`)."""
     rng = np.random.default_rng(seed)
     caller = pick(rng, voices)
     clean = speech(caller, lead + COND_S, offset=int(rng.integers(0, 40000)))
