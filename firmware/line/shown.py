@@ -51,6 +51,14 @@ ONSET_MARGIN = 0.35
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
+#: On a line losing at least HEAVY_LOSS of its audio (over the last QUICK_S) the heard score's dips are
+#: the loss itself rather than the talker's course: from a good line the quick border is then only
+#: HEAVY_LOSS_MARGIN under the unintelligible one.  60 % packet loss (ESTOI 0.38-0.53) is heard at
+#: 0.41-0.52 once the analyzer's window is full, and the full margin held it green past 3 s in 18 of 40
+#: seeds (bench_line_latency.py); half loss (ESTOI 0.52-0.61, a line followed with effort) dips to
+#: 0.50 as it sets in, under a margin of 0.03 (a countdown in every run of bench_line_stability.py).
+HEAVY_LOSS = 0.45
+HEAVY_LOSS_MARGIN = 0.04
 #: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or, for the
 #: better, was there at all), its floor rose by ONSET_RISE_DB or fell by BETTER_DB, the talker came
 #: BETTER_DB closer, or (for the better) the line came alive: a call's start, the end of a dead or
@@ -188,6 +196,11 @@ class ShownVerdict:
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(
                     m.talker_dbfs for m in self._line if m.talker_dbfs is not None) > BETTER_DB))
 
+    def _lost(self, t: float) -> float:
+        """The mean share of lost, concealed or clipped audio in the reports of the last QUICK_S."""
+        recent = [m.damage for m in self._line if t - m.t < QUICK_S - _EPS]
+        return sum(recent) / len(recent)
+
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
         """Whether a talker was heard lately, clearly louder than the line's noise is now."""
         last = next((m for m in reversed(self._line) if m.talker_dbfs is not None), None)
@@ -212,8 +225,13 @@ class ShownVerdict:
             now = self._line[-1]
             onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
                 m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
-            if (self._line_changed(worse=True)
-                    and quick[0] < UNINTELLIGIBLE_BELOW - (ONSET_MARGIN if onset else QUICK_MARGIN[cur])):
+            if onset:
+                margin = ONSET_MARGIN
+            elif cur is Verdict.GOOD and self._lost(t) >= HEAVY_LOSS:
+                margin = HEAVY_LOSS_MARGIN
+            else:
+                margin = QUICK_MARGIN[cur]
+            if self._line_changed(worse=True) and quick[0] < UNINTELLIGIBLE_BELOW - margin:
                 return Verdict.UNINTELLIGIBLE
         # from a good line a border line is judged over LONG_S; between bad levels over RELAX_S since shown
         span, since, needed = (LONG_S, -1.0, LONG_MIN_S) if cur is Verdict.GOOD else (RELAX_S, self._since, RELAX_S)

@@ -13,7 +13,8 @@ varies from seed to seed), and the ESTOI of each impaired stretch against the cl
 seeds, with the detections past the bound counted again over the seeds whose stretch the corpus rules
 say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).  Last, on the
 simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud
-noise or a dead line, then clean; of the runs whose LED is not green when the line comes back, how many are green
+noise or a dead line, then clean: in how many runs the LED showed the line unintelligible (dead) only after
+more than 3 s (1 s), and of the runs whose LED is not green when the line comes back, how many are green
 again only after more than 2 s (a talker's pause just then must not hold the LED).
 
 With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
@@ -231,18 +232,22 @@ def report(callers: dict[int, np.ndarray], view: str, estois: dict[tuple[int, st
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
 
 
-SIM_IMPAIRMENTS = ("loss:0.6", "loss:0.5", "noise:-5", "noise:0", "dead")
+# the simulated line's impairments and the verdicts that count as detecting each (None: a line followed
+# with effort, which has no detection bound)
+SIM_IMPAIRMENTS = {"loss:0.6": ALARM, "loss:0.5": None, "noise:-5": ALARM, "noise:0": ALARM, "dead": {"no_signal"}}
 SIM_PLAN_S = (6.0, 10.0, 6.0)  # clean, impaired, clean again
 
 
 def sim_recovery(step_s: float = 0.25) -> None:
-    """Good-again latency of the unit's line monitor on the simulated line, from every `step_s` of its speech."""
-    print(f"simulated line, its speech from every {step_s:g} s, 6 s clean, 10 s impaired, 6 s clean: runs not green "
-          "when the line comes back; good again after more than 2 s; worst")
+    """Detection and good-again latencies of the unit's line monitor on the simulated line, from every
+    `step_s` of its speech."""
+    print(f"simulated line, its speech from every {step_s:g} s, 6 s clean, 10 s impaired, 6 s clean: runs "
+          "detected after more than the bound (dead 1 s, unintelligible 3 s); runs not green when the line comes "
+          "back; good again after more than 2 s; worst")
     back_at = SIM_PLAN_S[0] + SIM_PLAN_S[1]
     starts = range(0, len(bundled_speech(SR)), int(step_s * SR))
-    for mode in SIM_IMPAIRMENTS:
-        runs, backs = 0, []
+    for mode, hit in SIM_IMPAIRMENTS.items():
+        runs, backs, dets = 0, [], []
         for start in starts:
             line, posted = SimLine(SR), []
             monitor = LineMonitor(SR, posted.append)
@@ -252,13 +257,17 @@ def sim_recovery(step_s: float = 0.25) -> None:
                 line.set_mode(m)
                 for _ in range(round(seconds * 10)):
                     monitor.feed(line.read(SR // 10))
+            if hit is not None:
+                dets.append(next((e.report.t - SIM_PLAN_S[0] for e in posted
+                                  if SIM_PLAN_S[0] < e.report.t <= back_at + 1e-9 and e.verdict in hit), None))
             if [e.verdict for e in posted if e.report.t <= back_at + 1e-9][-1] == "good":
                 continue
             runs += 1
             backs.append(next((e.report.t - back_at for e in posted
                                if e.report.t > back_at + 1e-9 and e.verdict == "good"), None))
         worst = None if None in backs else max(backs, default=0.0)
-        print(f"{mode:30s}{runs:>17d}{past(backs, RECOVER_BOUND_S):>17d}{fmt(worst):>12s}")
+        detected = "-" if hit is None else f"{past(dets, DETECT_BOUND_S[frozenset(hit)])} of {len(dets)}"
+        print(f"{mode:30s}{detected:>12s}{runs:>9d}{past(backs, RECOVER_BOUND_S):>9d}{fmt(worst):>12s}")
 
 
 def silent_line(s: np.ndarray) -> int:
