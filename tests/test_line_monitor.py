@@ -133,6 +133,16 @@ def test_a_line_that_loses_most_of_its_packets_is_shown_red_within_three_seconds
     assert red and red[0] - 6.0 <= 3.0 + 1e-9, got
 
 
+@pytest.mark.parametrize("start", [18000, 52000])
+def test_a_caller_drowned_by_noise_as_loud_as_them_is_shown_red_within_three_seconds(start: int):
+    # white noise at the talker's own level (ESTOI about 0.43): the analyzer hears 0.32-0.36 from its
+    # first full window, but a noise that just set in was held to the margin of the analyzer's onset
+    # overshoot, and the LED waited for the long judgement (4.2-4.4 s from these starts)
+    got = run_modes([("clean", 6.0), ("noise:0", 6.0)], start)
+    red = [t for t, v in got if v == "unintelligible"]
+    assert red and red[0] - 6.0 <= 3.0 + 1e-9, got
+
+
 def test_a_dead_line_is_reported_at_once_even_mid_call():
     got = run_modes([("clean", 6.0), ("dead", 3.0)])
     dead = [t for t, v in got if v == "no_signal"]

@@ -8,7 +8,8 @@ countdown (R16) follow that impression:
 
 * a dead line is shown at once, and so is a caller who comes back from a dead or silent line;
 * a clearly bad line (the heard score of the last `QUICK_S` far below a border, on a line that itself
-  changed: lost or damaged audio, a floor that rose) is shown at once; a moment in which the analyzer
+  changed: lost or damaged audio, a floor that rose; while noise is still setting in, a line far under
+  the border or a talker no louder than the noise) is shown at once; a moment in which the analyzer
   hears no talker on a noisy line counts as a line too noisy to hear anyone, unless a talker was heard
   just before, clearly over that noise (`TALKER_OVER_NOISE_DB`); a window that ends in the talker's
   pause is about a talker who stopped, not about the line, and does not count;
@@ -47,6 +48,12 @@ QUICK_MARGIN = {Verdict.GOOD: 0.08, Verdict.DEGRADED: 0.20}
 ONSET_S = 2.4
 ONSET_RISE_DB = 6.0
 ONSET_MARGIN = 0.35
+#: ... unless the talker is no louder than the noise that set in (their level over its floor at most
+#: DROWNED_DB, over the last QUICK_S): drowned whatever the overshoot.  White noise as loud as the
+#: simulator's talker (ESTOI about 0.43) is heard at 0.32-0.36 from its first full window, over the
+#: onset's border, and was shown only after 4.0-4.4 s from half the starts of its speech; noise 3 dB
+#: under it leaves the talker 2-4 dB over the floor, babble far more (its floor is its quietest moments).
+DROWNED_DB = 0.0
 #: Heavy packet loss or clipping makes the floor jump too (holes upset minimum statistics; a clipped,
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
@@ -201,6 +208,11 @@ class ShownVerdict:
         recent = [m.damage for m in self._line if t - m.t < QUICK_S - _EPS]
         return sum(recent) / len(recent)
 
+    def _talker_dbfs(self, t: float, span: float) -> float | None:
+        """The talker's mean level in the reports of the last `span` that heard one."""
+        levels = [m.talker_dbfs for m in self._line if t - m.t < span - _EPS and m.talker_dbfs is not None]
+        return sum(levels) / len(levels) if levels else None
+
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
         """Whether a talker was heard lately, clearly louder than the line's noise is now."""
         last = next((m for m in reversed(self._line) if m.talker_dbfs is not None), None)
@@ -225,7 +237,8 @@ class ShownVerdict:
             now = self._line[-1]
             onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
                 m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
-            if onset:
+            talker = self._talker_dbfs(t, QUICK_S)
+            if onset and (talker is None or talker - now.floor_dbfs > DROWNED_DB):
                 margin = ONSET_MARGIN
             elif cur is Verdict.GOOD and self._lost(t) >= HEAVY_LOSS:
                 margin = HEAVY_LOSS_MARGIN
