@@ -17,7 +17,8 @@ countdown (R16) follow that impression:
   with hysteresis (`LONG_HYST` beyond the border of the level shown) and a steadiness check: the mean of
   the newer half of that window must say the same, so a line still sliding into a new condition is
   shown once it has settled and not at every level it passes on the way;
-* a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`) is shown good at once; a
+* a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`; less while lost audio that
+  has stopped is still leaving the analyzer's window) is shown good at once; a
   milder but still bad line is shown milder only after `RELAX_S` of it, so a countdown started for a
   bad spell runs its 10 s unless the line clearly recovers, and a new bad spell after a recovery
   starts its own.
@@ -27,6 +28,7 @@ Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line a
 from __future__ import annotations
 
 from collections import deque
+from itertools import pairwise
 from typing import NamedTuple
 
 from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
@@ -94,6 +96,16 @@ RELAX_S = 12.0
 #: clear, a red one a little less.
 RECOVER_AFTER_S = 0.2
 CLEAR_HEARD = {Verdict.DEGRADED: 0.88, Verdict.UNINTELLIGIBLE: 0.86}
+#: Lost audio that has stopped: the analyzer's 2-s window still holds the lost packets, and its heard
+#: score climbs only as they leave it (a real talker on the clean line again: 0.77-0.84 while a third to a
+#: twentieth of the window is still lost), so a line whose share of lost or damaged audio has fallen in
+#: each of the last LOSS_FALLING_REPORTS reports, to at most half its peak within LOSS_PEAK_S, is clear
+#: at CLEAR_AFTER_LOSS.  Green again after more than 2 s: 60 % loss 7 of 40 real talkers, loss in bursts 6
+#: of 40 (bench_line_latency.py --voices), before it.  Gaps between bursts of loss halve the share too,
+#: but do not keep it falling for 0.6 s (no false green in 160 spells of bursty loss, both voices).
+LOSS_PEAK_S = 2.0
+LOSS_FALLING_REPORTS = 3
+CLEAR_AFTER_LOSS = 0.80
 #: the heard scores (lo, hi) of each level the analyzer gives while it hears a talker
 LIMITS = {
     Verdict.GOOD: (DEGRADED_BELOW, 2.0),
@@ -156,7 +168,7 @@ class ShownVerdict:
         self._track(r)
         if not _pause(r):  # neither starts nor breaks a clear stretch
             clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
-                     and r.heard >= CLEAR_HEARD[Verdict(shown)]
+                     and r.heard >= min(CLEAR_HEARD[Verdict(shown)], CLEAR_AFTER_LOSS if self._loss_ended(t) else 1.0)
                      and (shown != Verdict.DEGRADED or self._line_changed(worse=False)))
             if not clear:
                 self._clear_since = None
@@ -207,6 +219,14 @@ class ShownVerdict:
         """The mean share of lost, concealed or clipped audio in the reports of the last QUICK_S."""
         recent = [m.damage for m in self._line if t - m.t < QUICK_S - _EPS]
         return sum(recent) / len(recent)
+
+    def _loss_ended(self, t: float) -> bool:
+        """Whether lost or damaged audio has stopped: its share of the window falling report by report,
+        to half its peak or less."""
+        peak = max(m.damage for m in self._line if t - m.t < LOSS_PEAK_S - _EPS)
+        last = [m.damage for m in self._line][-(LOSS_FALLING_REPORTS + 1):]
+        return (peak >= ONSET_DAMAGE and last[-1] <= peak / 2 and len(last) == LOSS_FALLING_REPORTS + 1
+                and all(newer < older for older, newer in pairwise(last)))
 
     def _talker_dbfs(self, t: float, span: float) -> float | None:
         """The talker's mean level in the reports of the last `span` that heard one."""
