@@ -168,7 +168,7 @@ class ShownVerdict:
         self._track(r)
         if not _pause(r):  # neither starts nor breaks a clear stretch
             clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
-                     and r.heard >= min(CLEAR_HEARD[Verdict(shown)], CLEAR_AFTER_LOSS if self._loss_ended(t) else 1.0)
+                     and r.heard >= (CLEAR_AFTER_LOSS if self._loss_ended(t) else CLEAR_HEARD[Verdict(shown)])
                      and (shown != Verdict.DEGRADED or self._line_changed(worse=False)))
             if not clear:
                 self._clear_since = None
@@ -215,23 +215,19 @@ class ShownVerdict:
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(
                     m.talker_dbfs for m in self._line if m.talker_dbfs is not None) > BETTER_DB))
 
-    def _lost(self, t: float) -> float:
-        """The mean share of lost, concealed or clipped audio in the reports of the last QUICK_S."""
-        recent = [m.damage for m in self._line if t - m.t < QUICK_S - _EPS]
-        return sum(recent) / len(recent)
+    def _recent(self, t: float, span: float) -> list[_Moment]:
+        """The line's record over the last `span` before `t`."""
+        return [m for m in self._line if t - m.t < span - _EPS]
 
     def _loss_ended(self, t: float) -> bool:
         """Whether lost or damaged audio has stopped: its share of the window falling report by report,
         to half its peak or less."""
-        peak = max(m.damage for m in self._line if t - m.t < LOSS_PEAK_S - _EPS)
-        last = [m.damage for m in self._line][-(LOSS_FALLING_REPORTS + 1):]
-        return (peak >= ONSET_DAMAGE and last[-1] <= peak / 2 and len(last) == LOSS_FALLING_REPORTS + 1
+        if len(self._line) <= LOSS_FALLING_REPORTS:
+            return False
+        peak = max(m.damage for m in self._recent(t, LOSS_PEAK_S))
+        last = [self._line[-k].damage for k in range(LOSS_FALLING_REPORTS + 1, 0, -1)]
+        return (peak >= ONSET_DAMAGE and last[-1] <= peak / 2
                 and all(newer < older for older, newer in pairwise(last)))
-
-    def _talker_dbfs(self, t: float, span: float) -> float | None:
-        """The talker's mean level in the reports of the last `span` that heard one."""
-        levels = [m.talker_dbfs for m in self._line if t - m.t < span - _EPS and m.talker_dbfs is not None]
-        return sum(levels) / len(levels) if levels else None
 
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
         """Whether a talker was heard lately, clearly louder than the line's noise is now."""
@@ -257,10 +253,11 @@ class ShownVerdict:
             now = self._line[-1]
             onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
                 m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
-            talker = self._talker_dbfs(t, QUICK_S)
-            if onset and (talker is None or talker - now.floor_dbfs > DROWNED_DB):
+            recent = self._recent(t, QUICK_S)
+            talker = [m.talker_dbfs for m in recent if m.talker_dbfs is not None]
+            if onset and (not talker or sum(talker) / len(talker) - now.floor_dbfs > DROWNED_DB):
                 margin = ONSET_MARGIN
-            elif cur is Verdict.GOOD and self._lost(t) >= HEAVY_LOSS:
+            elif cur is Verdict.GOOD and sum(m.damage for m in recent) / len(recent) >= HEAVY_LOSS:
                 margin = HEAVY_LOSS_MARGIN
             else:
                 margin = QUICK_MARGIN[cur]
