@@ -60,12 +60,14 @@ DROWNED_DB = 0.0
 #: re-amplified talker fills the pauses), but the low score is then the damage the analyzer measured
 #: itself (the share of lost, concealed and clipped audio): no overshoot to wait out.
 ONSET_DAMAGE = 0.1
-#: On a line losing at least HEAVY_LOSS of its audio (over the last QUICK_S) the heard score's dips are
-#: the loss itself rather than the talker's course: from a good line the quick border is then only
-#: HEAVY_LOSS_MARGIN under the unintelligible one.  60 % packet loss (ESTOI 0.38-0.53) is heard at
-#: 0.41-0.52 once the analyzer's window is full, and the full margin held it green past 3 s in 18 of 40
-#: seeds (bench_line_latency.py); half loss (ESTOI 0.52-0.61, a line followed with effort) dips to
-#: 0.50 as it sets in, under a margin of 0.03 (a countdown in every run of bench_line_stability.py).
+#: On a line losing at least HEAVY_LOSS of its audio (lost or concealed packets, over the last QUICK_S)
+#: the heard score's dips are the loss itself rather than the talker's course: from a good line the
+#: quick border is then only HEAVY_LOSS_MARGIN under the unintelligible one.  60 % packet loss (ESTOI
+#: 0.38-0.53) is heard at 0.41-0.52 once the analyzer's window is full, and the full margin held it
+#: green past 3 s in 18 of 40 seeds (bench_line_latency.py); half loss (ESTOI 0.52-0.61, a line followed
+#: with effort) dips to 0.50 as it sets in, under a margin of 0.03 (a countdown in every run of
+#: bench_line_stability.py).  Clipping is not loss: half the speech on the plateau leaves a line
+#: followed with effort (ESTOI 0.72 for a real talker), and it took that line red.
 HEAVY_LOSS = 0.45
 HEAVY_LOSS_MARGIN = 0.04
 #: The line itself changed when, within the last CHANGED_S, lost or damaged audio set in (or, for the
@@ -125,13 +127,19 @@ _EPS = 1e-9
 
 
 class _Moment(NamedTuple):
-    """The line's physics in one report: its floor, the share of lost, concealed or clipped audio, and
-    the talker's level (None in a report without one)."""
+    """The line's physics in one report: its floor, the share of lost (or concealed) and of clipped
+    audio, and the talker's level (None in a report without one)."""
 
     t: float
     floor_dbfs: float
-    damage: float
+    lost: float
+    clipped: float
     talker_dbfs: float | None
+
+    @property
+    def damage(self) -> float:
+        """The share of the audio lost, concealed or clipped."""
+        return self.lost + self.clipped
 
 
 class ShownVerdict:
@@ -190,8 +198,8 @@ class ShownVerdict:
     def _track(self, r: LineReport) -> None:
         t = r.t
         talking = r.speech and not _pause(r)
-        damage = r.dropout + r.concealed + r.clipping
-        self._line.append(_Moment(t, r.noise_dbfs, damage, r.speech_dbfs if talking else None))
+        self._line.append(_Moment(t, r.noise_dbfs, r.dropout + r.concealed, r.clipping,
+                                  r.speech_dbfs if talking else None))
         while t - self._line[0].t > CHANGED_S + _EPS:
             self._line.popleft()
         if talking:
@@ -257,7 +265,7 @@ class ShownVerdict:
             talker = [m.talker_dbfs for m in recent if m.talker_dbfs is not None]
             if onset and (not talker or sum(talker) / len(talker) - now.floor_dbfs > DROWNED_DB):
                 margin = ONSET_MARGIN
-            elif cur is Verdict.GOOD and sum(m.damage for m in recent) / len(recent) >= HEAVY_LOSS:
+            elif cur is Verdict.GOOD and sum(m.lost for m in recent) / len(recent) >= HEAVY_LOSS:
                 margin = HEAVY_LOSS_MARGIN
             else:
                 margin = QUICK_MARGIN[cur]
