@@ -166,6 +166,25 @@ def test_a_faint_caller_is_measured_at_their_level_however_the_line_hisses(tmp_p
 
 
 @needs_speech
+@pytest.mark.parametrize("hiss_dbfs", [None, -90.0, -80.0])
+def test_a_clipped_caller_is_measured_as_clipped_through_the_hiss_of_the_units_own_input(
+    tmp_path: Path, hiss_dbfs: float | None,
+) -> None:
+    # an overdriven handset clips the talker at 3 % of their peak and the AGC brings them back to the
+    # line's level (ESTOI about 0.60, followed with effort); the unit hears the line through its own
+    # analog input, whose hiss scatters the plateau: counted only where it was exact, the clipping read
+    # a share of 0.005 under a hiss of -80 dBFS and the line good
+    s = speech(tmp_path)
+    ceiling = 0.03 * np.max(np.abs(s))
+    x = np.clip(s, -ceiling, ceiling) * (0.9 / ceiling) * 10 ** (-26 / 20)
+    if hiss_dbfs is not None:
+        x = x + line_noise(len(x), hiss_dbfs, seed=7)
+    reports = [r for r in stream(x) if r.speech]
+    assert np.mean([r.clipping for r in reports]) > 0.15
+    assert analyze(x, SR).verdict == "degraded"
+
+
+@needs_speech
 def test_heavy_packet_loss_is_flagged(tmp_path: Path) -> None:
     s = speech(tmp_path).copy()
     fr = s[: len(s) // 160 * 160].reshape(-1, 160)
