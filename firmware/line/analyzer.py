@@ -97,9 +97,6 @@ ACT_DB = 4.0  # mean band rise over the floor (dB) that marks a speech frame
 # a dB on average over 13 bands, stay out.
 TALK_DB = 1.0
 SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (the reported index)
-# score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
-# "with effort" under 0.75: the lower border sits a little above 0.50 because a caller who cannot be
-# understood must not be missed (the estimate's spread on real voices in real noise is about 0.05)
 #: A clipped talker sits on a plateau at the clipping level: counted as the samples within 0.1 % of a
 #: frame's peak when the audio is carried digitally, but any noise added after the clipping (the unit's
 #: own analog input) scatters the plateau by its own amplitude: the latency benchmark's clipped caller
@@ -109,6 +106,9 @@ SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (
 #: peak, a voice's far fewer.  A hiss 40 dB under the plateau (-70 dBFS there) still hides it.
 PLATEAU_TOL = 0.01
 PLATEAU_RUN = 8
+# score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
+# "with effort" under 0.75: the lower border sits a little above 0.50 because a caller who cannot be
+# understood must not be missed (the estimate's spread on real voices in real noise is about 0.05)
 UNINTELLIGIBLE_BELOW = 0.53
 DEGRADED_BELOW = 0.75
 HYST = 0.03
