@@ -243,6 +243,20 @@ class ShownVerdict:
         return (last is not None and t - last.t < TALKER_HEARD_S - _EPS
                 and last.talker_dbfs - noise_dbfs >= TALKER_OVER_NOISE_DB)
 
+    def _quick_margin(self, t: float, cur: Verdict) -> float:
+        """How far under the unintelligible border the quick mean must be for `cur` to turn red at once."""
+        now = self._line[-1]
+        recent = self._recent(t, QUICK_S)
+        onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
+            m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
+        if onset:
+            talker = [m.talker_dbfs for m in recent if m.talker_dbfs is not None]
+            if not talker or sum(talker) / len(talker) - now.floor_dbfs > DROWNED_DB:
+                return ONSET_MARGIN
+        if cur is Verdict.GOOD and sum(m.lost for m in recent) / len(recent) >= HEAVY_LOSS:
+            return HEAVY_LOSS_MARGIN
+        return QUICK_MARGIN[cur]
+
     def _mean(
         self, t: float, span: float, since: float = -1.0, until: float | None = None,
     ) -> tuple[float, float] | None:
@@ -257,20 +271,9 @@ class ShownVerdict:
     def _judged(self, t: float, shown: str) -> str | None:
         cur = Verdict(shown)
         quick = self._mean(t, QUICK_S)
-        if cur in QUICK_MARGIN and quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS:
-            now = self._line[-1]
-            onset = now.damage < ONSET_DAMAGE and now.floor_dbfs - min(
-                m.floor_dbfs for m in self._line if t - m.t <= ONSET_S + _EPS) > ONSET_RISE_DB
-            recent = self._recent(t, QUICK_S)
-            talker = [m.talker_dbfs for m in recent if m.talker_dbfs is not None]
-            if onset and (not talker or sum(talker) / len(talker) - now.floor_dbfs > DROWNED_DB):
-                margin = ONSET_MARGIN
-            elif cur is Verdict.GOOD and sum(m.lost for m in recent) / len(recent) >= HEAVY_LOSS:
-                margin = HEAVY_LOSS_MARGIN
-            else:
-                margin = QUICK_MARGIN[cur]
-            if self._line_changed(worse=True) and quick[0] < UNINTELLIGIBLE_BELOW - margin:
-                return Verdict.UNINTELLIGIBLE
+        if (cur in QUICK_MARGIN and quick is not None and quick[1] >= QUICK_S - _EPS and t >= SETTLE_S - _EPS
+                and self._line_changed(worse=True) and quick[0] < UNINTELLIGIBLE_BELOW - self._quick_margin(t, cur)):
+            return Verdict.UNINTELLIGIBLE
         # from a good line a border line is judged over LONG_S; between bad levels over RELAX_S since shown
         span, since, needed = (LONG_S, -1.0, LONG_MIN_S) if cur is Verdict.GOOD else (RELAX_S, self._since, RELAX_S)
         whole = self._mean(t, span, since=since)
