@@ -31,6 +31,7 @@ import sys
 import tempfile
 import wave
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -83,19 +84,27 @@ def stream(x: np.ndarray) -> list:
     return reps
 
 
+class Seen(NamedTuple):
+    """A verdict and when it was given (a report's, or the LED's after it)."""
+
+    t: float
+    verdict: str | None
+
+
 def first(reps: list, after: float, ok: set[str]) -> float | None:
+    """Seconds from `after` to the first of `reps` (reports or `Seen`) with a verdict in `ok`."""
     for r in reps:
         if r.t > after and r.verdict in ok:
             return r.t - after
     return None
 
 
-def shown(reps: list) -> list:
-    """The verdict the unit shows (LINE LED) after each report: (t, verdict) pairs as `first` reads them."""
+def shown(reps: list) -> list[Seen]:
+    """The verdict the unit shows (LINE LED) after each report."""
     sv, out = ShownVerdict(), []
     for r in reps:
         sv.update(r)
-        out.append(type("Shown", (), {"t": r.t, "verdict": sv.verdict})())
+        out.append(Seen(r.t, sv.verdict))
     return out
 
 
@@ -257,14 +266,13 @@ def sim_recovery(step_s: float = 0.25) -> None:
                 line.set_mode(m)
                 for _ in range(round(seconds * 10)):
                     monitor.feed(line.read(SR // 10))
-            if hit is not None:
-                dets.append(next((e.report.t - SIM_PLAN_S[0] for e in posted
-                                  if SIM_PLAN_S[0] < e.report.t <= back_at + 1e-9 and e.verdict in hit), None))
-            if [e.verdict for e in posted if e.report.t <= back_at + 1e-9][-1] == "good":
+            changes = [Seen(e.report.t, e.verdict) for e in posted]
+            if hit is not None:  # a detection only after the line is back counts as late either way
+                dets.append(first(changes, SIM_PLAN_S[0], hit))
+            if [c.verdict for c in changes if c.t <= back_at + 1e-9][-1] == "good":
                 continue
             runs += 1
-            backs.append(next((e.report.t - back_at for e in posted
-                               if e.report.t > back_at + 1e-9 and e.verdict == "good"), None))
+            backs.append(first(changes, back_at, {"good"}))
         worst = None if None in backs else max(backs, default=0.0)
         detected = "-" if hit is None else f"{past(dets, DETECT_BOUND_S[frozenset(hit)])} of {len(dets)}"
         print(f"{mode:30s}{detected:>12s}{runs:>9d}{past(backs, RECOVER_BOUND_S):>9d}{fmt(worst):>12s}")
