@@ -27,8 +27,11 @@ that opens on the condition (a listener hears the same line alike whenever it be
 
 The caller is the simulator's own speech (espeak-ng), or with ``--voices DIR`` real talkers: each run
 one of the WAV recordings in DIR (any rate; e.g. the held-out talkers of line_make_real_corpus.py),
-band-limited as a line carries it, its babble the other recordings.  The conditions the simulator
-makes on its own speech (packet loss, a softphone's silences) are then left out.
+band-limited as a line carries it, its babble the other recordings.  Noise then sets in at the caller's
+end, as in the corpus builders: the line carries it in the same 300-3400 Hz band as the talker (noise
+outside that band never reaches the unit, and by ESTOI it masked the talker's missing low and high
+bands: a real talker in white noise 6 dB under them scored 0.47 with it, 0.57 without).  The conditions
+the simulator makes on its own speech (packet loss, a softphone's silences) are then left out.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ import tempfile
 import wave
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +52,7 @@ from firmware.threads import pin_math_threads  # noqa: E402
 pin_math_threads()
 
 from linecorpus.audio import speech_level_dbfs  # noqa: E402
+from linecorpus.impair import telephone_band  # noqa: E402
 from linecorpus.labels import CANNOT_HEAR, Label, estoi, label_for  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
@@ -61,18 +66,27 @@ CLEAN_S, COND_S, SETTLE_S = 3.0, 40.0, 3.0
 STEP_S = 0.1
 
 
-def talkers(folder: Path | None) -> list[np.ndarray]:
-    """The callers: the simulator's own speech, or each WAV recording in `folder` as a line carries it."""
+class Callers(NamedTuple):
+    """The callers of the runs, and whether a telephone line carried them (and so the noise at their end)."""
+
+    voices: list[np.ndarray]
+    line_band: bool
+
+
+def talkers(folder: Path | None) -> Callers:
+    """The callers: the simulator's own speech (as it plays it), or each WAV recording in `folder` as a
+    line carries it."""
     if folder is None:
-        return [bundled_speech(SR).astype(np.float64)]
+        return Callers([bundled_speech(SR).astype(np.float64)], line_band=False)
     found = [recorded(f) for f in sorted(folder.glob("*.wav"))]
     if not found:
         sys.exit(f"no WAV recordings in {folder}")
-    return found
+    return Callers(found, line_band=True)
 
 
-def pick(rng: np.random.Generator, voices: list[np.ndarray]) -> np.ndarray:
+def pick(rng: np.random.Generator, callers: Callers) -> np.ndarray:
     """One of the callers (the simulator's one voice without drawing: its runs keep their seeds)."""
+    voices = callers.voices
     return voices[int(rng.integers(len(voices)))] if len(voices) > 1 else voices[0]
 
 
@@ -88,7 +102,7 @@ def active_power(x: np.ndarray) -> float:
     return float(np.mean(e[10 * np.log10(e) > 10 * np.log10(e.max()) - 35]))
 
 
-def shaped(rng: np.random.Generator, n: int, kind: str, voices: list[np.ndarray]) -> np.ndarray:
+def shaped(rng: np.random.Generator, n: int, kind: str, callers: Callers) -> np.ndarray:
     w = rng.normal(0, 1, n)
     if kind == "pink":
         f = np.fft.rfft(w)
@@ -98,16 +112,16 @@ def shaped(rng: np.random.Generator, n: int, kind: str, voices: list[np.ndarray]
     elif kind == "babble":  # six talkers: the callers' voices at other offsets and speeds
         w = np.zeros(n)
         for o, r in enumerate((1.0, 0.93, 1.08, 0.97, 1.12, 0.9)):
-            s = speech(pick(rng, voices), n / SR * 1.2, o * 7919)
+            s = speech(pick(rng, callers), n / SR * 1.2, o * 7919)
             w += np.interp(np.arange(n) * r, np.arange(len(s)), s)
     return w / np.sqrt(np.mean(w**2))
 
 
-def condition(name: str, x: np.ndarray, rng: np.random.Generator, voices: list[np.ndarray]) -> np.ndarray:
+def condition(name: str, x: np.ndarray, rng: np.random.Generator, callers: Callers) -> np.ndarray:
     kind, _, arg = name.partition(":")
     if kind in ("white", "pink", "babble"):
-        nz = shaped(rng, len(x), kind, voices)
-        return x + nz * np.sqrt(active_power(x) / 10 ** (float(arg) / 10))
+        nz = shaped(rng, len(x), kind, callers) * np.sqrt(active_power(x) / 10 ** (float(arg) / 10))
+        return x + (telephone_band(nz) if callers.line_band else nz)
     if kind == "loss":
         fr = x[: len(x) // 160 * 160].reshape(-1, 160).copy()
         fr[rng.random(len(fr)) < float(arg)] = 0.0
@@ -137,14 +151,14 @@ WHOLE_CALL = ("vad",)
 
 def listener_label(
     name: str, clean: np.ndarray, received: np.ndarray | None, rng: np.random.Generator,
-    voices: list[np.ndarray],
+    callers: Callers,
 ) -> tuple[float, Label]:
     """(ESTOI, label) of a condition as the corpus rules judge it; `received` is None for one the
     simulator makes, which is applied here to `clean` the same way."""
     if name in WHOLE_CALL:
         return 1.0, Label.GOOD
     if received is None:
-        received = condition(name, clean, rng, voices)
+        received = condition(name, clean, rng, callers)
     e = estoi(clean, received)
     return e, label_for(e, speech_level_dbfs(received))
 
@@ -157,19 +171,19 @@ def write_wav(path: Path, x: np.ndarray) -> None:
         w.writeframes(np.round(np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def run(name: str, folder: Path, seed: int, lead: float, voices: list[np.ndarray]) -> dict:
+def run(name: str, folder: Path, seed: int, lead: float, callers: Callers) -> dict:
     """One call: `lead` s of the clean line, then the condition for COND_S (lead 0: a call that opens on
-    it); the caller one of `voices` (`talkers`)."""
+    it); the caller one of `callers` (`talkers`)."""
     rng = np.random.default_rng(seed)
-    caller = pick(rng, voices)
+    caller = pick(rng, callers)
     clean = speech(caller, lead + COND_S, offset=int(rng.integers(0, 40000)))
     x = clean.copy()
     cut = int(lead * SR)
     by_sim = name.partition(":")[0] in SIM_CONDITIONS
     if not by_sim:
-        x[cut:] = condition(name, clean[cut:], rng, voices)
+        x[cut:] = condition(name, clean[cut:], rng, callers)
     e, label = listener_label(name, clean[cut:], None if by_sim else x[cut:], np.random.default_rng(seed + 1),
-                              voices)
+                              callers)
     path = folder / f"{name.replace(':', '_')}.wav"
     if name not in WHOLE_CALL:  # the line plays it (a whole-call condition is the simulator's from the start)
         write_wav(path, np.concatenate([x, x[-SR:]]))
@@ -216,18 +230,18 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1, help="also run this many other seeds and print the worst case")
     ap.add_argument("--voices", type=Path, help="a folder of talkers' WAV recordings to be the caller")
     a = ap.parse_args()
-    voices = talkers(a.voices)
+    callers = talkers(a.voices)
     if a.voices:
-        print(f"callers: {len(voices)} recordings in {a.voices}; the simulator's own conditions "
+        print(f"callers: {len(callers.voices)} recordings in {a.voices}; the simulator's own conditions "
               f"({', '.join(SIM_CONDITIONS)}) left out")
     with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
         for title, lead in ((f"after {CLEAN_S:g} s of a clean line", CLEAN_S), ("a call that opens on it", 0.0)):
             print(f"{title}:")
-            conditions(Path(td), a.seeds, lead, voices, own_speech=a.voices is None)
+            conditions(Path(td), a.seeds, lead, callers, own_speech=a.voices is None)
     return 0
 
 
-def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], own_speech: bool = True) -> None:
+def conditions(folder: Path, seeds: int, lead: float, callers: Callers, own_speech: bool = True) -> None:
     """Run every condition after `lead` s of a clean line over `seeds` seeds and print what the LED did;
     the simulator's own conditions only when the caller is its own speech."""
     worst, bad = 0, []
@@ -242,7 +256,7 @@ def conditions(folder: Path, seeds: int, lead: float, voices: list[np.ndarray], 
                 continue  # a whole-call condition already opens the call
             if not own_speech and name.partition(":")[0] in SIM_CONDITIONS:
                 continue
-            r = run(name, folder, 100 + 200 * k + i, lead, voices)
+            r = run(name, folder, 100 + 200 * k + i, lead, callers)
             worst = max(worst, r["late"])
             if r["late"] > 1 or r["cancelled"]:
                 bad.append(f"{name} (seed {100 + 200 * k + i})")
