@@ -87,7 +87,7 @@ def render(kind: str, p: dict, rng: np.random.Generator, lang: str) -> Rendered:
     if kind in ("clean", "atypical"):
         return Rendered(ref, ref.copy(), voice)
     if kind == "noise":
-        return Rendered(ref, impair.mix_at_snr(ref, impair.coloured_noise(rng, n, p["kind"]), p["snr"]), voice)
+        return Rendered(ref, impair.noise_over_the_line(ref, impair.coloured_noise(rng, n, p["kind"]), p["snr"]), voice)
     if kind == "hum":
         return Rendered(ref, impair.mix_at_snr(ref, impair.coloured_noise(rng, n, "hum"), p["snr"]), voice)
     if kind == "babble":

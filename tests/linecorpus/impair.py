@@ -30,8 +30,21 @@ def coloured_noise(rng: np.random.Generator, n: int, colour: str) -> np.ndarray:
 
 def mix_at_snr(speech: np.ndarray, interferer: np.ndarray, snr_db: float) -> np.ndarray:
     """``speech`` plus ``interferer`` scaled so that the speech level is ``snr_db`` above its power."""
+    return speech + at_snr(speech, interferer, snr_db)
+
+
+def at_snr(speech: np.ndarray, interferer: np.ndarray, snr_db: float) -> np.ndarray:
+    """``interferer`` scaled so that the speech level of ``speech`` is ``snr_db`` above its power."""
     power = 10 ** ((speech_level_dbfs(speech) - snr_db) / 10)
-    return speech + interferer * np.sqrt(power / np.mean(interferer**2))
+    return interferer * np.sqrt(power / np.mean(interferer**2))
+
+
+def noise_over_the_line(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` (as the line delivers it) with ``noise`` that set in at the caller's end, ``snr_db`` under
+    the talker: the line carries the noise in its 300-3400 Hz band as it carries the talker.  Noise outside
+    that band never reaches the unit; added after the band, it masks the talker's missing low and high
+    bands by ESTOI (white noise 6 dB under an espeak-ng talker: 0.60 full-band, 0.72 in the band)."""
+    return speech + telephone_band(at_snr(speech, noise, snr_db))
 
 
 def telephone_band(x: np.ndarray) -> np.ndarray:
