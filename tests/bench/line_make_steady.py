@@ -4,8 +4,9 @@
 Each is 30 s of Gaussian noise at 16 kHz whose power spectrum falls or rises with frequency as its
 colour says (pink 3 dB an octave down, brown 6, blue 3 up), peak-normalised to half of full scale;
 the speech-shaped one has the long-term spectrum of the talkers' recordings in VOICES (mono 16 kHz WAVs,
-e.g. the babble builder's input), smoothed over 200 bins.  The estimator's training corpora
-`--noises STEADY` were made with
+e.g. the babble builder's input), smoothed over 200 bins.  For the `--noises STEADY` corpora of
+`line_train.py` (V16: its talkers `V` as mono 16 kHz WAVs; the weights on main were fitted on noises of
+the same kinds from an earlier script):
 
     python3 tests/bench/line_make_steady.py V16/ STEADY/ --seed 12
 """
