@@ -30,7 +30,9 @@ read straight from the git blobs into /tmp and never redistributed:
   (tests/bench/line_train.py), for real_c5 and real_c6 (seeds 5, 6): EMGSE noise/noise_test/
   Car_Noise_Idle_Noise_60_mph.wav and Street Noise.wav, docs/noise/English speech noise/two_male_english.wav
   and Chinese speech noise/two_female_chinese.wav (2-talker babble); timsainb/noisereduce (MIT):
-  assets/cafe_short.wav (a cafe: dishes and voices).  real_c7b (seed 7, the second set of noises) has
+  assets/cafe_short.wav (a cafe: dishes and voices).  Its car and street recordings are the first set's
+  (the same git blobs as docs/noise/car noise.wav and street noise(1).wav): the two sets differ in their
+  babble, engine, dishes and cafe.  real_c7b (seed 7, the second set of noises) has
   talkers of Russian and Ukrainian, none of them English: snakers4/silero-vad (MIT) files/ru.wav at
   commit 2c41efa (its second 30 s; no part of it is in the training of the weights on main) and files/ru_num.wav at
   b42d13f, and the Ukrainian audio.wav above.
