@@ -44,6 +44,19 @@ def test_a_noisy_line_from_the_start_is_reported_once_the_window_is_full():
     assert got and got[0][1] in ("unintelligible", "degraded") and got[0][0] <= 3.0
 
 
+@pytest.mark.parametrize("start", [0, 8000, 24000])
+def test_a_caller_whose_first_words_follow_the_greeting_is_not_shown_silent_before_them(start: int):
+    # the operator greets first; a caller who answers 3.5 s into the call has not gone quiet: the LED
+    # turned blue at 2.4 s and green again as they spoke
+    got = run_modes([("silence", 3.5), ("clean", 6.0)], start)
+    assert [v for _, v in got] == ["good"], got
+
+
+def test_a_caller_silent_from_the_start_is_shown_silent_once_a_pause_would_be():
+    got = run_modes([("silence", 8.0)])
+    assert got == [(4.8, "silent")], got
+
+
 def run_modes(plan: list[tuple[str, float]], start: int = 0) -> list[tuple[float, str]]:
     """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time, its
     speech from sample ``start`` on."""

@@ -23,7 +23,8 @@ countdown (R16) follow that impression:
   bad spell runs its 10 s unless the line clearly recovers, and a new bad spell after a recovery
   starts its own.
 
-Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line are believed.
+Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line are believed, and a
+caller who has not spoken yet is silent only once a pause would be (`SILENT_AFTER_S`).
 """
 from __future__ import annotations
 
@@ -31,13 +32,15 @@ from collections import deque
 from itertools import pairwise
 from typing import NamedTuple
 
-from firmware.line.analyzer import DEGRADED_BELOW, UNINTELLIGIBLE_BELOW, LineReport
+from firmware.line.analyzer import DEGRADED_BELOW, SILENT_AFTER_S, UNINTELLIGIBLE_BELOW, LineReport
 from firmware.vocabulary import Verdict
 
 #: The analyzer judges the last 2 s of the line: before it has heard that much of a call, only a
 #: dead line (which must be caught within a second) and a good one are believed; a bad or silent
 #: verdict waits for a full window (measured over every start offset of our speech: none after 2.2 s).
-#: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent".
+#: At the start of a call the operator speaks first anyway: a quiet caller then is not "silent", and
+#: one who has not spoken yet is shown silent only after the analyzer's `SILENT_AFTER_S`, as a pause
+#: in the talk is (a real talker's first words 2.4-3.6 s into a call flashed the LED blue, then green).
 SETTLE_S = 2.4
 #: A clearly bad line: the mean heard score of the last QUICK_S under the unintelligible border by
 #: QUICK_MARGIN (from a good line; from a degraded one by more: a moment of red inside a degraded spell
@@ -186,6 +189,8 @@ class ShownVerdict:
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
+            if v == Verdict.SILENT:  # a caller not heard yet in this call: a pause like any other (R19)
+                return v if t >= SILENT_AFTER_S - _EPS else None
             return v if v == Verdict.GOOD or t >= SETTLE_S - _EPS else None
         if v == Verdict.SILENT or (shown not in LIMITS and Verdict(v).heard):
             return v  # a quiet live line (the analyzer waited 4.8 s for it), or the caller is back: at once
