@@ -15,13 +15,17 @@ say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders
 simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud
 noise or a dead line, then clean: in how many runs the LED showed the line unintelligible (dead) only after
 more than 3 s (1 s), and of the runs whose LED is not green when the line comes back, how many are green
-again only after more than 2 s (a talker's pause just then must not hold the LED).
+again only after more than 2 s (a talker's pause just then must not hold the LED).  And a spell of noise a
+listener follows with effort (12 s, 12 s into the call) that ends: of the runs whose LED is not green when
+it ends, how many are green again only after more than 2 s; the noises are the stability benchmark's
+(white 9 dB, pink 5 dB, babble 10 and 5 dB under the talker) and, with ``--noises DIR``, each WAV
+recording in DIR at 10 and 5 dB, carried in the line's band.
 
 With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
 talkers, any rate; band-limited as a line carries them, looped, at the same level), for the first
 two sections: the simulator's line plays its own speech.
 
-    python3 tests/bench/bench_line_latency.py [--seeds 40] [--voices DIR]
+    python3 tests/bench/bench_line_latency.py [--seeds 40] [--voices DIR] [--noises DIR]
 """
 from __future__ import annotations
 
@@ -37,6 +41,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_line_stability import Callers, condition  # noqa: E402
+from linecorpus.impair import noise_over_the_line  # noqa: E402
 from linecorpus.labels import estoi  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
@@ -168,7 +174,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=1, help="also print the worst case over this many noise seeds")
     ap.add_argument("--voices", type=Path, help="a folder of talkers' WAV recordings: each seed's caller one of them")
+    ap.add_argument("--noises", type=Path, help="a folder of noise recordings (WAV) for the noisy spells that end")
     a = ap.parse_args()
+    noises = sorted(a.noises.glob("*.wav")) if a.noises else []
+    if a.noises and not noises:
+        sys.exit(f"no WAV recordings in {a.noises}")
     s = speech(40.0)
     callers = {seed: s for seed in range(3, 3 + a.seeds)}
     if a.voices:
@@ -180,6 +190,7 @@ def main() -> int:
     estois: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
         report(callers, view, estois)
+    noisy_spells(callers, a.voices is not None, noises)
     sim_recovery()
     return silent_line(s)
 
@@ -239,6 +250,45 @@ def report(callers: dict[int, np.ndarray], view: str, estois: dict[tuple[int, st
             lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
+
+
+# noise a listener follows with effort, as the stability benchmark makes it (ESTOI 0.52-0.69 there), and
+# the SNRs of the noise recordings named with --noises
+NOISY_SPELLS = ("white:9", "pink:5", "babble:10", "babble:5")
+RECORDED_SNR_DB = (10, 5)
+
+
+def noisy_spells(callers: dict[int, np.ndarray], line_band: bool, noises: list[Path]) -> None:
+    """Print how soon the shown verdict is good again after a spell of noise a listener follows with effort
+    ends (A_S..B_S, each seed's caller): runs not green when it ends, and of those, green again after more
+    than RECOVER_BOUND_S; `line_band` says whether the line carried the callers (and so their noise)."""
+    print(f"a noisy spell that ends ({B_S - A_S} s of it): runs not green when it ends; green again after more "
+          f"than {RECOVER_BOUND_S:g} s; worst")
+    voices = Callers(list(callers.values()), line_band)
+    recordings = {f.stem: recorded(f) for f in noises}
+    spells = [(name, None, None) for name in NOISY_SPELLS]
+    spells += [(f"{stem}:{snr}", stem, snr) for stem in recordings for snr in RECORDED_SNR_DB]
+    late = not_green = 0
+    for name, stem, snr in spells:
+        backs = []
+        for seed, s in callers.items():
+            rng = np.random.default_rng(seed)
+            x = s + floor_noise(len(s), rng)
+            a, b = A_S * SR, B_S * SR
+            if stem is None:
+                x[a:b] = condition(name, x[a:b], rng, voices)
+            else:
+                z = np.tile(recordings[stem], (b - a) // len(recordings[stem]) + 2)
+                start = int(rng.integers(0, len(z) - (b - a)))
+                x[a:b] = noise_over_the_line(x[a:b], z[start : start + b - a], snr)
+            seen = shown(stream(x))
+            if [v.verdict for v in seen if v.t <= B_S + 1e-9][-1] != "good":
+                backs.append(first(seen, B_S, {"good"}))
+        worst = None if None in backs else max(backs, default=0.0)
+        late += past(backs, RECOVER_BOUND_S)
+        not_green += len(backs)
+        print(f"{name:30s}{len(backs):>5d} of {len(callers):<4d}{past(backs, RECOVER_BOUND_S):>6d}{fmt(worst):>12s}")
+    print(f"{'all':30s}{not_green:>5d} of {len(callers) * len(spells):<4d}{late:>6d}")
 
 
 # the simulated line's impairments and the verdicts that count as detecting each (None: a line followed
