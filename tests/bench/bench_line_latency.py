@@ -1,29 +1,29 @@
 #!/usr/bin/env python3
 """Print the streaming line analyzer's decision latencies (a benchmark script, not a test).
 
-Clean espeak-ng speech (8 kHz, -26 dBFS, a -62 dBFS line-noise floor) is streamed in 20 ms chunks;
-from 12 s to 24 s the line goes dead (digital zeros), or impaired (white noise 5 dB above the
-speech, 60 % packet loss, 30 % loss in bursts of 3 packets, hard clipping), then back to clean; and a
-caller falls silent on a live line for 40 s.  "detected" is the first alarm after the onset
-(no_signal for a dead line, unintelligible for noise and heavy loss, anything but good for bursty
-loss and clipping), "recovery" the first "good" after the line is clean again.  With ``--seeds N``
-also the worst case over N noise seeds, and in how many seeds each latency is past issue 14's bound
-(a worst case is one seed: 60 % loss sits at the cannot-understand border, so its detection time
-varies from seed to seed), and the ESTOI of each impaired stretch against the clean one over the
-seeds, with the detections past the bound counted again over the seeds whose stretch the corpus rules
-say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders do).  Last, on the
-simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud
-noise or a dead line, then clean: in how many runs the LED showed the line unintelligible (dead) only after
-more than 3 s (1 s), and of the runs whose LED is not green when the line comes back, how many are green
-again only after more than 2 s (a talker's pause just then must not hold the LED).  And a spell of noise a
-listener follows with effort (12 s, 12 s into the call) that ends: of the runs whose LED is not green when
-it ends, how many are green again only after more than 2 s; the noises are the stability benchmark's
-(white 9 dB, pink 5 dB, babble 10 and 5 dB under the talker) and, with ``--noises DIR``, each WAV
-recording in DIR at 10 and 5 dB, carried in the line's band.
+Clean espeak-ng speech (8 kHz, -26 dBFS, a -62 dBFS line-noise floor) is streamed in 20 ms chunks; from
+12 s to 24 s the line goes dead (digital zeros), or impaired (white noise 5 dB above the speech, in the
+line's band with ``--voices``; 60 % packet loss; 30 % loss in bursts of 3 packets; hard clipping), then
+back to clean; and a caller falls silent on a live line for 40 s. "detected" is the first alarm after
+the onset (no_signal for a dead line, unintelligible for noise and heavy loss, anything but good for
+bursty loss and clipping), "recovery" the first "good" after the line is clean again. With ``--seeds N``
+also the worst case over N noise seeds, and in how many seeds each latency is past issue 14's bound (a
+worst case is one seed: 60 % loss sits at the cannot-understand border, so its detection time varies
+from seed to seed), and the ESTOI of each impaired stretch against the clean one over the seeds, with
+the detections past the bound counted again over the seeds whose stretch the corpus rules say cannot be
+understood (ESTOI under 0.50; needs pystoi, as the corpus builders do). Last, on the simulator's line
+and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud noise or a dead line,
+then clean: in how many runs the LED showed the line unintelligible (dead) only after more than 3 s
+(1 s), and of the runs whose LED is not green when the line comes back, how many are green again only after
+more than 2 s (a talker's pause just then must not hold the LED). And a spell of noise a listener
+follows with effort (12 s, 12 s into the call) that ends: of the runs whose LED is not green when it
+ends, how many are green again only after more than 2 s; the noises are the stability benchmark's (white
+9 dB, pink 5 dB, babble 10 and 5 dB under the talker) and, with ``--noises DIR``, each WAV recording in
+DIR at 10 and 5 dB, carried in the line's band.
 
 With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
-talkers, any rate; band-limited as a line carries them, looped, at the same level), for the first
-two sections: the simulator's line plays its own speech.
+talkers, any rate; band-limited as a line carries them, looped, at the same level), in every section
+but the simulated line's, which plays its own speech.
 
     python3 tests/bench/bench_line_latency.py [--seeds 40] [--voices DIR] [--noises DIR]
 """
@@ -42,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_line_stability import Callers, condition  # noqa: E402
-from linecorpus.impair import noise_over_the_line  # noqa: E402
+from linecorpus.impair import noise_over_the_line, telephone_band  # noqa: E402
 from linecorpus.labels import estoi  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
@@ -142,9 +142,11 @@ ALARM = {"unintelligible", "no_signal"}
 NOT_GOOD = {"degraded", "unintelligible", "no_signal"}
 
 
-def scenarios(s: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[str, np.ndarray, set[str]]]]:
+def scenarios(s: np.ndarray, rng: np.random.Generator,
+              line_band: bool = False) -> tuple[np.ndarray, list[tuple[str, np.ndarray, set[str]]]]:
     """The clean line, and (name, signal impaired from A_S to B_S and clean around it, verdicts that
-    count as detected) for each impairment."""
+    count as detected) for each impairment; with `line_band` the line carried the caller, and so carries
+    the noise at their end in its band too."""
     a, b = A_S * SR, B_S * SR
     base = s + floor_noise(len(s), rng)
     out = []
@@ -152,7 +154,8 @@ def scenarios(s: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list
     dead[a:b] = 0.0
     out.append(("dead line (zeros)", dead, {"no_signal"}))
     noisy = base.copy()
-    noisy[a:b] += rng.normal(0, 10 ** (-21 / 20), b - a)  # white noise 5 dB above the speech
+    noise = rng.normal(0, 10 ** (-21 / 20), b - a)  # white noise 5 dB above the speech
+    noisy[a:b] += telephone_band(noise) if line_band else noise
     out.append(("noise at SNR -5 dB", noisy, ALARM))
     lossy = base.copy()
     seg = lossy[a:b].reshape(-1, 160)
@@ -189,7 +192,7 @@ def main() -> int:
         print(f"callers: {len(recordings)} recordings in {a.voices}, one a seed")
     estois: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
-        report(callers, view, estois)
+        report(callers, a.voices is not None, view, estois)
     noisy_spells(callers, a.voices is not None, noises)
     sim_recovery()
     return silent_line(s)
@@ -206,16 +209,16 @@ def past(latencies: list[float | None], bound: float) -> int:
     return sum(t is None or t > bound + 1e-9 for t in latencies)
 
 
-def report(callers: dict[int, np.ndarray], view: str, estois: dict[tuple[int, str], float]) -> None:
+def report(callers: dict[int, np.ndarray], line_band: bool, view: str, estois: dict[tuple[int, str], float]) -> None:
     """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one, the
-    caller's speech of each seed in `callers`; `estois` keeps the ESTOI of each (seed, impairment)
-    stretch for the next view."""
+    caller's speech of each seed in `callers` (`line_band`: as a line carried it); `estois` keeps the
+    ESTOI of each (seed, impairment) stretch for the next view."""
     seeds = len(callers)
     worst: dict[str, list[float | None]] = {}
     seen: dict[str, tuple[set[str], list[float | None], list[float | None]]] = {}
     print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
     for seed, s in callers.items():
-        base, impaired = scenarios(s, np.random.default_rng(seed))
+        base, impaired = scenarios(s, np.random.default_rng(seed), line_band)
         for name, x, hit in impaired:
             reps = stream(x) if view == "analyzer" else shown(stream(x))
             det, rec = first(reps, A_S, hit), first(reps, B_S, {"good"})
@@ -269,6 +272,7 @@ def noisy_spells(callers: dict[int, np.ndarray], line_band: bool, noises: list[P
     spells = [(name, None, None) for name in NOISY_SPELLS]
     spells += [(f"{stem}:{snr}", stem, snr) for stem in recordings for snr in RECORDED_SNR_DB]
     late = not_green = 0
+    width = max(30, *(len(name) + 2 for name, _, _ in spells))
     for name, stem, snr in spells:
         backs = []
         for seed, s in callers.items():
@@ -285,10 +289,11 @@ def noisy_spells(callers: dict[int, np.ndarray], line_band: bool, noises: list[P
             if [v.verdict for v in seen if v.t <= B_S + 1e-9][-1] != "good":
                 backs.append(first(seen, B_S, {"good"}))
         worst = None if None in backs else max(backs, default=0.0)
-        late += past(backs, RECOVER_BOUND_S)
+        late_here = past(backs, RECOVER_BOUND_S)
+        late += late_here
         not_green += len(backs)
-        print(f"{name:30s}{len(backs):>5d} of {len(callers):<4d}{past(backs, RECOVER_BOUND_S):>6d}{fmt(worst):>12s}")
-    print(f"{'all':30s}{not_green:>5d} of {len(callers) * len(spells):<4d}{late:>6d}")
+        print(f"{name:{width}s}{len(backs):>5d} of {len(callers):<4d}{late_here:>6d}{fmt(worst):>12s}")
+    print(f"{'all':{width}s}{not_green:>5d} of {len(callers) * len(spells):<4d}{late:>6d}")
 
 
 # the simulated line's impairments and the verdicts that count as detecting each (None: a line followed
