@@ -13,10 +13,12 @@ much ESTOI still spreads between clips made with the very same parameters (the t
 stretch of noise aside) where those make a degraded or worse line, and how closely the analyzer's
 score follows that spread.
 
-Issue #14 asks for recall >= 0.97 with overcall <= 0.10.  Where even a model that knows each clip's
-exact conditions misses that, what is left to tell the clips apart lies in the particular sentence,
-talker and stretch of noise of each clip: how ESTOI of that one clip falls, which the physics of the
-line does not fix.
+Issue #14 asks for recall >= 0.97 with overcall <= 0.10.  For each corpus the script also prints how
+closely a score must follow each clip's own ESTOI for that: the largest error sd (score = ESTOI plus
+normal noise) at which some threshold still meets both in expectation over the corpus's clips.  Where
+even a model that knows each clip's exact conditions misses that, what is left to tell the clips apart
+lies in the particular sentence, talker and stretch of noise of each clip: how ESTOI of that one clip
+falls, which the physics of the line does not fix.
 
     python3 tests/bench/line_conditions_reference.py /tmp/r14/public /tmp/r14/real_c1 ... [--no-analyzer]
 """
@@ -31,11 +33,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from line_bias import SPEECH_LABELS, separation  # noqa: E402
+from line_bias import OVERCALL_AT, SPEECH_LABELS, separation  # noqa: E402
 
 from firmware.line.analyzer import analyze  # noqa: E402
 
 DEGRADED_ESTOI = 0.75  # the corpus builder's label: a line with ESTOI under this is degraded or worse
+BAR_RECALL = 0.97  # issue 14's bar: recall of the clips that cannot be understood, with overcall <= OVERCALL_AT
 from firmware.line.wavfile import read_mono  # noqa: E402
 
 
@@ -108,9 +111,30 @@ def main() -> int:
             u, d = score[label[here] == "unintelligible"], score[label[here] == "degraded"]
             error = score - estoi[here]
             print(f"  {name:10s} score - ESTOI sd {np.std(error):.3f}{separation(list(u), list(d))}")
+        judged = here & (label != "good")
+        sd = error_sd_for_the_bar(estoi[judged], label[judged] == "unintelligible")
+        print(f"  the bar (recall >= {BAR_RECALL:g}, overcall <= {OVERCALL_AT:g}) holds, in expectation at the best "
+              f"threshold, for an unbiased score whose error sd is at most {sd:.3f}")
     if not args.no_analyzer:
         print(within_conditions([c for _, c in clips], estoi, heard))
     return 0
+
+
+def error_sd_for_the_bar(estoi: np.ndarray, cannot: np.ndarray) -> float:
+    """The largest spread (sd, in steps of 0.005) of an unbiased judge's score about each clip's ESTOI at
+    which some threshold still meets the bar in expectation: recall >= BAR_RECALL over the clips `cannot`
+    marks (labelled unintelligible) and overcall <= OVERCALL_AT over the others (degraded)."""
+    from scipy.stats import norm
+
+    thresholds = np.arange(0.40, 0.65, 0.0025)[:, None]
+    met = 0.0
+    for sd in np.arange(1, 41) * 0.005:
+        called = norm.cdf((thresholds - estoi[None, :]) / sd)  # P(score under the threshold), per threshold and clip
+        recall, overcall = called[:, cannot].mean(axis=1), called[:, ~cannot].mean(axis=1)
+        if not ((recall >= BAR_RECALL) & (overcall <= OVERCALL_AT)).any():
+            break
+        met = sd
+    return met
 
 
 def within_conditions(clips: list[dict[str, str]], estoi: np.ndarray, score: np.ndarray) -> str:
