@@ -99,9 +99,10 @@ def main() -> int:
     heard = np.full(len(clips), np.nan)  # the analyzer's score of each clip
     for k, corpus in enumerate(args.corpora):
         here = corpus_of == k
+        known = ~np.isnan(x[~here]).all(axis=0)  # a condition no other corpus has says nothing (and breaks the fit)
         model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, early_stopping=False,
-                                              random_state=0).fit(x[~here], estoi[~here])
-        scored = {"conditions": model.predict(x[here])}
+                                              random_state=0).fit(x[~here][:, known], estoi[~here])
+        scored = {"conditions": model.predict(x[here][:, known])}
         if not args.no_analyzer:
             heard[here] = [analyze(*read_mono(str(c / clip["file"]))).score
                            for c, clip in (clips[i] for i in np.flatnonzero(here))]
