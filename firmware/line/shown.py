@@ -18,7 +18,8 @@ countdown (R16) follow that impression:
   the newer half of that window must say the same, so a line still sliding into a new condition is
   shown once it has settled and not at every level it passes on the way;
 * a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`; less while lost audio that
-  has stopped is still leaving the analyzer's window) is shown good at once; a
+  has stopped is still leaving the analyzer's window; from a degraded level, a line that itself changed
+  for the better, or `CLEAR_UNCHANGED_S` of it) is shown good at once; a
   milder but still bad line is shown milder only after `RELAX_S` of it, so a countdown started for a
   bad spell runs its 10 s unless the line clearly recovers, and a new bad spell after a recovery
   starts its own.
@@ -101,6 +102,13 @@ RELAX_S = 12.0
 #: clear, a red one a little less.
 RECOVER_AFTER_S = 0.2
 CLEAR_HEARD = {Verdict.DEGRADED: 0.88, Verdict.UNINTELLIGIBLE: 0.86}
+#: A degraded line that sounds clean while the line itself shows no change for the better (its floor
+#: did not fall, as when babble stops, whose floor is its own quietest moments; a muffled line that
+#: opens up again) is shown good once it has sounded so for the analyzer's whole 2-s window: green again
+#: after babble took up to 11.8 s (bench_line_latency.py --voices with babble recordings), the long
+#: judgement's RELAX_S.  A clean stretch in a sustained degraded line lasts at most 1.6 s while amber is
+#: shown (bench_line_stability.py's runs, both voices).
+CLEAR_UNCHANGED_S = 2.0
 #: Lost audio that has stopped: the analyzer's 2-s window still holds the lost packets, and its heard
 #: score climbs only as they leave it (a real talker on the clean line again: 0.77-0.84 while a third to a
 #: twentieth of the window is still lost), so a line whose share of lost or damaged audio has fallen in
@@ -179,13 +187,16 @@ class ShownVerdict:
         self._track(r)
         if not _pause(r):  # neither starts nor breaks a clear stretch
             clear = (Verdict.GOOD in (v, r.raw) and shown in CLEAR_HEARD
-                     and r.heard >= (CLEAR_AFTER_LOSS if self._loss_ended(t) else CLEAR_HEARD[Verdict(shown)])
-                     and (shown != Verdict.DEGRADED or self._line_changed(worse=False)))
+                     and r.heard >= (CLEAR_AFTER_LOSS if self._loss_ended(t) else CLEAR_HEARD[Verdict(shown)]))
             if not clear:
                 self._clear_since = None
             elif self._clear_since is None:
                 self._clear_since = t
-        clear = self._clear_since is not None
+        # a degraded line is clear at once only if the line itself changed for the better, or else once
+        # it has sounded clean for CLEAR_UNCHANGED_S
+        clear = self._clear_since is not None and (
+            shown != Verdict.DEGRADED or self._line_changed(worse=False)
+            or t - self._clear_since >= CLEAR_UNCHANGED_S - _EPS)
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
