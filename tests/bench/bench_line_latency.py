@@ -255,8 +255,9 @@ def report(callers: dict[int, np.ndarray], line_band: bool, view: str, estois: d
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
 
 
-# noise a listener follows with effort, as the stability benchmark makes it (ESTOI 0.52-0.69 there), and
-# the SNRs of the noise recordings named with --noises
+# noise a listener follows with effort, as the stability benchmark makes it (ESTOI 0.52-0.69 there, at its
+# SNR over the talker's active frames), and the SNRs of the noise recordings named with --noises (over the
+# talker's speech level as the corpus builders measure it, `noise_over_the_line`)
 NOISY_SPELLS = ("white:9", "pink:5", "babble:10", "babble:5")
 RECORDED_SNR_DB = (10, 5)
 
