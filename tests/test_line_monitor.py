@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from linecorpus.audio import at_level, write_wav
+from linecorpus.impair import band_limit
 
 from firmware.line.analyzer import LineAnalyzer
 from firmware.line_monitor import LineMonitor
@@ -157,15 +158,12 @@ def test_a_line_nobody_can_follow_is_shown_red_within_three_seconds(mode: str, s
 
 
 def muffled_then_clear(start: int, muffled_s: float, clear_s: float) -> list[tuple[float, str]]:
-    """Our speech from sample `start` through a 700 Hz low-pass for `muffled_s` (a line followed with
-    effort), then the full band, over the line's hiss: what the monitor posts."""
+    """Our speech from sample `start` muffled to 900 Hz for `muffled_s` (a line followed with effort),
+    then the full band, over the line's hiss: what the monitor posts."""
     speech = bundled_speech(8000).astype(np.float64)
     x = speech[(start + np.arange(int((muffled_s + clear_s) * 8000))) % len(speech)]
     muffled = int(muffled_s * 8000)
-    f = np.fft.rfft(x[:muffled])
-    hz = np.fft.rfftfreq(muffled, 1 / 8000)
-    f[hz > 700] *= np.exp(-(((hz[hz > 700] - 700) / 150) ** 2))
-    x[:muffled] = np.fft.irfft(f, muffled)
+    x[:muffled] = band_limit(x[:muffled], 900.0)
     x += np.random.default_rng(start).normal(0.0, 10 ** (-62 / 20), len(x))
     return shown(x[k : k + 800] for k in range(0, len(x), 800))
 
