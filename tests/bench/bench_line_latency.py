@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -183,17 +184,18 @@ def main() -> int:
     if a.noises and not noises:
         sys.exit(f"no WAV recordings in {a.noises}")
     s = speech(40.0)
-    callers = {seed: s for seed in range(3, 3 + a.seeds)}
+    callers = Callers([s] * a.seeds, line_band=False)
     if a.voices:
         recordings = sorted(a.voices.glob("*.wav"))
         if not recordings:
             sys.exit(f"no WAV recordings in {a.voices}")
-        callers = {seed: speech(40.0, recordings[seed % len(recordings)]) for seed in callers}
+        callers = Callers([speech(40.0, recordings[seed % len(recordings)]) for seed, _ in by_seed(callers)],
+                          line_band=True)
         print(f"callers: {len(recordings)} recordings in {a.voices}, one a seed")
     estois: dict[tuple[int, str], float] = {}
     for view in ("analyzer", "shown"):
-        report(callers, a.voices is not None, view, estois)
-    noisy_spells(callers, a.voices is not None, noises)
+        report(callers, view, estois)
+    noisy_spells(callers, noises)
     sim_recovery()
     return silent_line(s)
 
@@ -209,20 +211,28 @@ def past(latencies: list[float | None], bound: float) -> int:
     return sum(t is None or t > bound + 1e-9 for t in latencies)
 
 
-def report(callers: dict[int, np.ndarray], line_band: bool, view: str, estois: dict[tuple[int, str], float]) -> None:
+FIRST_SEED = 3  # the seed of the first run; run k has FIRST_SEED + k
+
+
+def by_seed(callers: Callers) -> Iterator[tuple[int, np.ndarray]]:
+    """Each run's seed and its caller's speech."""
+    return enumerate(callers.voices, FIRST_SEED)
+
+
+def report(callers: Callers, view: str, estois: dict[tuple[int, str], float]) -> None:
     """Print detection and recovery latencies of the analyzer's verdict or of the shown (LED) one, the
-    caller's speech of each seed in `callers` (`line_band`: as a line carried it); `estois` keeps the
-    ESTOI of each (seed, impairment) stretch for the next view."""
-    seeds = len(callers)
+    caller's speech of each run in `callers` (`by_seed`); `estois` keeps the ESTOI of each (seed,
+    impairment) stretch for the next view."""
+    seeds = len(callers.voices)
     worst: dict[str, list[float | None]] = {}
     seen: dict[str, tuple[set[str], list[float | None], list[float | None]]] = {}
     print(f"{view + ' verdict':30s}{'onset->detected':>17s}{'recovery->good':>17s}   verdict before onset")
-    for seed, s in callers.items():
-        base, impaired = scenarios(s, np.random.default_rng(seed), line_band)
+    for seed, s in by_seed(callers):
+        base, impaired = scenarios(s, np.random.default_rng(seed), callers.line_band)
         for name, x, hit in impaired:
             reps = stream(x) if view == "analyzer" else shown(stream(x))
             det, rec = first(reps, A_S, hit), first(reps, B_S, {"good"})
-            if seed == 3:
+            if seed == FIRST_SEED:
                 before = [r.verdict for r in reps if r.t <= A_S][-1]
                 print(f"{name:30s}{fmt(det):>17s}{fmt(rec):>17s}   {before}")
             w = worst.setdefault(name, [0.0, 0.0])
@@ -248,7 +258,7 @@ def report(callers: dict[int, np.ndarray], line_band: bool, view: str, estois: d
         for name, (hit, dets, _) in seen.items():
             if hit == {"no_signal"}:
                 continue
-            e = np.array([estois[seed, name] for seed in callers])
+            e = np.array([estois[seed, name] for seed, _ in by_seed(callers)])
             bound = DETECT_BOUND_S.get(frozenset(hit))
             lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
@@ -262,30 +272,31 @@ NOISY_SPELLS = ("white:9", "pink:5", "babble:10", "babble:5")
 RECORDED_SNR_DB = (10, 5)
 
 
-def noisy_spells(callers: dict[int, np.ndarray], line_band: bool, noises: list[Path]) -> None:
+def noisy_spells(callers: Callers, noises: list[Path]) -> None:
     """Print how soon the shown verdict is good again after a spell of noise a listener follows with effort
     ends (A_S..B_S, each seed's caller): runs not green when it ends, and of those, green again after more
-    than RECOVER_BOUND_S; `line_band` says whether the line carried the callers (and so their noise)."""
+    than RECOVER_BOUND_S (the noise through the line's band where the line carried the callers)."""
     print(f"a noisy spell that ends ({B_S - A_S} s of it): runs not green when it ends; green again after more "
           f"than {RECOVER_BOUND_S:g} s; worst")
-    voices = Callers(list(callers.values()), line_band)
+    n = (B_S - A_S) * SR
     recordings = {f.stem: recorded(f) for f in noises}
+    looped = {stem: np.tile(x, n // len(x) + 2) for stem, x in recordings.items()}  # long enough from any start
     spells = [(name, None, None) for name in NOISY_SPELLS]
     spells += [(f"{stem}:{snr}", stem, snr) for stem in recordings for snr in RECORDED_SNR_DB]
     late = not_green = 0
     width = max(30, *(len(name) + 2 for name, _, _ in spells))
     for name, stem, snr in spells:
         backs = []
-        for seed, s in callers.items():
+        for seed, s in by_seed(callers):
             rng = np.random.default_rng(seed)
             x = s + floor_noise(len(s), rng)
             a, b = A_S * SR, B_S * SR
             if stem is None:
-                x[a:b] = condition(name, x[a:b], rng, voices)
+                x[a:b] = condition(name, x[a:b], rng, callers)
             else:
-                z = np.tile(recordings[stem], (b - a) // len(recordings[stem]) + 2)
-                start = int(rng.integers(0, len(z) - (b - a)))
-                x[a:b] = noise_over_the_line(x[a:b], z[start : start + b - a], snr)
+                z = looped[stem]
+                start = int(rng.integers(0, len(z) - n))
+                x[a:b] = noise_over_the_line(x[a:b], z[start : start + n], snr)
             seen = shown(stream(x))
             if [v.verdict for v in seen if v.t <= B_S + 1e-9][-1] != "good":
                 backs.append(first(seen, B_S, {"good"}))
@@ -293,8 +304,8 @@ def noisy_spells(callers: dict[int, np.ndarray], line_band: bool, noises: list[P
         late_here = past(backs, RECOVER_BOUND_S)
         late += late_here
         not_green += len(backs)
-        print(f"{name:{width}s}{len(backs):>5d} of {len(callers):<4d}{late_here:>6d}{fmt(worst):>12s}")
-    print(f"{'all':{width}s}{not_green:>5d} of {len(callers) * len(spells):<4d}{late:>6d}")
+        print(f"{name:{width}s}{len(backs):>5d} of {len(callers.voices):<4d}{late_here:>6d}{fmt(worst):>12s}")
+    print(f"{'all':{width}s}{not_green:>5d} of {len(callers.voices) * len(spells):<4d}{late:>6d}")
 
 
 # the simulated line's impairments and the verdicts that count as detecting each (None: a line followed

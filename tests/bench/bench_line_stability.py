@@ -237,13 +237,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
         for title, lead in ((f"after {CLEAN_S:g} s of a clean line", CLEAN_S), ("a call that opens on it", 0.0)):
             print(f"{title}:")
-            conditions(Path(td), a.seeds, lead, callers, own_speech=a.voices is None)
+            conditions(Path(td), a.seeds, lead, callers)
     return 0
 
 
-def conditions(folder: Path, seeds: int, lead: float, callers: Callers, own_speech: bool = True) -> None:
+def conditions(folder: Path, seeds: int, lead: float, callers: Callers) -> None:
     """Run every condition after `lead` s of a clean line over `seeds` seeds and print what the LED did;
-    the simulator's own conditions only when the caller is its own speech."""
+    the simulator's own conditions only when the caller is its own speech (not carried by a line)."""
     worst, bad = 0, []
     followable: dict[str, list[int]] = {}  # condition -> [runs, runs with a countdown completed]
     lost: dict[str, list[int]] = {}  # condition -> [runs, runs without one]
@@ -254,7 +254,7 @@ def conditions(folder: Path, seeds: int, lead: float, callers: Callers, own_spee
         for i, name in enumerate(CONDITIONS):
             if lead == 0.0 and name in WHOLE_CALL:
                 continue  # a whole-call condition already opens the call
-            if not own_speech and name.partition(":")[0] in SIM_CONDITIONS:
+            if callers.line_band and name.partition(":")[0] in SIM_CONDITIONS:
                 continue
             r = run(name, folder, 100 + 200 * k + i, lead, callers)
             worst = max(worst, r["late"])
