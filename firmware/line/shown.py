@@ -106,8 +106,9 @@ CLEAR_HEARD = {Verdict.DEGRADED: 0.88, Verdict.UNINTELLIGIBLE: 0.86}
 #: did not fall, as when babble stops, whose floor is its own quietest moments; a muffled line that
 #: opens up again) is shown good once it has sounded so for the analyzer's whole 2-s window: green again
 #: after babble took up to 11.8 s (bench_line_latency.py --voices with babble recordings), the long
-#: judgement's RELAX_S.  A clean stretch in a sustained degraded line lasts at most 1.6 s while amber is
-#: shown (bench_line_stability.py's runs, both voices).
+#: judgement's RELAX_S.  A clean stretch in a sustained degraded line lasted at most 1.6 s while amber was
+#: shown, over bench_line_stability.py's 30-seed runs with both voices (the LED replayed on their
+#: reports; that benchmark prints the LED's changes, not this).
 CLEAR_UNCHANGED_S = 2.0
 #: Lost audio that has stopped: the analyzer's 2-s window still holds the lost packets, and its heard
 #: score climbs only as they leave it (a real talker on the clean line again: 0.77-0.84 while a third to a
