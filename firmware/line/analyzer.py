@@ -623,8 +623,10 @@ class LineAnalyzer:
         dropout = nzero / nfr
         concealed = span[:, _A_NCONC] / nfr  # as the estimator was fitted
         # as the line carries it: of the packets a copy could be told in (the talker's, not the hiss of
-        # the pauses), the share copied
-        copied = span[:, _A_NCOPY] / np.maximum(span[:, _A_NCOPYABLE], 1.0)
+        # the pauses), the share copied; where the noise leaves too few of those to say, a copy the
+        # test mistook in them is not most of the talker's packets (pink noise at the talker's level
+        # had two of them in a window, a share of 1: red for a caller heard with effort)
+        copied = span[:, _A_NCOPY] / np.maximum(span[:, _A_NCOPYABLE], COPYABLE_MIN_FRAMES)
         burst = nzero / np.maximum(span[:, _A_ZRUNS], 1.0)
         copy_run = span[:, _A_NCOPY] / np.maximum(span[:, _A_COPY_RUNS], 1.0)
         clipping = span[:, _A_CLIP] / (na * self.n)
@@ -906,6 +908,7 @@ def _copies(f: dict[str, np.ndarray], noise_share: np.ndarray | float) -> np.nda
 COPY_TOLERANCE = 0.0005  # a digital copy: rounding only
 COPY_NOISE_FACTOR = 1.5  # a copy's own decorrelation by the hiss (under 0.9 of N/E), with room for the floor's estimate
 COPY_NOISE_MAX = 0.1  # under a hiss 10 dB under the frame a copy can no longer be told from a talker
+COPYABLE_MIN_FRAMES = 25  # a share of copies is read over at least 0.5 s of such frames
 
 
 def _reaches_listener(dropout: np.ndarray, burst: np.ndarray, copied: np.ndarray,
