@@ -3,23 +3,24 @@
 
 Clean espeak-ng speech (8 kHz, -26 dBFS, a -62 dBFS line-noise floor) is streamed in 20 ms chunks; from
 12 s to 24 s the line goes dead (digital zeros), or impaired (white noise 5 dB above the speech, in the
-line's band with ``--voices``; 60 % packet loss; 30 % loss in bursts of 3 packets; hard clipping), then
-back to clean; and a caller falls silent on a live line for 40 s. "detected" is the first alarm after
-the onset (no_signal for a dead line, unintelligible for noise and heavy loss, anything but good for
-bursty loss and clipping), "recovery" the first "good" after the line is clean again. With ``--seeds N``
-also the worst case over N noise seeds, and in how many seeds each latency is past issue 14's bound (a
-worst case is one seed: 60 % loss sits at the cannot-understand border, so its detection time varies
-from seed to seed), and the ESTOI of each impaired stretch against the clean one over the seeds, with
-the detections past the bound counted again over the seeds whose stretch the corpus rules say cannot be
-understood (ESTOI under 0.50; needs pystoi, as the corpus builders do). Last, on the simulator's line
-and its own speech from every 0.25 s of it as the start: 10 s of heavy loss, loud noise or a dead line,
-then clean: in how many runs the LED showed the line unintelligible (dead) only after more than 3 s
-(1 s), and of the runs whose LED is not green when the line comes back, how many are green again only after
-more than 2 s (a talker's pause just then must not hold the LED). And a spell of noise a listener
-follows with effort (12 s, 12 s into the call) that ends: of the runs whose LED is not green when it
-ends, how many are green again only after more than 2 s; the noises are the stability benchmark's (white
-9 dB, pink 5 dB, babble 10 and 5 dB under the talker) and, with ``--noises DIR``, each WAV recording in
-DIR at 10 and 5 dB, carried in the line's band.
+line's band with ``--voices``; 60 % packet loss; 30 % loss in bursts of 3 packets; hard clipping; 70 %
+loss in bursts of 4 that the caller's jitter buffer conceals, the packet before again, fading, under the
+line's hiss), then back to clean; and a caller falls silent on a live line for 40 s. "detected" is the
+first alarm after the onset (no_signal for a dead line, unintelligible for noise, heavy loss and heavy
+concealment, anything but good for bursty loss and clipping), "recovery" the first "good" after the line
+is clean again. With ``--seeds N`` also the worst case over N noise seeds, and in how many seeds each
+latency is past issue 14's bound (a worst case is one seed: 60 % loss sits at the cannot-understand
+border, so its detection time varies from seed to seed), and the ESTOI of each impaired stretch against
+the clean one over the seeds, with the detections past the bound counted again over the seeds whose
+stretch the corpus rules say cannot be understood (ESTOI under 0.50; needs pystoi, as the corpus builders
+do). Last, on the simulator's line and its own speech from every 0.25 s of it as the start: 10 s of heavy
+loss, loud noise or a dead line, then clean: in how many runs the LED showed the line unintelligible
+(dead) only after more than 3 s (1 s), and of the runs whose LED is not green when the line comes back,
+how many are green again only after more than 2 s (a talker's pause just then must not hold the LED). And
+a spell of noise a listener follows with effort (12 s, 12 s into the call) that ends: of the runs whose
+LED is not green when it ends, how many are green again only after more than 2 s; the noises are the
+stability benchmark's (white 9 dB, pink 5 dB, babble 10 and 5 dB under the talker) and, with
+``--noises DIR``, each WAV recording in DIR at 10 and 5 dB, carried in the line's band.
 
 With ``--voices DIR`` the caller of each seed is one of the WAV recordings in DIR instead (real
 talkers, any rate; band-limited as a line carries them, looped, at the same level), in every section
@@ -43,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_line_stability import Callers, condition  # noqa: E402
-from linecorpus.impair import noise_over_the_line, telephone_band  # noqa: E402
+from linecorpus.impair import lose_packets, noise_over_the_line, telephone_band  # noqa: E402
 from linecorpus.labels import estoi  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
@@ -168,6 +169,9 @@ def scenarios(s: np.ndarray, rng: np.random.Generator,
     clip = base.copy()
     clip[a:b] = clipped(base[a:b], 0.03) * 10 ** (-26 / 20)  # hard clipped, back at the same level
     out.append(("clipping at 3 % of peak", clip, NOT_GOOD))
+    concealed = base.copy()  # the caller's jitter buffer conceals; the line's hiss comes after it
+    concealed[a:b] = lose_packets(s[a:b], rng, 0.7, 4.0, "repeat") + (base - s)[a:b]
+    out.append(("loss 70 %, burst 4, concealed", concealed, ALARM))
     return base, out
 
 
