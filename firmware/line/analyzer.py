@@ -639,9 +639,8 @@ class LineAnalyzer:
         if self.kept is not None:
             self.kept.append((x, speech))
         score = np.zeros(len(speech))  # only windows with a talker are estimated
-        score[speech] = np.minimum(
-            self._estimator.estimate(x[speech]), _reaches_listener(
-            dropout[speech], burst[speech], copied[speech], copy_run[speech]))
+        bound = _reaches_listener(dropout[speech], burst[speech], copied[speech], copy_run[speech])
+        score[speech] = np.minimum(self._estimator.estimate(x[speech]), bound)
         heard = _audible(score, talker)
         # The fill correction is a statistic of the whole span: while lost packets thin the span out,
         # its ranks climb into the talker.  The clean last second is judged against the plain valley.
@@ -734,14 +733,15 @@ class LineAnalyzer:
         """The heard score of the last second alone where it is clearly clean, else 0.
 
         A span reaches back 2 s, so after a burst of packet loss or noise ends it would keep the
-        alarm for up to 2 s more.  When the last second carries speech, no lost or concealed packet
+        alarm for up to 2 s more.  When the last second carries speech, no lost packet, no concealed
+        one but the odd packet of a talker that the test for copies takes for one (`STRAY_COPIES`),
         and scores clearly good on its own, the impairment is over and it may clear the alarm.  It
         never raises an alarm (the verdict is judged on the larger of the two scores), and a steady
         impairment near a border does not flap with it (a borderline second does not count).
         """
         nb, k = self.nb, _NAGG
         nact = recent[:, _A_NACT]
-        clean = speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCOPY] == 0)
+        clean = speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCOPY] <= STRAY_COPIES)
         out = np.zeros(len(nact))
         if not clean.any():
             return out
@@ -909,6 +909,9 @@ COPY_TOLERANCE = 0.0005  # a digital copy: rounding only
 COPY_NOISE_FACTOR = 1.5  # a copy's own decorrelation by the hiss (under 0.9 of N/E), with room for the floor's estimate
 COPY_NOISE_MAX = 0.1  # under a hiss 10 dB under the frame a copy can no longer be told from a talker
 COPYABLE_MIN_FRAMES = 25  # a share of copies is read over at least 0.5 s of such frames
+# Two of the held-out talkers' clean packets passed for copies about once in 80-100 (none exact): one in
+# a second, where concealment makes dozens, held their return to good after lost packets by up to 1 s
+STRAY_COPIES = 1
 
 
 def _reaches_listener(dropout: np.ndarray, burst: np.ndarray, copied: np.ndarray,
