@@ -929,11 +929,11 @@ def _reaches_listener(dropout: np.ndarray, burst: np.ndarray, copied: np.ndarray
 
 # The talker's packets concealed (the last packet again, fading) at a share c, in runs of r packets on
 # average, leave a listener at most 1 - c * (CONCEALED_LOSS + CONCEALED_PER_RUN * r) of the talker: the
-# bound that 98.6 % of 972 clips of 66 real talkers (packets concealed at 20-70 % in runs of 1-4, with
-# and without hiss after the concealment) stay under.  On 957 clips of 13 other talkers it failed 1.1 %
-# of them, and took 1 of 587 that can be followed with effort under the cannot-understand border.
+# bound that 98.9 % of 967 clips of 66 real talkers (packets concealed at 20-70 % in runs of 1-4, with
+# and without hiss after the concealment) stay under.  On 948 clips of 13 other talkers it failed 0.7 %
+# of them, and took none of the 585 that can be followed with effort under the cannot-understand border.
 # There, 60-70 % concealed in runs of 3 (ESTOI 0.27-0.60) was estimated at 0.59-0.91 (mean 0.78), and
-# is held to 0.41-0.76 (mean 0.57).  It stays an upper bound: how much of the talker survives a given
+# is held to 0.42-0.77 (mean 0.58).  It stays an upper bound: how much of the talker survives a given
 # loss varies with what the lost packets carried, by more than the border's width.
 CONCEALED_LOSS = 0.5
 CONCEALED_PER_RUN = 0.1
