@@ -32,13 +32,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from line_bias import OVERCALL_AT, SPEECH_LABELS, separation  # noqa: E402
+from line_bias import BAR_RECALL, OVERCALL_AT, SPEECH_LABELS, separation  # noqa: E402
+from linecorpus.labels import DEGRADED_ESTOI  # noqa: E402
 
 from firmware.line.analyzer import analyze  # noqa: E402
-
-DEGRADED_ESTOI = 0.75  # the corpus builder's label: a line with ESTOI under this is degraded or worse
-BAR_RECALL = 0.97  # issue 14's bar: recall of the clips that cannot be understood, with overcall <= OVERCALL_AT
 from firmware.line.wavfile import read_mono  # noqa: E402
 
 

@@ -19,6 +19,10 @@ import numpy as np
 
 from .audio import RATE
 
+# the borders of the labels (ESTOI, and the talker's speech level in dBFS)
+UNINTELLIGIBLE_ESTOI, UNINTELLIGIBLE_DBFS = 0.50, -50.0
+DEGRADED_ESTOI, DEGRADED_DBFS = 0.75, -40.0
+
 
 class Label(Enum):
     """What a listener on the line would say about it, worst last."""
@@ -50,8 +54,8 @@ def pesq_nb(reference: np.ndarray, received: np.ndarray) -> float:
 
 
 def label_for(intelligibility: float, level_dbfs: float) -> Label:
-    if intelligibility < 0.50 or level_dbfs < -50.0:
+    if intelligibility < UNINTELLIGIBLE_ESTOI or level_dbfs < UNINTELLIGIBLE_DBFS:
         return Label.UNINTELLIGIBLE
-    if intelligibility < 0.75 or level_dbfs < -40.0:
+    if intelligibility < DEGRADED_ESTOI or level_dbfs < DEGRADED_DBFS:
         return Label.DEGRADED
     return Label.GOOD
