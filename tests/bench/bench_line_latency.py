@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_line_stability import Callers, condition  # noqa: E402
 from linecorpus.impair import lose_packets, noise_over_the_line, telephone_band  # noqa: E402
-from linecorpus.labels import estoi  # noqa: E402
+from linecorpus.labels import UNINTELLIGIBLE_ESTOI, estoi  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
 from firmware.line.analyzer import LineAnalyzer  # noqa: E402
@@ -150,7 +150,8 @@ def scenarios(s: np.ndarray, rng: np.random.Generator,
     count as detected) for each impairment; with `line_band` the line carried the caller, and so carries
     the noise at their end in its band too."""
     a, b = A_S * SR, B_S * SR
-    base = s + floor_noise(len(s), rng)
+    hiss = floor_noise(len(s), rng)
+    base = s + hiss
     out = []
     dead = base.copy()
     dead[a:b] = 0.0
@@ -170,7 +171,7 @@ def scenarios(s: np.ndarray, rng: np.random.Generator,
     clip[a:b] = clipped(base[a:b], 0.03) * 10 ** (-26 / 20)  # hard clipped, back at the same level
     out.append(("clipping at 3 % of peak", clip, NOT_GOOD))
     concealed = base.copy()  # the caller's jitter buffer conceals; the line's hiss comes after it
-    concealed[a:b] = lose_packets(s[a:b], rng, 0.7, 4.0, "repeat") + (base - s)[a:b]
+    concealed[a:b] = lose_packets(s[a:b], rng, 0.7, 4.0, "repeat") + hiss[a:b]
     out.append(("loss 70 %, burst 4, concealed", concealed, ALARM))
     return base, out
 
@@ -258,13 +259,13 @@ def report(callers: Callers, view: str, estois: dict[tuple[int, str], float]) ->
             detected = "-" if bound is None else f"{past(dets, bound)} of {seeds}"
             print(f"{name:30s}{detected:>17s}{f'{past(recs, RECOVER_BOUND_S)} of {seeds}':>17s}")
         print("ESTOI of the impaired stretch over the seeds; detected past the bound, of the seeds whose stretch "
-              "cannot be understood (ESTOI < 0.50):")
+              f"cannot be understood (ESTOI < {UNINTELLIGIBLE_ESTOI:.2f}):")
         for name, (hit, dets, _) in seen.items():
             if hit == {"no_signal"}:
                 continue
             e = np.array([estois[seed, name] for seed, _ in by_seed(callers)])
             bound = DETECT_BOUND_S.get(frozenset(hit))
-            lost = [d for d, v in zip(dets, e, strict=True) if v < 0.50]
+            lost = [d for d, v in zip(dets, e, strict=True) if v < UNINTELLIGIBLE_ESTOI]
             detected = "" if bound is None else f"{past(lost, bound)} of {len(lost)}"
             print(f"{name:30s}   {e.min():.3f}-{e.max():.3f} (mean {e.mean():.3f}){detected:>12s}")
 
@@ -289,12 +290,12 @@ def noisy_spells(callers: Callers, noises: list[Path]) -> None:
     spells += [(f"{stem}:{snr}", stem, snr) for stem in recordings for snr in RECORDED_SNR_DB]
     late = not_green = 0
     width = max(30, *(len(name) + 2 for name, _, _ in spells))
+    a, b = A_S * SR, B_S * SR
     for name, stem, snr in spells:
         backs = []
         for seed, s in by_seed(callers):
             rng = np.random.default_rng(seed)
             x = s + floor_noise(len(s), rng)
-            a, b = A_S * SR, B_S * SR
             if stem is None:
                 x[a:b] = condition(name, x[a:b], rng, callers)
             else:
