@@ -19,11 +19,14 @@ degraded never shown amber or red leaves the operator unwarned of a caller who i
 the simulator makes (packet loss) are labelled on the same impairment applied here with another seed;
 the softphone's silences ("vad") are a clean line.  Needs pystoi (as the corpus builders do).
 
-    python3 tests/bench/bench_line_stability.py [--seeds 5] [--voices DIR]
+    python3 tests/bench/bench_line_stability.py [--seeds 5] [--voices DIR] [--conditions babble:10,pink:0]
 
 With ``--seeds N`` every condition is also run with N-1 other noise seeds and speech offsets, and the
-worst case over all of them is printed.  All of it twice: after 3 s of a clean line, and for a call
-that opens on the condition (a listener hears the same line alike whenever it began).
+worst case over all of them is printed, with what the LED did in each run that changed more than once
+after the first 3 s or cut a countdown short.  All of it twice: after 3 s of a clean line, and for a call
+that opens on the condition (a listener hears the same line alike whenever it began).  ``--conditions`` runs only the
+named ones, on the same seeds as a run of them all (a run's seed follows its condition's place in the
+full list).
 
 The caller is the simulator's own speech (espeak-ng), or with ``--voices DIR`` real talkers: each run
 one of the WAV recordings in DIR (any rate; e.g. the held-out talkers of line_make_real_corpus.py),
@@ -229,7 +232,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=1, help="also run this many other seeds and print the worst case")
     ap.add_argument("--voices", type=Path, help="a folder of talkers' WAV recordings to be the caller")
+    ap.add_argument("--conditions", help="only these conditions (comma-separated, e.g. babble:10,pink:0)")
     a = ap.parse_args()
+    chosen = CONDITIONS
+    if a.conditions:
+        chosen = [name.strip() for name in a.conditions.split(",") if name.strip()]
+        unknown = [name for name in chosen if name not in CONDITIONS]
+        if unknown:
+            ap.error(f"unknown condition {', '.join(unknown)}; the conditions are {', '.join(CONDITIONS)}")
     callers = talkers(a.voices)
     if a.voices:
         print(f"callers: {len(callers.voices)} recordings in {a.voices}; the simulator's own conditions "
@@ -237,13 +247,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="line-stability-") as td:
         for title, lead in ((f"after {CLEAN_S:g} s of a clean line", CLEAN_S), ("a call that opens on it", 0.0)):
             print(f"{title}:")
-            conditions(Path(td), a.seeds, lead, callers)
+            conditions(Path(td), a.seeds, lead, callers, chosen)
     return 0
 
 
-def conditions(folder: Path, seeds: int, lead: float, callers: Callers) -> None:
-    """Run every condition after `lead` s of a clean line over `seeds` seeds and print what the LED did;
-    the simulator's own conditions only when the caller is its own speech (not carried by a line)."""
+def conditions(folder: Path, seeds: int, lead: float, callers: Callers, chosen: list[str] = CONDITIONS) -> None:
+    """Run the `chosen` conditions after `lead` s of a clean line over `seeds` seeds and print what the LED
+    did; the simulator's own conditions only when the caller is its own speech (not carried by a line)."""
     worst, bad = 0, []
     followable: dict[str, list[int]] = {}  # condition -> [runs, runs with a countdown completed]
     lost: dict[str, list[int]] = {}  # condition -> [runs, runs without one]
@@ -252,6 +262,8 @@ def conditions(folder: Path, seeds: int, lead: float, callers: Callers) -> None:
           "LED (s: colour)")
     for k in range(seeds):
         for i, name in enumerate(CONDITIONS):
+            if name not in chosen:
+                continue
             if lead == 0.0 and name in WHOLE_CALL:
                 continue  # a whole-call condition already opens the call
             if callers.line_band and name.partition(":")[0] in SIM_CONDITIONS:
@@ -259,7 +271,7 @@ def conditions(folder: Path, seeds: int, lead: float, callers: Callers) -> None:
             r = run(name, folder, 100 + 200 * k + i, lead, callers)
             worst = max(worst, r["late"])
             if r["late"] > 1 or r["cancelled"]:
-                bad.append(f"{name} (seed {100 + 200 * k + i})")
+                bad.append((f"{name} (seed {100 + 200 * k + i})", r))
             if r["label"] in CANNOT_HEAR:
                 tally = lost.setdefault(name, [0, 0])
                 tally[1] += r["completed"] == 0
@@ -272,16 +284,26 @@ def conditions(folder: Path, seeds: int, lead: float, callers: Callers) -> None:
                 tally[1] += not any(colour in ("amber", "red") for t, colour in r["leds"] if t > lead)
                 tally[0] += 1
             if k == 0:
-                seq = " ".join(f"{t:g}:{c}" for t, c in r["leds"])
+                seq = _sequence(r["leds"])
                 counts = f"{r['started']:>6d}/{r['completed']:<5d}"
                 heard = f"{r['estoi']:7.3f} {r['label'].value:15s}"
                 print(f"{name:14s}{r['per_min']:12.1f}{r['late']:6d}{counts}{heard}{seq}")
     print(f"most LED changes after the first {SETTLE_S:g} s of a condition: {worst} (target: at most 1)")
     if seeds > 1:
-        print(f"over {seeds} seeds, more than one late change or a countdown cut short: {', '.join(bad) or 'none'}")
+        print(f"over {seeds} seeds, more than one late change or a countdown cut short: "
+              f"{', '.join(which for which, _ in bad) or 'none'}")
+        for which, r in bad:
+            cut = f" ({r['cancelled']} cut short)" if r["cancelled"] else ""
+            counts = f"countdowns {r['started']}/{r['completed']}{cut}"
+            print(f"  {which:26s}{r['estoi']:6.3f} {r['label'].value:15s}{counts}  {_sequence(r['leds'])}")
     print(f"countdowns completed on lines a listener can follow: {_tally(followable)}")
     print(f"lines that cannot be understood with no countdown completed: {_tally(lost)}")
     print(f"lines followed only with effort never shown amber or red: {_tally(unwarned)}")
+
+
+def _sequence(leds: list[tuple[float, str]]) -> str:
+    """The LED's colours in order, each with when it came on (s into the call)."""
+    return " ".join(f"{t:g}:{c}" for t, c in leds)
 
 
 def _tally(counts: dict[str, list[int]]) -> str:
