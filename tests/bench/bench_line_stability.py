@@ -3,10 +3,12 @@
 
 The whole unit runs on the simulator and a virtual clock.  For every condition the caller is heard
 clean for 3 s after the handset is lifted, then the line carries the condition for 40 s: white, pink
-or babble noise at 0-15 dB SNR, packet loss 10-50 %, a faint caller, a low-pass line.  A listener hears a
-sustained condition as one thing, so after its first 3 s the LED should change at most once.  A caller
-whose softphone sends the pauses as digital silence ("vad", a clean line: the LED stays green) is on it
-for the whole 43 s, and talking from the start (a call that opens with digital silence is a dead line
+or babble noise at 0-15 dB SNR, packet loss 10-50 % (the packets lost as silence, or 20-50 % of them
+concealed by the caller's phone: the packet before again, fading, as jitter buffers do, with the line's
+hiss after it), a faint caller, a low-pass line.  A listener hears a sustained condition as one
+thing, so after its first 3 s the LED should change at most once.  A caller whose softphone sends
+the pauses as digital silence ("vad", a clean line: the LED stays green) is on it for the whole 43 s,
+and talking from the start (a call that opens with digital silence is a dead line
 until the caller speaks: it cannot be told from one, see tests/test_line_monitor.py).
 
 Printed per condition: the LED colours in order, LED changes per minute over the 40 s, changes after
@@ -55,7 +57,7 @@ from firmware.threads import pin_math_threads  # noqa: E402
 pin_math_threads()
 
 from linecorpus.audio import speech_level_dbfs  # noqa: E402
-from linecorpus.impair import telephone_band  # noqa: E402
+from linecorpus.impair import lose_packets, telephone_band  # noqa: E402
 from linecorpus.labels import CANNOT_HEAR, Label, estoi, label_for  # noqa: E402
 from linecorpus.speech import recorded  # noqa: E402
 
@@ -125,6 +127,8 @@ def condition(name: str, x: np.ndarray, rng: np.random.Generator, callers: Calle
     if kind in ("white", "pink", "babble"):
         nz = shaped(rng, len(x), kind, callers) * np.sqrt(active_power(x) / 10 ** (float(arg) / 10))
         return x + (telephone_band(nz) if callers.line_band else nz)
+    if kind == "conceal":  # the caller's phone plays its jitter buffer's concealment; the line hisses after it
+        return lose_packets(x, rng, float(arg), CONCEALED_BURST, "repeat")
     if kind == "loss":
         fr = x[: len(x) // 160 * 160].reshape(-1, 160).copy()
         fr[rng.random(len(fr)) < float(arg)] = 0.0
@@ -145,7 +149,10 @@ CONDITIONS = [
     "babble:15", "babble:10", "babble:5", "babble:0",
     "loss:0.1", "loss:0.2", "loss:0.35", "loss:0.5",
     "level:-45", "level:-52", "lowpass:1200", "lowpass:700", "vad",
+    # after the rest, so that theirs keep their seeds (a run's seed follows its place here)
+    "conceal:0.2", "conceal:0.35", "conceal:0.5",
 ]
+CONCEALED_BURST = 2.0  # mean run of lost packets a phone conceals
 # conditions the simulated line makes itself, after its hiss (lost packets, a softphone's silences), and
 # of these the ones a call has from its start
 SIM_CONDITIONS = ("loss", "vad")
