@@ -170,6 +170,9 @@ class LineReport:
     modulation_db: float  # spread (std) of band energies over time: speech is deeply modulated
     bandwidth_hz: float  # highest band centre still carrying speech above the noise
     heard: float = 0.0  # the score the raw verdict was judged on: level-capped, cleared by a clean last second
+    # packets of the last second lost or concealed (a talker's stray "copy" not counted, `STRAY_COPIES`):
+    # whether loss goes on now, which the 2-s shares above tell only once it has long stopped
+    lost_lately: int = 0
 
 
 @dataclass(frozen=True)
@@ -667,14 +670,16 @@ class LineAnalyzer:
         bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
         nsum = noise_b.sum(axis=1)
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
+        lately = _lost_lately(recent)
         out: list[LineReport] = []
         cols = zip(
             speech.tolist(), score.tolist(), talker.tolist(), noise_dbfs.tolist(), snr.tolist(),
             intel.tolist(), dropout.tolist(), copied.tolist(), clipping.tolist(), modulation.tolist(),
-            bw.tolist(), blk_speech.tolist(), [_RAW[c] for c in raw_code.tolist()], judged.tolist(), strict=True,
+            bw.tolist(), blk_speech.tolist(), [_RAW[c] for c in raw_code.tolist()], judged.tolist(),
+            lately.astype(int).tolist(), strict=True,
         )
         new_report = object.__new__
-        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, raw, hd in cols:
+        for sp, sc, lv, nz, sn, it, dr, cc, cl, md, bwi, bsp, raw, hd, lost in cols:
             k += 1
             t = k / _BLOCKS_PER_S  # the nearest float to k * HOP_S seconds, as round(k * HOP_S, 6) gives
             if bsp:
@@ -685,13 +690,13 @@ class LineAnalyzer:
                 self._update_verdict(raw, hd, t)
             if not sp:
                 lv, sn, it, cl, bwi = -120.0, 0.0, 0.0, 0.0, 0.0
-            # the frozen dataclass's own __init__ sets its 14 fields one object.__setattr__ at a time;
+            # the frozen dataclass's own __init__ sets its fields one object.__setattr__ at a time;
             # filling the instance dict at once gives the same object at half the cost
             rep = new_report(LineReport)
             rep.__dict__.update(
                 t=t, verdict=self._verdict, score=sc, speech=sp, raw=raw, speech_dbfs=lv, noise_dbfs=nz,
                 snr_db=sn, intelligibility=it, dropout=dr, concealed=cc, clipping=cl, modulation_db=md,
-                bandwidth_hz=bwi, heard=hd if sp else 0.0,
+                bandwidth_hz=bwi, heard=hd if sp else 0.0, lost_lately=lost,
             )
             out.append(rep)
         return out
@@ -741,7 +746,7 @@ class LineAnalyzer:
         """
         nb, k = self.nb, _NAGG
         nact = recent[:, _A_NACT]
-        clean = speech & (nact >= 8) & (recent[:, _A_NZERO] == 0) & (recent[:, _A_NCOPY] <= STRAY_COPIES)
+        clean = speech & (nact >= 8) & (_lost_lately(recent) == 0)
         out = np.zeros(len(nact))
         if not clean.any():
             return out
@@ -912,6 +917,12 @@ COPYABLE_MIN_FRAMES = 25  # a share of copies is read over at least 0.5 s of suc
 # Two of the held-out talkers' clean packets passed for copies about once in 80-100 (none exact): one in
 # a second, where concealment makes dozens, held their return to good after lost packets by up to 1 s
 STRAY_COPIES = 1
+
+
+def _lost_lately(recent: np.ndarray) -> np.ndarray:
+    """The packets of each report's last second (`recent` sums) lost or concealed, but for
+    `STRAY_COPIES` of the talker's own that the copy test takes for concealment."""
+    return recent[:, _A_NZERO] + np.maximum(recent[:, _A_NCOPY] - STRAY_COPIES, 0.0)
 
 
 def _reaches_listener(dropout: np.ndarray, burst: np.ndarray, copied: np.ndarray,

@@ -18,8 +18,8 @@ countdown (R16) follow that impression:
   the newer half of that window must say the same, so a line still sliding into a new condition is
   shown once it has settled and not at every level it passes on the way;
 * a line that is clearly good again (`CLEAR_HEARD` for `RECOVER_AFTER_S`; less while lost audio that
-  has stopped is still leaving the analyzer's window; from a degraded level, a line that itself changed
-  for the better, or `CLEAR_UNCHANGED_S` of it) is shown good at once; a
+  has stopped, for a whole second, is still leaving the analyzer's window; from a degraded level, a
+  line that itself changed for the better, or `CLEAR_UNCHANGED_S` of it) is shown good at once; a
   milder but still bad line is shown milder only after `RELAX_S` of it, so a countdown started for a
   bad spell runs its 10 s unless the line clearly recovers, and a new bad spell after a recovery
   starts its own.
@@ -116,7 +116,11 @@ CLEAR_UNCHANGED_S = 2.0
 #: each of the last LOSS_FALLING_REPORTS reports, to at most half its peak within LOSS_PEAK_S, is clear
 #: at CLEAR_AFTER_LOSS.  Green again after more than 2 s: 60 % loss 7 of 40 real talkers, loss in bursts 6
 #: of 40 (bench_line_latency.py --voices), before it.  Gaps between bursts of loss halve the share too,
-#: but do not keep it falling for 0.6 s (no false green in 160 spells of bursty loss, both voices).
+#: and between bursts of concealed packets (which the analyzer counts over the talker's sounds only, so
+#: their share swings more) they kept it falling for 0.6 s and longer: amber, green for a moment, amber
+#: again under 35-50 % concealed loss (bench_line_stability.py, conceal:F).  So the loss must also have
+#: stopped: no packet of the report's last second lost or concealed (`LineReport.lost_lately`).  That
+#: holds for lost audio within the window too, which otherwise counts as a line changed for the better.
 LOSS_PEAK_S = 2.0
 LOSS_FALLING_REPORTS = 3
 CLEAR_AFTER_LOSS = 0.80
@@ -140,13 +144,15 @@ _EPS = 1e-9
 
 class _Moment(NamedTuple):
     """The line's physics in one report: its floor, the share of lost (or concealed) and of clipped
-    audio, and the talker's level (None in a report without one)."""
+    audio, the talker's level (None in a report without one), and the packets lost or concealed in its
+    last second."""
 
     t: float
     floor_dbfs: float
     lost: float
     clipped: float
     talker_dbfs: float | None
+    lost_lately: int
 
     @property
     def damage(self) -> float:
@@ -216,7 +222,7 @@ class ShownVerdict:
         t = r.t
         talking = r.speech and not _pause(r)
         self._line.append(_Moment(t, r.noise_dbfs, r.dropout + r.concealed, r.clipping,
-                                  r.speech_dbfs if talking else None))
+                                  r.speech_dbfs if talking else None, r.lost_lately))
         while t - self._line[0].t > CHANGED_S + _EPS:
             self._line.popleft()
         if talking:
@@ -232,10 +238,10 @@ class ShownVerdict:
         floors = [m.floor_dbfs for m in self._line]
         if worse:
             return now.damage >= ONSET_DAMAGE or now.floor_dbfs - min(floors) > ONSET_RISE_DB
-        # lost or damaged audio within the window: a clear report there is its end (while it lasts, the
-        # share lost bounds the score); its share in the analyzer's 2-s window falls only slowly
+        # lost or damaged audio within the window that no longer goes on: a clear report there is its
+        # end; its share in the analyzer's 2-s window falls only slowly
         return (now.t - self._met < CHANGED_S - _EPS
-                or max(m.damage for m in self._line) >= ONSET_DAMAGE
+                or (max(m.damage for m in self._line) >= ONSET_DAMAGE and not now.lost_lately)
                 or max(floors) - now.floor_dbfs > BETTER_DB
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(
                     m.talker_dbfs for m in self._line if m.talker_dbfs is not None) > BETTER_DB))
@@ -251,7 +257,7 @@ class ShownVerdict:
             return False
         peak = max(m.damage for m in self._recent(t, LOSS_PEAK_S))
         last = [self._line[-k].damage for k in range(LOSS_FALLING_REPORTS + 1, 0, -1)]
-        return (peak >= ONSET_DAMAGE and last[-1] <= peak / 2
+        return (peak >= ONSET_DAMAGE and last[-1] <= peak / 2 and not self._line[-1].lost_lately
                 and all(newer < older for older, newer in pairwise(last)))
 
     def _talker_over_noise(self, t: float, noise_dbfs: float) -> bool:
