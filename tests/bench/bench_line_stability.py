@@ -8,8 +8,8 @@ concealed by the caller's phone: the packet before again, fading, as jitter buff
 hiss after it), a faint caller, a low-pass line.  A listener hears a sustained condition as one
 thing, so after its first 3 s the LED should change at most once.  A caller whose softphone sends
 the pauses as digital silence ("vad", a clean line: the LED stays green) is on it for the whole 43 s,
-and talking from the start (a call that opens with digital silence is a dead line
-until the caller speaks: it cannot be told from one, see tests/test_line_monitor.py).
+and talking from the start (a call that opens with digital silence is a dead line until the caller
+speaks: it cannot be told from one, see tests/test_line_monitor.py).
 
 Printed per condition: the LED colours in order, LED changes per minute over the 40 s, changes after
 the first 3 s of the condition, contact countdowns started vs completed («Зателефонуйте…» shown), and
@@ -25,10 +25,10 @@ the softphone's silences ("vad") are a clean line.  Needs pystoi (as the corpus 
 
 With ``--seeds N`` every condition is also run with N-1 other noise seeds and speech offsets, and the
 worst case over all of them is printed, with what the LED did in each run that changed more than once
-after the first 3 s or cut a countdown short.  All of it twice: after 3 s of a clean line, and for a call
-that opens on the condition (a listener hears the same line alike whenever it began).  ``--conditions`` runs only the
-named ones, on the same seeds as a run of them all (a run's seed follows its condition's place in the
-full list).
+after the first 3 s or cut a countdown short.  All of it twice: after 3 s of a clean line, and for a
+call that opens on the condition (a listener hears the same line alike whenever it began).
+``--conditions`` runs only the named ones, on the same seeds as a run of them all (a run's seed
+follows its condition's place in the full list).
 
 The caller is the simulator's own speech (espeak-ng), or with ``--voices DIR`` real talkers: each run
 one of the WAV recordings in DIR (any rate; e.g. the held-out talkers of line_make_real_corpus.py),
