@@ -108,7 +108,9 @@ CLEAR_HEARD = {Verdict.DEGRADED: 0.88, Verdict.UNINTELLIGIBLE: 0.86}
 #: after babble took up to 11.8 s (bench_line_latency.py --voices with babble recordings), the long
 #: judgement's RELAX_S.  A clean stretch in a sustained degraded line lasted at most 1.6 s while amber was
 #: shown, over bench_line_stability.py's 30-seed runs with both voices (the LED replayed on their
-#: reports; that benchmark prints the LED's changes, not this).
+#: reports; that benchmark prints the LED's changes, not this).  Nor is a line still losing packets
+#: clean (see LOSS_PEAK_S): under 50 % concealed loss a lull of 2 s turned the LED green just as the loss
+#: resumed.
 CLEAR_UNCHANGED_S = 2.0
 #: Lost audio that has stopped: the analyzer's 2-s window still holds the lost packets, and its heard
 #: score climbs only as they leave it (a real talker on the clean line again: 0.77-0.84 while a third to a
@@ -119,8 +121,9 @@ CLEAR_UNCHANGED_S = 2.0
 #: and between bursts of concealed packets (which the analyzer counts over the talker's sounds only, so
 #: their share swings more) they kept it falling for 0.6 s and longer: amber, green for a moment, amber
 #: again under 35-50 % concealed loss (bench_line_stability.py, conceal:F).  So the loss must also have
-#: stopped: no packet of the report's last second lost or concealed (`LineReport.lost_lately`).  That
-#: holds for lost audio within the window too, which otherwise counts as a line changed for the better.
+#: stopped: no packet of the report's last second lost or concealed (`LineReport.lost_lately`).  Nor has
+#: a line that still loses packets changed for the better, whatever else moved: lost audio within the
+#: window, or a talker who came closer after a pause, took it green between bursts too.
 LOSS_PEAK_S = 2.0
 LOSS_FALLING_REPORTS = 3
 CLEAR_AFTER_LOSS = 0.80
@@ -200,10 +203,10 @@ class ShownVerdict:
             elif self._clear_since is None:
                 self._clear_since = t
         # a degraded line is clear at once only if the line itself changed for the better, or else once
-        # it has sounded clean for CLEAR_UNCHANGED_S
+        # it has sounded clean for CLEAR_UNCHANGED_S while losing no packet
         clear = self._clear_since is not None and (
             shown != Verdict.DEGRADED or self._line_changed(worse=False)
-            or t - self._clear_since >= CLEAR_UNCHANGED_S - _EPS)
+            or (t - self._clear_since >= CLEAR_UNCHANGED_S - _EPS and not r.lost_lately))
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
@@ -238,10 +241,12 @@ class ShownVerdict:
         floors = [m.floor_dbfs for m in self._line]
         if worse:
             return now.damage >= ONSET_DAMAGE or now.floor_dbfs - min(floors) > ONSET_RISE_DB
-        # lost or damaged audio within the window that no longer goes on: a clear report there is its
-        # end; its share in the analyzer's 2-s window falls only slowly
+        if now.lost_lately:
+            return False  # a line still losing packets: whatever else moved, that did not end
+        # lost or damaged audio within the window: a clear report there is its end; its share in the
+        # analyzer's 2-s window falls only slowly
         return (now.t - self._met < CHANGED_S - _EPS
-                or (max(m.damage for m in self._line) >= ONSET_DAMAGE and not now.lost_lately)
+                or max(m.damage for m in self._line) >= ONSET_DAMAGE
                 or max(floors) - now.floor_dbfs > BETTER_DB
                 or (now.talker_dbfs is not None and now.talker_dbfs - min(
                     m.talker_dbfs for m in self._line if m.talker_dbfs is not None) > BETTER_DB))
