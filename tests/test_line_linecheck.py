@@ -147,6 +147,15 @@ def shortfalls(s: dict) -> list[str]:
     return bad
 
 
+def test_the_bar_names_the_figures_a_corpus_misses_and_counts_none_it_cannot_judge() -> None:
+    from linecorpus.score import BAR_AT_LEAST, BAR_AT_MOST, off_bar
+
+    on_the_bar = {**BAR_AT_LEAST, **BAR_AT_MOST}
+    assert off_bar(on_the_bar) == []
+    assert off_bar({**on_the_bar, "overcall": 0.11, "spearman_estoi": 0.87}) == ["spearman_estoi", "overcall"]
+    assert off_bar({**on_the_bar, "atypical_flagged": float("nan")}) == []  # no atypical clip in the corpus
+
+
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from linecorpus.build import build, small_plan

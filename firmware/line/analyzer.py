@@ -650,7 +650,8 @@ class LineAnalyzer:
         # Only a live verdict clears alarms: a file's verdict is judged on the whole span's scores.
         judged = heard
         if reports:
-            judged = np.maximum(heard, self._recent_score(recent, noise_v, floor, band_mod, speech, hum))
+            lately = _lost_lately(recent)
+            judged = np.maximum(heard, self._recent_score(recent, lately, noise_v, floor, band_mod, speech, hum))
         blk_speech = blocks[:, _A_NACT] >= 2
         # what each span shows of the line: +1 gated, -1 its own sound between the talker's, 0 nothing
         gated = (span[:, _A_HOLES_DONE] >= GATED_MIN_FRAMES) & (span[:, _A_ZRUNS] < LOSS_RUNS)
@@ -670,7 +671,6 @@ class LineAnalyzer:
         bw = np.where(carrying.any(axis=1), _CENTRES[top], 0.0)
         nsum = noise_b.sum(axis=1)
         snr = 10.0 * np.log10(np.maximum(eact.sum(axis=1) - nsum, 1e-14) / nsum)
-        lately = _lost_lately(recent)
         out: list[LineReport] = []
         cols = zip(
             speech.tolist(), score.tolist(), talker.tolist(), noise_dbfs.tolist(), snr.tolist(),
@@ -732,8 +732,8 @@ class LineAnalyzer:
         return np.where((dead_run >= dead_after) & ~was_gated, _NO_SIGNAL, live)
 
     def _recent_score(
-        self, recent: np.ndarray, noise_v: np.ndarray, floor: np.ndarray, band_mod: np.ndarray,
-        speech: np.ndarray, hum: np.ndarray,
+        self, recent: np.ndarray, lately: np.ndarray, noise_v: np.ndarray, floor: np.ndarray,
+        band_mod: np.ndarray, speech: np.ndarray, hum: np.ndarray,
     ) -> np.ndarray:
         """The heard score of the last second alone where it is clearly clean, else 0.
 
@@ -743,10 +743,11 @@ class LineAnalyzer:
         and scores clearly good on its own, the impairment is over and it may clear the alarm.  It
         never raises an alarm (the verdict is judged on the larger of the two scores), and a steady
         impairment near a border does not flap with it (a borderline second does not count).
+        `lately` is `_lost_lately(recent)`, which the reports carry as well.
         """
         nb, k = self.nb, _NAGG
         nact = recent[:, _A_NACT]
-        clean = speech & (nact >= 8) & (_lost_lately(recent) == 0)
+        clean = speech & (nact >= 8) & (lately == 0)
         out = np.zeros(len(nact))
         if not clean.any():
             return out

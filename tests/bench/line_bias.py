@@ -26,12 +26,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from linecorpus.score import BAR_AT_LEAST, BAR_AT_MOST  # noqa: E402
+
 from firmware.line.analyzer import analyze  # noqa: E402
 from firmware.line.wavfile import read_mono  # noqa: E402
 
 SPEECH_LABELS = ("good", "degraded", "unintelligible")
-OVERCALL_AT = 0.10  # share of degraded clips under the threshold at which recall is read
-BAR_RECALL = 0.97  # issue 14's bar: the recall it asks for there
+OVERCALL_AT = BAR_AT_MOST["overcall"]  # share of degraded clips under the threshold at which recall is read
+BAR_RECALL = BAR_AT_LEAST["cannot_hear_recall"]  # issue 14's bar: the recall it asks for there
 LOW_SNR_DB = 3.0
 BORDER = (0.35, 0.70)  # clips this near the cannot-understand border (ESTOI 0.5): where a miss costs a verdict
 BORDER_ROW = f"(ESTOI {BORDER[0]:g}-{BORDER[1]:g})"
