@@ -106,6 +106,7 @@ SNR_LO, SNR_HI = -12.0, 18.0  # band SNR mapped linearly to 0..1 between these (
 #: peak, a voice's far fewer.  A hiss 40 dB under the plateau (-70 dBFS there) still hides it.
 PLATEAU_TOL = 0.01
 PLATEAU_RUN = 8
+CLIP_MIN_PEAK = 0.03  # a speech frame whose peak stays under this (-30 dBFS) is not looked at for clipping
 # score thresholds; the score estimates ESTOI, whose labels put "cannot understand" under 0.50 and
 # "with effort" under 0.75: the lower border sits a little above 0.50 because a caller who cannot be
 # understood must not be missed (the estimate's spread on real voices in real noise is about 0.05)
@@ -351,7 +352,7 @@ class LineAnalyzer:
         cur = xx[n:].reshape(nfr, n)
         prev = xx[:-n].reshape(nfr, n)
         # 40 ms frames with 50 % overlap: a strided view of the signal, windowed in one product
-        frames = np.lib.stride_tricks.as_strided(xx, (nfr, 2 * n), (n * xx.itemsize, xx.itemsize), writeable=False)
+        frames = _view(xx, (nfr, 2 * n), (n, 1))
         fw = np.multiply(frames, self._win, out=self._scratch("fw", (nfr, 2 * n)))
         spec = np.fft.rfft(fw, axis=1, out=self._scratch("spec", (nfr, n + 1), np.complex128))
         pw = np.square(spec.real, out=self._scratch("pw", (nfr, n + 1)))
@@ -370,7 +371,7 @@ class LineAnalyzer:
             "zeros": (cur == 0.0).sum(axis=1, dtype=np.int16),
             "rho": np.einsum("ij,ij->i", cur, prev) / np.sqrt(ecur * eprev + 1e-30),
             "ecur": ecur, "eprev": eprev, "peak": peak,
-            "plateau": _on_plateau(absx, peak),
+            "absx": absx,
             "power": pw,
         }
 
@@ -458,7 +459,12 @@ class LineAnalyzer:
         per_frame[:, _A_TALK] = np.where(talk, f["etot"], 0.0)
         per_frame[:, _A_NZERO] = zero_fr & ~pause_fr
         per_frame[:, _A_NCONC] = conc
-        per_frame[:, _A_CLIP] = np.where(act & (f["peak"] >= 0.03), f["plateau"], 0.0)
+        # only a talker's loud frames can be clipped: the others' plateaus (a pause's digital silence is
+        # all plateau) are not looked for
+        clip_fr = np.flatnonzero(act & (f["peak"] >= CLIP_MIN_PEAK))
+        per_frame[:, _A_CLIP] = 0.0
+        if len(clip_fr):
+            per_frame[clip_fr, _A_CLIP] = _on_plateau(f["absx"][clip_fr], f["peak"][clip_fr])
         per_frame[:, _A_NDEAD] = dead
         per_frame[:, _A_NFR] = 1.0
         per_frame[:, _A_ZRUNS] = zero_fr & ~zprev
@@ -492,7 +498,7 @@ class LineAnalyzer:
         # the line between the talker's sounds: how much its level swings (a steady hiss hardly; a
         # street, a kitchen or other talkers by many dB) says how the noise masks the talker
         gap = heard & ~act
-        gap_db = np.where(gap, lsm.mean(axis=1), 0.0)
+        gap_db = np.where(gap, lsm.sum(axis=1) / nb, 0.0)
         per_frame[:, _A_NGAP] = gap
         per_frame[:, _A_GAP_DB] = gap_db
         per_frame[:, _A_GAP_DB2] = gap_db * gap_db
@@ -525,8 +531,7 @@ class LineAnalyzer:
         lgh = np.concatenate([self._lg_hist, lgv], axis=1)  # (nb, frames)
         self._lg_hist = lgh[:, -(SPAN_BLOCKS - 1) * hop :].copy()
         w = SPAN_BLOCKS * hop
-        st = lgh.strides
-        spans = np.lib.stride_tricks.as_strided(lgh, (nb, nblk, w), (st[0], hop * st[1], st[1]), writeable=False)
+        spans = _view(lgh, (nb, nblk, w), (lgh.shape[1], hop, 1))
         # one sort of the 100 levels (vectorised, cheaper than two selections) gives both ranks
         srt = self._scratch("spans", spans.shape)
         srt[...] = spans
@@ -536,9 +541,8 @@ class LineAnalyzer:
         # A steady noise puts both ranks at one level; one talker's pauses put the 15th on the line
         # noise and the 30th on speech, far above.  Babble's own level swings between the two: its mean
         # power, which masks the talker, lies above its valley by about the spread of those swings.
-        with np.errstate(invalid="ignore"):  # inf - inf where a span has no live frame
-            spread = v2 - v1
-        spread[~np.isfinite(spread)] = 0.0
+        spread = np.zeros_like(v1)  # 0 where a span has too few live frames for the 30th level
+        np.subtract(v2, v1, out=spread, where=np.isfinite(v2))
         taper = unit(spread, FILL_SPREAD[1], FILL_SPREAD[0])
         fill = 10.0 ** ((v1 + FILL_GAIN * spread * taper) / 10.0)
         return self._reports(span, recent, blocks, floor, noise_dbfs, 10.0 ** (v1 / 10.0), fill, hum_floor, reports)
@@ -848,6 +852,14 @@ def _spectral_tables(sample_rate: int, n: int) -> tuple[np.ndarray, np.ndarray, 
     return win, proj, win_ac, hiss
 
 
+def _view(a: np.ndarray, shape: tuple[int, ...], steps: tuple[int, ...]) -> np.ndarray:
+    """A view of the contiguous array `a` with `shape`, whose axes step over `steps` elements of it
+    (what as_strided makes, at a tenth of its cost: this is made on every chunk).  Only read from it:
+    its rows overlap."""
+    size = a.itemsize
+    return np.ndarray(shape, a.dtype, buffer=a, strides=tuple(s * size for s in steps))
+
+
 def _prev(values: np.ndarray, before: object) -> np.ndarray:
     """`values` one place later: each position holds the one before it, the first `before`."""
     out = np.empty_like(values)
@@ -954,7 +966,7 @@ CONCEALED_PER_RUN = 0.1
 def _tilt_db(eact: np.ndarray) -> np.ndarray:
     """The shape of the heard spectrum: every band's level (dB) relative to the mean over bands."""
     db = 10.0 * np.log10(eact + 1e-14)
-    return db - db.mean(axis=1, keepdims=True)
+    return db - (db.sum(axis=1) / db.shape[1])[:, None]
 
 
 def _voicing_shares(sums: np.ndarray) -> np.ndarray:
