@@ -152,5 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     return args.fn(args)
 
 
+def entry() -> None:
+    """The console script: `main`, as a process's exit status."""
+    status = main()
+    if sys.argv[1:2] == ["linecheck"]:
+        from firmware.line.linecheck import exit_now
+
+        exit_now(status)  # a judge of many recordings is started again and again: no teardown
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

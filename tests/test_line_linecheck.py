@@ -102,6 +102,28 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     assert p.returncode == 2 and "usage" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_the_console_script_prints_every_answer_before_it_exits_without_teardown(tmp_path: Path) -> None:
+    # its output sits in a block buffer when it goes to a pipe: the quick exit must write it out first
+    good = write_wav(tmp_path / "dead.wav", np.zeros(16000))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    code = "import sys; from deskunit.cli import entry; sys.argv[0] = 'deskunit'; entry()"
+    p = subprocess.run([sys.executable, "-c", code, "linecheck", "--json", *[str(good)] * 20,
+                        str(tmp_path / "missing.wav")], capture_output=True, text=True, check=False, env=env)
+    assert p.returncode == 1
+    assert [json.loads(line)["verdict"] for line in p.stdout.splitlines()] == ["no_signal"] * 20
+    assert p.stderr.strip() == f"linecheck: {tmp_path / 'missing.wav'}: no such file"
+
+
+def test_a_reader_that_stops_early_stops_it_without_a_traceback(tmp_path: Path) -> None:
+    f = write_wav(tmp_path / "dead.wav", np.zeros(16000))
+    p = subprocess.Popen([sys.executable, "-m", "firmware.line.linecheck", "--json", *[str(f)] * 2000],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None and json.loads(p.stdout.readline())["verdict"] == "no_signal"
+    p.stdout.close()  # as `| head -1` does
+    assert p.wait(timeout=60) == 1
+    assert p.stderr is not None and p.stderr.read() == ""
+
+
 def test_ctrl_c_stops_every_worker_with_one_line_not_tracebacks(tmp_path: Path) -> None:
     f = write_wav(tmp_path / "long.wav", noise(8000 * 30, -55.0))
     # linecheck started from a terminal: Ctrl-C raises KeyboardInterrupt.  A test run started in the

@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Iterator
 from functools import partial
+from typing import NoReturn
 
 import numpy as np
 
@@ -79,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         print("linecheck: interrupted; the files above were judged", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`| head`): no one to tell the rest to
+        # and no one for the output still buffered either: it goes nowhere instead of failing at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     sys.stdout.flush()
     return status
 
@@ -103,5 +108,19 @@ def judge(path: str, max_seconds: float) -> tuple[str, str, float, str | None]:
     return path, res.verdict.value, res.score, None
 
 
+def exit_now(status: int) -> NoReturn:
+    """End the command with `status` once its output is out, skipping the interpreter's teardown.
+
+    Unloading numpy's modules takes 15-20 ms, about 5 % of judging a corpus of 200 clips on this
+    2-core machine, and a judge of recordings leaves nothing to tidy: no file open for writing, no
+    exit handler, every worker waited for."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early, after the last line was printed
+        status = status or 1
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
