@@ -143,10 +143,13 @@ class Trees:
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
         row0 = (np.arange(len(x)) * x.shape[1])[:, None]  # a row's input k is flat[row0 + k]
         node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
-        for _ in range(self._depth):  # np.take: a third faster than indexing on these small arrays
-            right = np.take(flat, row0 + np.take(self._feature, node)) > np.take(self._threshold, node)
-            node = np.take(self._children, 2 * node + right)
-        est = self._base + np.take(self._value, node).sum(axis=1)
+        feature, threshold, children = self._feature, self._threshold, self._children
+        # take: a third faster than indexing on these small arrays, and the method a tenth faster
+        # than the function, which is a Python wrapper around it
+        for _ in range(self._depth):
+            right = flat.take(row0 + feature.take(node)) > threshold.take(node)
+            node = children.take(2 * node + right)
+        est = self._base + self._value.take(node).sum(axis=1)
         return np.minimum(np.maximum(est, 0.0), 1.0)
 
 
