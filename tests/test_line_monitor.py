@@ -217,7 +217,7 @@ def test_a_line_concealing_most_of_its_packets_under_its_hiss_is_not_shown_green
 @pytest.mark.parametrize("start", [32000, 52000, 72000])
 def test_a_line_concealing_most_of_its_packets_in_long_runs_is_shown_red(tmp_path: Path, start: int):
     # the jitter buffer's copies fade, so the later ones of each run sank under the hiss and were not
-    # counted: 70 % in runs of 4 read as 58 % in runs of 3, and the LED stayed amber for the whole 20 s
+    # counted: 70 % in runs of 4 read as 60 % in runs of 3, and the LED stayed amber for the whole 20 s
     # of a line nobody can follow
     got, _ = concealed_after(tmp_path, start, 6.0, 20.0)
     red = next((t for t, v in got if t > 6.0 and v == "unintelligible"), None)

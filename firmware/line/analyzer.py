@@ -424,9 +424,9 @@ class LineAnalyzer:
         conc = _copies(f, 0.0) & sounding
         noise_share = np.repeat(floor.sum(axis=1), hop) / np.maximum(band.sum(axis=1), 1e-30)
         copyable = sounding & (noise_share < COPY_NOISE_MAX)
-        copies = _copies(f, noise_share) & copyable
-        faded = _copies(f, noise_share, FADED_COPY_NOISE_MAX) & sounding & (f["ecur"] <= f["eprev"] * FADED_COPY_FALL)
-        copies = _chained(copies, faded, self._copy_tail)
+        like_copies = _copies(f, noise_share, FADED_COPY_NOISE_MAX) & sounding  # one test for both
+        faded = like_copies & (f["ecur"] <= f["eprev"] * FADED_COPY_FALL)
+        copies = _chained(like_copies & copyable, faded, self._copy_tail)
         copyable |= copies
         rise = 10.0 * np.log10(np.maximum(band.reshape(nblk, hop, nb) / floor[:, None, :], 1.0))
         mean_rise = rise.reshape(nfr, nb).sum(axis=1) / nb
