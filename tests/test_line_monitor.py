@@ -58,6 +58,21 @@ def test_a_caller_silent_from_the_start_is_shown_silent_once_a_pause_would_be():
     assert got == [(4.8, "silent")], got
 
 
+@pytest.mark.parametrize("start", [0, 16000, 24000, 40000])
+def test_a_faint_caller_who_pauses_after_their_first_words_is_not_shown_silent(tmp_path: Path, start: int):
+    # a caller at -45 dBFS says a few words, pauses 3.4 s and goes on: before the unit's first verdict
+    # the analyzer's own hysteresis still said silent through that pause, and the LED went blue 4.8 s
+    # into the call, then amber: a pause of 3.4 s is not silence (R19), and the words before it count
+    speech = bundled_speech(8000).astype(np.float64)
+    said = int(1.6 * 8000)
+    x = np.concatenate([speech[start : start + said], np.zeros(int(3.4 * 8000)),
+                        speech[start + said : start + said + 6 * 8000]])
+    path = tmp_path / "faint_pause.wav"
+    write_wav(path, at_level(x, -45.0))
+    got = run_modes([(str(path), len(x) / 8000)])
+    assert [v for _, v in got] == ["degraded"], got
+
+
 def run_modes(plan: list[tuple[str, float]], start: int = 0) -> list[tuple[float, str]]:
     """Feed the monitor the simulated line through ``plan`` [(mode, seconds)], 0.1 s at a time, its
     speech from sample ``start`` on."""

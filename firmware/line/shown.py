@@ -25,7 +25,8 @@ countdown (R16) follow that impression:
   starts its own.
 
 Before the analyzer has heard `SETTLE_S` of a call only a dead and a good line are believed, and a
-caller who has not spoken yet is silent only once a pause would be (`SILENT_AFTER_S`).
+caller who has not spoken yet, or spoke and paused, is silent only once a pause would be (`SILENT_AFTER_S`
+after their last words).
 """
 from __future__ import annotations
 
@@ -176,6 +177,9 @@ class ShownVerdict:
         self._since = 0.0  # when the heard scores began to count for the level shown
         self._clear_since: float | None = None
         self._line: deque[_Moment] = deque()  # the line's physics over the last CHANGED_S
+        # when a window last carried the caller's speech (the call's start if none has): before the
+        # first verdict, the analyzer's hysteresis can still say silent about a faint caller it heard
+        self._spoke = 0.0
         self._met = -CHANGED_S  # when a talker was last heard on the line afresh (a call's start, after a dead spell)
 
     def update(self, report: LineReport) -> str | None:
@@ -210,8 +214,8 @@ class ShownVerdict:
         if v == Verdict.NO_SIGNAL:
             return v  # 0.6 s of nothing is conclusive
         if shown is None:
-            if v == Verdict.SILENT:  # a caller not heard yet in this call: a pause like any other (R19)
-                return v if t >= SILENT_AFTER_S - _EPS else None
+            if v == Verdict.SILENT:  # a caller not heard yet, or only before a pause: a pause like any other (R19)
+                return v if t - self._spoke >= SILENT_AFTER_S - _EPS else None
             return v if v == Verdict.GOOD or t >= SETTLE_S - _EPS else None
         if v == Verdict.SILENT or (shown not in LIMITS and Verdict(v).heard):
             return v  # a quiet live line (the analyzer waited 4.8 s for it), or the caller is back: at once
@@ -223,6 +227,8 @@ class ShownVerdict:
 
     def _track(self, r: LineReport) -> None:
         t = r.t
+        if r.speech:
+            self._spoke = t
         talking = r.speech and not _pause(r)
         self._line.append(_Moment(t, r.noise_dbfs, r.dropout + r.concealed, r.clipping,
                                   r.speech_dbfs if talking else None, r.lost_lately))
