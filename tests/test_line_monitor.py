@@ -229,14 +229,18 @@ def test_a_line_concealing_most_of_its_packets_under_its_hiss_is_not_shown_green
     assert all(v != "good" for t, v in got if t >= alarm), got
 
 
-@pytest.mark.parametrize("start", [32000, 52000, 72000])
-def test_a_line_concealing_most_of_its_packets_in_long_runs_is_shown_red(tmp_path: Path, start: int):
-    # the jitter buffer's copies fade, so the later ones of each run sank under the hiss and were not
-    # counted: 70 % in runs of 4 read as 60 % in runs of 3, and the LED stayed amber for the whole 20 s
-    # of a line nobody can follow
+@pytest.mark.parametrize("start", [8000, 24000, 32000, 52000, 72000])
+def test_a_line_concealing_most_of_its_packets_in_long_runs_is_shown_red_within_three_seconds(
+    tmp_path: Path, start: int,
+):
+    # issue 14 asks for 3 s.  The jitter buffer's copies fade, so the later ones of each run sank under
+    # the hiss and were not counted: 70 % in runs of 4 read as 60 % in runs of 3, and the LED stayed
+    # amber for the whole 20 s of a line nobody can follow.  Then each packet of a run was charged as
+    # the bound nearly every real talker's clip stays under: red after 4.2-6.2 s from starts 8000, 32000
+    # and 72000, and from 24000 never
     got, _ = concealed_after(tmp_path, start, 6.0, 20.0)
     red = next((t for t, v in got if t > 6.0 and v == "unintelligible"), None)
-    assert red is not None and red - 6.0 <= 8.0, got
+    assert red is not None and red - 6.0 <= 3.0 + 1e-9, got
 
 
 @pytest.mark.parametrize("start", [7000, 78000])
